@@ -1,0 +1,114 @@
+"""``AsyncChing``: the asynchronous client. ``_sync_client.py`` is derived from this file by scripts/unasync.py."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import attrs
+import httpx
+
+from . import _response
+from ._base_client import BaseChing
+from ._config import DEFAULT_CONNECT_TIMEOUT
+from ._generated.operations import AsyncRequester, Operation
+from ._generated.resources import AsyncResources
+from ._retry_policy import wait_time
+
+T = TypeVar("T")
+
+
+class AsyncChing(BaseChing, AsyncResources):
+    """The Ching API client for async code (asyncio or trio).
+
+    Open one per application (for example in a FastAPI lifespan) and share it: it holds
+    the connection pool. ``api_key`` defaults to ``CHING_API_KEY`` and ``base_url`` to
+    ``CHING_BASE_URL``, then to the production API. ``timeout`` is seconds per call,
+    retries included; ``max_retries`` applies only where the retry policy allows.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else self._new_http_client()
+
+    def _new_http_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
+            follow_redirects=False,
+        )
+
+    def _requester(self) -> AsyncRequester:
+        return self
+
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> AsyncChing:
+        """A client with other defaults that shares this one's connection pool (closing it leaves the pool open)."""
+        timeout, max_retries = self._options(timeout, max_retries)
+        clone = object.__new__(type(self))
+        # Private state only: resources are cached under public names and must bind to the clone.
+        clone.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_")})
+        clone._config = attrs.evolve(self._config, timeout=timeout, max_retries=max_retries)
+        clone._owns_http = False
+        return clone
+
+    async def aclose(self) -> None:
+        """Close the connection pool if this client opened it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncChing:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def request(
+        self,
+        operation: Operation,
+        build: Callable[[], dict[str, Any]],
+        parse: Callable[[Any], T],
+        *,
+        timeout: float | None,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> T:
+        """Send one operation with the retry policy and deadline, and return its parsed success body."""
+        call = self._prepare(operation, build, timeout, max_retries, extra_headers)
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            remaining = call.remaining()
+            try:
+                with anyio.fail_after(remaining):
+                    response = await self._http.request(
+                        call.method,
+                        call.url,
+                        json=call.json,
+                        headers=call.attempt_headers(attempt),
+                        timeout=call.attempt_timeout(remaining),
+                    )
+            except Exception as exc:
+                decision = self._after_failure(call, exc, attempt, started)
+            else:
+                retry = self._after_response(call, response, attempt, started)
+                if retry is None:
+                    return _response.success(call.method, call.path, response.status_code, response.content, parse)
+                decision = retry
+            await anyio.sleep(wait_time(decision.delay))

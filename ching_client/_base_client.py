@@ -1,0 +1,234 @@
+"""Everything a call needs that does no I/O, shared by ``AsyncChing`` and ``Ching``."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import httpx
+
+from . import _config, _response
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    ChingError,
+    ConfigurationError,
+    InvalidArgumentError,
+    WriteOutcomeUnknownError,
+)
+from ._generated.operations import InvalidArgument, Operation
+from ._logs import configure_from_env, logger
+from ._retry_policy import Decision, Failure, decide, parse_retry_after
+from ._version import __version__
+
+USER_AGENT: Final = f"ching-client-python/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+RETRY_COUNT_HEADER: Final = "X-Ching-Retry-Count"
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_TIMED_OUT: Final = (httpx.TimeoutException, TimeoutError)
+
+
+class Call:
+    """One SDK method call: its request and its deadline, across all attempts."""
+
+    __slots__ = ("deadline", "headers", "json", "max_retries", "method", "operation", "path", "url")
+
+    def __init__(
+        self,
+        operation: Operation,
+        kwargs: dict[str, Any],
+        base_url: str,
+        headers: dict[str, str],
+        timeout: float,
+        max_retries: int,
+    ) -> None:
+        self.operation = operation
+        self.method: str = kwargs["method"].upper()
+        self.path: str = kwargs["url"]
+        self.url = base_url + self.path
+        self.json: Any = kwargs.get("json")
+        self.headers = headers
+        self.max_retries = max_retries
+        self.deadline = time.monotonic() + timeout
+
+    def remaining(self) -> float:
+        """Seconds left before this call's deadline."""
+        return self.deadline - time.monotonic()
+
+    def attempt_headers(self, attempt: int) -> dict[str, str]:
+        """Headers for one attempt: the retry count tells the server (and logs) which attempt this is."""
+        if attempt == 1:
+            return self.headers
+        return {**self.headers, RETRY_COUNT_HEADER: str(attempt - 1)}
+
+    def attempt_timeout(self, remaining: float) -> httpx.Timeout:
+        """Each attempt is bounded by what is left of the call's deadline."""
+        return httpx.Timeout(remaining, connect=min(_config.DEFAULT_CONNECT_TIMEOUT, remaining))
+
+
+class BaseChing:
+    """Configuration, request preparation, retry decisions and error mapping; no I/O."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float | None,
+        max_retries: int | None,
+    ) -> None:
+        configure_from_env()
+        self._config = _config.resolve(api_key, base_url, timeout, max_retries)
+        self._headers = {
+            "Authorization": f"Bearer {self._config.api_key}",
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+
+    @property
+    def livemode(self) -> bool:
+        """True for a live key (``ck_live_`` / ``sk_live_``), False for a test key."""
+        return self._config.livemode
+
+    @property
+    def base_url(self) -> str:
+        """The API root requests go to, such as ``https://api.ching.co.il/ching``."""
+        return self._config.base_url
+
+    @property
+    def timeout(self) -> float:
+        """Default seconds per call, retries included."""
+        return self._config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Default retries per call for failures the retry policy allows."""
+        return self._config.max_retries
+
+    def __repr__(self) -> str:
+        mode = "live" if self.livemode else "test"
+        key = _config.redacted_key(self._config.api_key)
+        return f"{type(self).__name__}(base_url={self.base_url!r}, mode={mode!r}, api_key={key!r})"
+
+    def _options(self, timeout: float | None, max_retries: int | None) -> tuple[float, int]:
+        try:
+            return (
+                self._config.timeout if timeout is None else _config.check_timeout(timeout),
+                self._config.max_retries if max_retries is None else _config.check_max_retries(max_retries),
+            )
+        except ConfigurationError as exc:
+            raise InvalidArgumentError(exc.message) from None
+
+    def _prepare(
+        self,
+        operation: Operation,
+        build: Callable[[], dict[str, Any]],
+        timeout: float | None,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Call:
+        """Build the call, refusing bad arguments before anything is sent."""
+        call_timeout, call_retries = self._options(timeout, max_retries)
+        try:
+            kwargs = build()
+        except InvalidArgument as exc:
+            raise InvalidArgumentError(
+                f"{operation.operation_id.replace('_', '.', 1)}: {exc}", argument=exc.argument
+            ) from None
+        headers = {**self._headers, **kwargs.get("headers", {})}
+        if extra_headers:
+            for name, value in extra_headers.items():
+                if not isinstance(name, str) or not isinstance(value, str):
+                    raise InvalidArgumentError("extra_headers must map strings to strings.", argument="extra_headers")
+                if name.lower() == "authorization":
+                    raise InvalidArgumentError(
+                        "extra_headers cannot set Authorization; pass api_key to the client.", argument="extra_headers"
+                    )
+                headers[name] = value
+        return Call(operation, kwargs, self._config.base_url, headers, call_timeout, call_retries)
+
+    @staticmethod
+    def _failure(exc: BaseException) -> Failure:
+        """Classify an exception from sending; anything that is not a transport failure is re-raised."""
+        if isinstance(exc, _NOT_SENT):
+            return Failure.NOT_SENT
+        if isinstance(exc, _TIMED_OUT):
+            return Failure.TIMED_OUT
+        if isinstance(exc, httpx.TransportError):
+            return Failure.DROPPED
+        raise exc
+
+    def _after_failure(self, call: Call, exc: BaseException, attempt: int, started: float) -> Decision:
+        """Decide on a failed attempt; raise the connection error when it is final."""
+        failure = self._failure(exc)
+        decision = decide(
+            safe_to_repeat=call.operation.safe_to_repeat,
+            attempt=attempt,
+            max_retries=call.max_retries,
+            remaining=call.remaining(),
+            failure=failure,
+        )
+        _log_attempt(call, attempt, started, failure.name.lower().replace("_", " "), decision)
+        if decision.retry:
+            return decision
+        raise self._connection_error(call, failure, decision, attempt) from exc
+
+    def _connection_error(self, call: Call, failure: Failure, decision: Decision, attempts: int) -> ChingError:
+        what = f"{call.method} {call.path}: {failure.value}"
+        tried = f" after {attempts} attempt{'s' if attempts > 1 else ''}"
+        if failure is not Failure.NOT_SENT and not call.operation.safe_to_repeat:
+            return WriteOutcomeUnknownError(
+                f"{what}. The request may have been processed, so it was not retried (Ching ignores idempotency "
+                "keys and a retry could create a duplicate). Check whether the object exists before trying again; "
+                "for customers, customers.upsert(identify_by=...) creates or updates without duplicates.",
+                method=call.method,
+                path=call.path,
+                timed_out=failure is Failure.TIMED_OUT,
+            )
+        cls = APITimeoutError if failure is Failure.TIMED_OUT else APIConnectionError
+        advice = "Check the network and the base URL" if failure is Failure.NOT_SENT else "Try again later"
+        return cls(
+            f"{what}{tried} ({decision.reason}). {advice} ({self._config.base_url}).",
+            method=call.method,
+            path=call.path,
+            may_have_reached_server=failure is not Failure.NOT_SENT,
+        )
+
+    def _after_response(self, call: Call, response: httpx.Response, attempt: int, started: float) -> Decision | None:
+        """None for a 2xx; a decision to retry; or the typed error raised when the failure is final."""
+        status = response.status_code
+        if 200 <= status < 300:
+            if logger.isEnabledFor(logging.INFO):
+                _log_attempt(call, attempt, started, str(status), None)
+                logger.debug("response body %s", response.content[:2000])
+            return None
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+        decision = decide(
+            safe_to_repeat=call.operation.safe_to_repeat,
+            attempt=attempt,
+            max_retries=call.max_retries,
+            remaining=call.remaining(),
+            status=status,
+            retry_after=retry_after,
+        )
+        _log_attempt(call, attempt, started, str(status), decision)
+        if decision.retry:
+            return decision
+        note = None
+        if status >= 500 and not call.operation.safe_to_repeat:
+            note = "Not retried: the operation is not safe to repeat and may have been processed."
+        raise _response.status_error(call.method, call.path, status, response.content, retry_after, note)
+
+
+def _log_attempt(call: Call, attempt: int, started: float, outcome: str, decision: Decision | None) -> None:
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    elapsed = (time.monotonic() - started) * 1000
+    tail = ""
+    if decision is not None:
+        tail = f"; retrying in {decision.delay:.2f}s" if decision.retry else f"; giving up ({decision.reason})"
+    logger.info("%s %s -> %s (attempt %d, %.1f ms%s)", call.method, call.path, outcome, attempt, elapsed, tail)
+    if attempt == 1 and call.json is not None:
+        logger.debug("request body %s", call.json)

@@ -1,0 +1,110 @@
+"""When to retry a failed attempt, and how long to wait: pure decisions, no I/O.
+
+The one rule that never bends: an operation that is not safe to repeat (the spec's
+``x-ching-safe-to-repeat: false``) is retried only when the request certainly never
+reached the server, or when the server refused it with 429 before processing it.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from typing import Final
+
+from attrs import frozen
+
+INITIAL_DELAY: Final = 0.5
+MAX_DELAY: Final = 8.0
+RETRY_AFTER_CAP: Final = 60.0
+RETRY_ON_SAFE_STATUS: Final = frozenset({408, 500, 502, 503, 504})
+
+
+class Failure(enum.Enum):
+    """What went wrong with an attempt that produced no response."""
+
+    NOT_SENT = "the request never left (connection refused, connect or pool timeout)"
+    TIMED_OUT = "no response within the deadline after the request was sent"
+    DROPPED = "the connection dropped after the request was sent"
+
+
+@frozen
+class Decision:
+    """Whether to retry, after how many seconds, and why (for logs and error messages)."""
+
+    retry: bool
+    delay: float
+    reason: str
+
+
+def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter: about 0.5 s, doubling per attempt, capped at 8 s."""
+    base = min(MAX_DELAY, INITIAL_DELAY * 2.0 ** (attempt - 1))
+    return base * (1 - 0.25 * rand())
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when.timestamp() - now
+    if seconds != seconds or seconds == float("inf"):  # NaN or infinite: unreadable
+        return None
+    return max(0.0, seconds)
+
+
+def decide(
+    *,
+    safe_to_repeat: bool,
+    attempt: int,
+    max_retries: int,
+    remaining: float,
+    status: int | None = None,
+    failure: Failure | None = None,
+    retry_after: float | None = None,
+    rand: Callable[[], float] = random.random,
+) -> Decision:
+    """Decide what follows attempt number ``attempt`` (1-based) that ended with ``status`` or ``failure``."""
+    if status == 429:
+        retryable, why = True, "rate limited (429)"
+    elif status is not None:
+        retryable = status in RETRY_ON_SAFE_STATUS and safe_to_repeat
+        why = f"status {status}" + ("" if retryable or status not in RETRY_ON_SAFE_STATUS else ", not safe to repeat")
+    elif failure is Failure.NOT_SENT:
+        retryable, why = True, "the request never left"
+    else:
+        retryable = safe_to_repeat
+        why = "no response" + ("" if safe_to_repeat else "; not safe to repeat, so it may have happened")
+    if not retryable:
+        return Decision(False, 0.0, why)
+    if attempt > max_retries:
+        return Decision(False, 0.0, f"{why}; gave up after {attempt} attempts")
+    if retry_after is not None and retry_after > RETRY_AFTER_CAP:
+        return Decision(False, retry_after, f"{why}; the server asked to wait {retry_after:.0f}s, over the cap")
+    delay = retry_after if retry_after is not None else backoff(attempt, rand)
+    if delay >= remaining:
+        return Decision(False, delay, f"{why}; waiting {delay:.2f}s would pass the call's deadline")
+    return Decision(True, delay, why)
+
+
+_zero_backoff = False
+
+
+def set_zero_backoff(enabled: bool) -> None:
+    """Testing switch: decisions and logs stay the same, but the clients do not actually wait."""
+    global _zero_backoff
+    _zero_backoff = enabled
+
+
+def wait_time(delay: float) -> float:
+    """How long a client really sleeps for a decided ``delay``."""
+    return 0.0 if _zero_backoff else delay
