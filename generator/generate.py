@@ -36,9 +36,9 @@ from openapi_python_client.parser.properties.list_property import ListProperty
 from openapi_python_client.parser.properties.literal_enum_property import LiteralEnumProperty
 from openapi_python_client.parser.properties.model_property import ModelProperty
 from openapi_python_client.parser.properties.none import NoneProperty
+from openapi_python_client.parser.properties.protocol import PropertyProtocol
 from openapi_python_client.parser.properties.string import StringProperty
 from openapi_python_client.parser.properties.union import UnionProperty
-from openapi_python_client.parser.properties.protocol import PropertyProtocol
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "ching.yaml"
@@ -167,12 +167,22 @@ def _non_null(prop: PropertyProtocol) -> PropertyProtocol:
 
 
 @define
+class Argument:
+    """One body field as a keyword argument: its property, how it is checked, and its spec constraints."""
+
+    prop: PropertyProtocol
+    kind: str
+    constraints: dict[str, Any]
+
+
+@define
 class ResourceMethod:
     """What the resource templates need to render one operation as a client method."""
 
     name: str
     endpoint: Endpoint
     body_props: list[PropertyProtocol]
+    arguments: list[Argument]
     data: PropertyProtocol
     extras: list[PropertyProtocol]
     result_class: str | None
@@ -212,7 +222,23 @@ def _import_line(model: ModelProperty) -> str:
     return f"from .models.{model.class_info.module_name} import {model.class_info.name}"
 
 
-def _resource_method(endpoint: Endpoint, tag: str, extensions: dict[str, Any]) -> ResourceMethod:
+CONSTRAINT_KEYS = ("pattern", "minLength", "maxLength", "contentEncoding", "x-ching-max-decoded-bytes")
+
+
+def _constraints(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """String constraints of every schema property, keyed by (schema name, wire name), for client-side checks."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for schema_name, schema in spec.get("components", {}).get("schemas", {}).items():
+        for prop_name, prop in (schema.get("properties") or {}).items():
+            kept = {k: prop[k] for k in CONSTRAINT_KEYS if k in prop}
+            if kept:
+                found[(strings.pascal_case(schema_name), prop_name)] = kept
+    return found
+
+
+def _resource_method(
+    endpoint: Endpoint, tag: str, extensions: dict[str, Any], constraints: dict[tuple[str, str], dict[str, Any]]
+) -> ResourceMethod:
     prefix = f"{tag}_"
     name = endpoint.name[len(prefix) :] if endpoint.name.startswith(prefix) else endpoint.name
     success = next(
@@ -228,6 +254,7 @@ def _resource_method(endpoint: Endpoint, tag: str, extensions: dict[str, Any]) -
     data = fields["data"]
     extras = [p for n, p in fields.items() if n not in ("success", "data")]
     body_props: list[PropertyProtocol] = []
+    arguments: list[Argument] = []
     imports = _model_imports(data)
     for extra in extras:
         imports |= _argument_imports(extra)
@@ -239,6 +266,9 @@ def _resource_method(endpoint: Endpoint, tag: str, extensions: dict[str, Any]) -
         imports.add(_import_line(body))
         for prop in body_props:
             imports |= _argument_imports(prop)
+            found = constraints.get((body.class_info.name, prop.name.get_untrusted_value()), {})
+            kind = "base64" if found.get("contentEncoding") == "base64" else _argument_kind(prop)
+            arguments.append(Argument(prop=prop, kind=kind, constraints=found))
     result_class = None
     if extras:
         result_class = strings.pascal_case(f"{endpoint.name}_result")
@@ -246,6 +276,7 @@ def _resource_method(endpoint: Endpoint, tag: str, extensions: dict[str, Any]) -
         name=name,
         endpoint=endpoint,
         body_props=body_props,
+        arguments=arguments,
         data=data,
         extras=extras,
         result_class=result_class,
@@ -271,10 +302,13 @@ def _stamp_and_format(package: Path) -> None:
     subprocess.run([*ruff, "format", *RUFF_SETTINGS, "--quiet", str(package)], check=True)
 
 
-def _render_resources(project: Project, package: Path, extensions: dict[tuple[str, str], dict[str, Any]]) -> None:
+def _render_resources(
+    project: Project, package: Path, spec: dict[str, Any], extensions: dict[tuple[str, str], dict[str, Any]]
+) -> None:
     env = project.env
+    constraints = _constraints(spec)
     resources = {
-        str(tag): [_resource_method(e, str(tag), extensions[_key(e)]) for e in collection.endpoints]
+        str(tag): [_resource_method(e, str(tag), extensions[_key(e)], constraints) for e in collection.endpoints]
         for tag, collection in sorted(project.openapi.endpoint_collections_by_tag.items())
     }
     env.globals["resources"] = resources
@@ -316,7 +350,7 @@ def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
         project.env.filters.update(argument_kind=_argument_kind, nullable=_nullable, non_null=_non_null)
         with contextlib.redirect_stdout(io.StringIO()):  # the library prints its temporary path
             _check_errors(project.build())
-        _render_resources(project, staging, extensions)
+        _render_resources(project, staging, spec, extensions)
         _stamp_and_format(staging)
         if out_dir.exists():
             shutil.rmtree(out_dir)

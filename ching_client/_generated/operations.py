@@ -7,6 +7,8 @@ Clients implement ``AsyncRequester`` / ``SyncRequester``; generated code never i
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
@@ -82,11 +84,40 @@ def _type_error(name: str, expected: str, value: object) -> InvalidArgument:
     return InvalidArgument(name, f"must be {expected}, got {type(value).__name__}")
 
 
-def check_string(name: str, value: object, *, nullable: bool = False) -> None:
-    """A string, or UNSET (omitted), or None where the API accepts null."""
-    if isinstance(value, (str, Unset)) or (nullable and value is None):
+def check_string(
+    name: str,
+    value: object,
+    *,
+    nullable: bool = False,
+    pattern: str | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+) -> None:
+    """A string within the spec's limits, or UNSET (omitted), or None where the API accepts null."""
+    if isinstance(value, Unset) or (nullable and value is None):
         return
-    raise _type_error(name, "a string" + (" or None" if nullable else ""), value)
+    if not isinstance(value, str):
+        raise _type_error(name, "a string" + (" or None" if nullable else ""), value)
+    if min_length is not None and len(value) < min_length:
+        raise InvalidArgument(
+            name, "must not be empty" if min_length == 1 else f"needs at least {min_length} characters"
+        )
+    if max_length is not None and len(value) > max_length:
+        raise InvalidArgument(name, f"has {len(value)} characters; at most {max_length} are allowed")
+    if pattern is not None and re.search(pattern, value) is None:
+        raise InvalidArgument(name, f"{value!r} does not match {pattern}")
+
+
+def encode_base64(name: str, value: object, *, max_bytes: int | None = None) -> str:
+    """Base64 of raw bytes, refusing content the API would reject as too large."""
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise _type_error(name, "bytes", value)
+    raw = bytes(value)
+    if not raw:
+        raise InvalidArgument(name, "is empty")
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise InvalidArgument(name, f"is {len(raw):,} bytes; the largest accepted is {max_bytes:,} bytes")
+    return base64.b64encode(raw).decode("ascii")
 
 
 def check_boolean(name: str, value: object, *, nullable: bool = False) -> None:

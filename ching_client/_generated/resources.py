@@ -43,6 +43,7 @@ from .operations import (
     check_boolean,
     check_enum,
     check_string,
+    encode_base64,
     string_map,
     to_model_list,
 )
@@ -70,7 +71,7 @@ class AsyncCustomers:
         The 100 most recent customers in the current mode, newest first.
         There is no pagination; query parameters are ignored. Deleted customers are left out.
 
-        Safe to repeat: retried on transient failures.
+        The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
             timeout: Seconds for this call, retries included (default: the client's).
@@ -113,7 +114,7 @@ class AsyncCustomers:
         Not safe to repeat: Ching ignores idempotency keys, so sending this twice
         creates two customers. To sync customers safely use `customers_upsert`.
 
-        Not safe to repeat: never retried once the request may have reached the server.
+        The SDK never retries this call once the request may have reached the server.
 
         Args:
             name: Display name, used across the dashboard and receipts.
@@ -130,7 +131,7 @@ class AsyncCustomers:
         """
 
         def build() -> dict[str, Any]:
-            check_string("name", name, nullable=False)
+            check_string("name", name, nullable=False, min_length=1)
             check_string("email", email, nullable=False)
             check_string("phone", phone, nullable=False)
             check_string("locale", locale, nullable=False)
@@ -181,7 +182,7 @@ class AsyncCustomers:
 
         Safe to repeat: the same body gives the same single customer.
 
-        Safe to repeat: retried on transient failures.
+        The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
             identify_by: The field that locates an existing customer. It must be present in the body.
@@ -198,7 +199,7 @@ class AsyncCustomers:
 
         def build() -> dict[str, Any]:
             check_enum("identify_by", identify_by, CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES, nullable=False)
-            check_string("name", name, nullable=False)
+            check_string("name", name, nullable=False, min_length=1)
             check_string("email", email, nullable=False)
             check_string("phone", phone, nullable=False)
             check_string("locale", locale, nullable=False)
@@ -242,7 +243,7 @@ class AsyncCustomers:
         Retrieve a customer by its id. A deleted customer is returned as its tombstone
         (`{"id", "object": "customer", "deleted": true}`).
 
-        Safe to repeat: retried on transient failures.
+        The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
             id: The object's id.
@@ -288,7 +289,7 @@ class AsyncCustomers:
 
         Safe to repeat: the same body gives the same result.
 
-        Safe to repeat: retried on transient failures.
+        The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
             id: The object's id.
@@ -304,7 +305,7 @@ class AsyncCustomers:
         """
 
         def build() -> dict[str, Any]:
-            check_string("name", name, nullable=False)
+            check_string("name", name, nullable=False, min_length=1)
             check_string("email", email, nullable=False)
             check_string("phone", phone, nullable=False)
             check_string("locale", locale, nullable=False)
@@ -349,7 +350,7 @@ class AsyncCustomers:
 
         Safe to repeat.
 
-        Safe to repeat: retried on transient failures.
+        The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
             id: The object's id.
@@ -393,7 +394,7 @@ class AsyncProducts:
 
         The 100 most recent products in the current mode, newest first. There is no pagination.
 
-        Safe to repeat: retried on transient failures.
+        The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
             timeout: Seconds for this call, retries included (default: the client's).
@@ -432,7 +433,7 @@ class AsyncProducts:
 
         Not safe to repeat: sending this twice creates two products.
 
-        Not safe to repeat: never retried once the request may have reached the server.
+        The SDK never retries this call once the request may have reached the server.
 
         Args:
             name: Product name, shown to the customer.
@@ -446,7 +447,7 @@ class AsyncProducts:
         """
 
         def build() -> dict[str, Any]:
-            check_string("name", name, nullable=False)
+            check_string("name", name, nullable=False, min_length=1)
             check_string("description", description, nullable=False)
             check_string("image_url", image_url, nullable=False)
             body = ProductCreateRequest(
@@ -473,7 +474,7 @@ class AsyncProducts:
     async def upload_image(
         self,
         *,
-        content: str,
+        content: bytes,
         content_type: ProductImageUploadRequestContentType | Unset = UNSET,
         filename: str | Unset = UNSET,
         timeout: float | None = None,
@@ -488,10 +489,10 @@ class AsyncProducts:
 
         Not safe to repeat: each call stores another file.
 
-        Not safe to repeat: never retried once the request may have reached the server.
+        The SDK never retries this call once the request may have reached the server.
 
         Args:
-            content: Base64 of the image, without a `data:` prefix. Must decode to less than about 2
+            content: The raw bytes; the SDK sends them base64-encoded. Base64 of the image, without a `data:` prefix. Must decode to less than about 2
                 MB.
             content_type: The image's media type.
             filename: Readable file name without extension; letters, digits, dash or underscore, at
@@ -502,11 +503,10 @@ class AsyncProducts:
         """
 
         def build() -> dict[str, Any]:
-            check_string("content", content, nullable=False)
             check_enum("content_type", content_type, PRODUCT_IMAGE_UPLOAD_REQUEST_CONTENT_TYPE_VALUES, nullable=False)
-            check_string("filename", filename, nullable=False)
+            check_string("filename", filename, nullable=False, pattern="^[A-Za-z0-9_-]{1,48}$")
             body = ProductImageUploadRequest(
-                content=content,
+                content=encode_base64("content", content, max_bytes=2097151),
                 content_type=content_type,
                 filename=filename,
             )
@@ -536,7 +536,7 @@ class AsyncProducts:
 
         Retrieve a product by its id.
 
-        Safe to repeat: retried on transient failures.
+        The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
             id: The object's id.
@@ -582,7 +582,7 @@ class AsyncProducts:
 
         Safe to repeat: the same body gives the same result.
 
-        Safe to repeat: retried on transient failures.
+        The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
             id: The object's id.
@@ -598,7 +598,7 @@ class AsyncProducts:
         """
 
         def build() -> dict[str, Any]:
-            check_string("name", name, nullable=False)
+            check_string("name", name, nullable=False, min_length=1)
             check_string("description", description, nullable=True)
             check_string("image_url", image_url, nullable=True)
             check_boolean("active", active, nullable=False)
