@@ -22,9 +22,11 @@ $(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 
 generate: $(VENV_STAMP)
 	$(PY) generator/generate.py
+	$(PY) scripts/unasync.py
 
 check-generated: $(VENV_STAMP)
 	$(PY) generator/generate.py --check
+	$(PY) scripts/unasync.py --check
 
 spec-check: setup
 	bash scripts/spec_check.sh
@@ -38,6 +40,9 @@ typecheck: $(VENV_STAMP)
 
 test: setup spec-check check-generated lint typecheck
 	$(VENV)/bin/pytest
+
+demo: $(VENV_STAMP)
+	$(PY) scripts/demo.py
 
 clean:
 	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .mypy_cache .pytest_cache .ruff_cache

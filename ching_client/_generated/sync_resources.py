@@ -31,7 +31,6 @@ from .models.deleted_customer import DeletedCustomer
 from .models.product import Product
 from .models.product_create_request import ProductCreateRequest
 from .models.product_feature_input import ProductFeatureInput
-from .models.product_image import ProductImage
 from .models.product_image_upload_request import ProductImageUploadRequest
 from .models.product_image_upload_request_content_type import (
     PRODUCT_IMAGE_UPLOAD_REQUEST_CONTENT_TYPE_VALUES,
@@ -480,7 +479,7 @@ class Products:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> ProductImage:
+    ) -> str:
         """Upload a product image.
 
         Store an image on Ching and receive a URL to use as a product's `image_url`.
@@ -522,7 +521,7 @@ class Products:
             max_retries=max_retries,
             extra_headers=extra_headers,
         )
-        return envelope.data
+        return envelope.data.url
 
     def retrieve(
         self,
