@@ -1,0 +1,78 @@
+"""A local fake of the Ching API (like moto or stripe-mock) for tests, demos and benchmarks.
+
+In-process: `FakeChing().client()` (or `transport()` on any httpx client) with no sockets.
+Over HTTP: `with serve() as server: server.base_url`, or `python -m ching_client.testing --port 12111`.
+It speaks the wire protocol only and never imports the SDK's client code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._clock import Clock, ManualClock, SystemClock
+from ._core import IN_PROCESS_BASE_URL, FakeChing
+from ._faults import Fault, FaultKind, Faults
+from ._ids import IdGenerator, RandomIds, SequentialIds
+from ._keys import DEFAULT_LIVE_KEY, DEFAULT_TEST_KEY, make_live_key, make_test_key
+from ._log import LoggedRequest, RequestLog
+from ._memory import MemoryStore
+from ._store import ObjectCounts, Store
+from ._wire import FakeRequest, FakeResponse, Outcome
+
+if TYPE_CHECKING:
+    from ._asgi import create_asgi_app
+    from ._server import FakeServer, serve
+    from ._sqlite import SqliteStore
+    from ._transport import FakeTransport
+
+# Loaded on first use so that importing this package pulls in neither httpx, sqlite3 nor uvicorn.
+_LAZY = {
+    "FakeTransport": "._transport",
+    "FakeServer": "._server",
+    "serve": "._server",
+    "SqliteStore": "._sqlite",
+    "create_asgi_app": "._asgi",
+}
+
+__all__ = [
+    "DEFAULT_LIVE_KEY",
+    "DEFAULT_TEST_KEY",
+    "IN_PROCESS_BASE_URL",
+    "Clock",
+    "FakeChing",
+    "FakeRequest",
+    "FakeResponse",
+    "FakeServer",
+    "FakeTransport",
+    "Fault",
+    "FaultKind",
+    "Faults",
+    "IdGenerator",
+    "LoggedRequest",
+    "ManualClock",
+    "MemoryStore",
+    "ObjectCounts",
+    "Outcome",
+    "RandomIds",
+    "RequestLog",
+    "SequentialIds",
+    "SqliteStore",
+    "Store",
+    "SystemClock",
+    "create_asgi_app",
+    "make_live_key",
+    "make_test_key",
+    "serve",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavier parts (transport, server, SQLite) on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,106 @@
+"""The fake's own routes under `/_fake` (outside `/v1`): images, health, request log, faults, reset, counts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+from ._keys import scope_for_authorization
+from ._products import IMAGE_ROUTE
+from ._validate import parse_json_object
+from ._wire import ApiError, FakeRequest, FakeResponse, error_response, invalid, issue, success
+
+if TYPE_CHECKING:
+    from ._core import FakeChing
+
+ADMIN_PREFIX = "/_fake"
+
+
+def is_admin_path(path: str) -> bool:
+    """Tell whether an API path (prefix removed) belongs to the fake itself rather than to Ching."""
+    return path == "/" or path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
+def handle_admin(fake: FakeChing, request: FakeRequest, path: str) -> FakeResponse:
+    """Serve one admin request; never logged and never faulted."""
+    try:
+        return _route(fake, request, path)
+    except ApiError as error:
+        return error_response(error)
+
+
+def _route(fake: FakeChing, request: FakeRequest, path: str) -> FakeResponse:
+    """Dispatch an admin request."""
+    method = request.method
+    sub = path[len(ADMIN_PREFIX) :] if path.startswith(ADMIN_PREFIX) else path
+    if sub.startswith(IMAGE_ROUTE[len(ADMIN_PREFIX) :] + "/") and method in ("GET", "HEAD"):
+        return _image(fake, sub.rsplit("/", 1)[-1])
+    if sub in ("/", "/health") and method == "GET":
+        return success({"status": "ok"})
+    if sub == "/requests" and method == "GET":
+        return _requests(fake, parse_qs(request.query))
+    if sub == "/requests" and method == "DELETE":
+        fake.requests.clear()
+        return success({"cleared": True})
+    if sub == "/faults" and method == "GET":
+        return success([_fault_data(fake, fault.id) for fault in fake.faults])
+    if sub == "/faults" and method == "POST":
+        return _add_fault(fake, request.body)
+    if sub == "/faults" and method == "DELETE":
+        fake.faults.clear()
+        return success({"cleared": True})
+    if sub.startswith("/faults/") and method == "DELETE":
+        fault_id = sub.rsplit("/", 1)[-1]
+        removed = fault_id.isdigit() and fake.faults.remove(int(fault_id))
+        return success({"id": fault_id, "deleted": removed})
+    if sub == "/reset" and method == "POST":
+        fake.reset()
+        return success({"reset": True})
+    if sub == "/counts" and method == "GET":
+        scope = scope_for_authorization(request.header("authorization"))
+        if scope is None:
+            raise ApiError(401, "NO_ACCESS", "No access")
+        counts = fake.store_counts(scope)
+        return success({**vars(counts), "customers_created": counts.customers_created})
+    raise ApiError(404, "NOT_FOUND", f"No fake admin route for {method} {path}")
+
+
+def _image(fake: FakeChing, name: str) -> FakeResponse:
+    """Serve an uploaded image's bytes with its media type."""
+    image = fake.image(name)
+    if image is None:
+        raise ApiError(404, "NOT_FOUND", "Image not found")
+    headers = (("content-type", image.content_type), ("cache-control", "public, max-age=31536000"))
+    return FakeResponse(200, headers, image.data)
+
+
+def _requests(fake: FakeChing, query: dict[str, list[str]]) -> FakeResponse:
+    """List logged requests, optionally `?since=<seq>` and `?operation=<operationId>`."""
+    entries = fake.requests.entries()
+    since = query.get("since", [""])[0]
+    if since:
+        if not since.isdigit():
+            raise invalid([issue(["since"], "Expected an integer")], "Invalid query")
+        entries = [entry for entry in entries if entry.seq > int(since)]
+    operation = query.get("operation", [""])[0]
+    if operation:
+        entries = [entry for entry in entries if entry.operation_id == operation]
+    return success([entry.to_dict() for entry in entries])
+
+
+def _fault_data(fake: FakeChing, fault_id: int) -> dict[str, object]:
+    """A fault rule with its remaining uses."""
+    for fault in fake.faults:
+        if fault.id == fault_id:
+            return {**fault.to_dict(), "remaining": fake.faults.remaining(fault_id)}
+    return {"id": fault_id}
+
+
+def _add_fault(fake: FakeChing, body: bytes) -> FakeResponse:
+    """Add a fault rule from a JSON body."""
+    data = parse_json_object(body)
+    try:
+        fault = fake.faults.add_from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise invalid([issue([], str(exc))], "Invalid fault") from exc
+    return success({**fault.to_dict(), "remaining": fault.times}, status=201)

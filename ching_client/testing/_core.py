@@ -1,0 +1,226 @@
+"""The pure core of the fake: one request in, one outcome out; no sockets, no sleeping."""
+
+from __future__ import annotations
+
+import json
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._admin import handle_admin, is_admin_path
+from ._clock import Clock, SystemClock
+from ._context import Context
+from ._failures import malformed_response, status_response
+from ._faults import Fault, FaultKind, Faults
+from ._ids import IdGenerator, RandomIds
+from ._keys import DEFAULT_TEST_KEY, Scope, scope_for_authorization, scope_for_key
+from ._log import LoggedRequest, RequestLog, redact_headers
+from ._memory import MemoryStore
+from ._records import ImageRecord
+from ._routes import Match, resolve, split_prefix
+from ._store import ObjectCounts, Store
+from ._validate import validate_body
+from ._wire import ApiError, FakeRequest, FakeResponse, Outcome, error_response
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._transport import FakeTransport
+
+IN_PROCESS_BASE_URL = "http://ching.test/ching"
+"""The base URL `client()` uses; any host works with the in-process transport."""
+
+_DROPS: dict[FaultKind, Literal["before", "after"]] = {FaultKind.DROP_BEFORE: "before", FaultKind.DROP_AFTER: "after"}
+
+
+def _body_for_log(body: bytes) -> tuple[Any, str | None]:
+    """Parse a body for the log: (JSON value, None) or (None, raw text when it is not JSON)."""
+    if not body:
+        return None, None
+    try:
+        return json.loads(body), None
+    except ValueError:
+        return None, body.decode("utf-8", errors="replace")
+
+
+class FakeChing:
+    """A local Ching: customers and products per key and mode, with fault injection and a request log."""
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        seed: int | None = None,
+        create_status: int = 200,
+        live_keys_active: bool = True,
+        log_limit: int = 10_000,
+    ) -> None:
+        """Build a fake; `seed` makes ids and probabilistic faults reproducible."""
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.ids: IdGenerator = ids if ids is not None else RandomIds(seed)
+        self.faults = Faults(seed if seed is not None else 0)
+        self.requests = RequestLog(log_limit)
+        self.create_status = create_status
+        """Status of successful creates (200, or 201 to check that clients accept any 2xx)."""
+        self.live_keys_active = live_keys_active
+        """When False, live keys get 403 LIVE_KEY_INACTIVE, like a project not yet activated."""
+        self._lock = threading.RLock()
+
+    def handle(self, request: FakeRequest) -> Outcome:
+        """Process one request (applying it, or a fault) and say how the adapter must answer."""
+        prefix, path = split_prefix(request.path)
+        with self._lock:
+            if is_admin_path(path):
+                return Outcome(handle_admin(self, request, path))
+            match = resolve(request.method, path)
+            route = match.route
+            operation_id = route.operation_id if route else None
+            drawn = self.faults.draw(operation_id, request.method, route.template if route else None, path)
+            fault = drawn.fault
+            response = self._respond(request, prefix, path, match, fault)
+            drop = _DROPS.get(fault.kind) if fault else None
+            sent = None if drop else response
+            label = str(fault.kind) if fault else ("latency" if drawn.kinds else None)
+            self._log(request, operation_id, label, drawn.delay, sent)
+        return Outcome(sent, delay=drawn.delay, drop=drop, fault=label)
+
+    def _respond(
+        self, request: FakeRequest, prefix: str, path: str, match: Match, fault: Fault | None
+    ) -> FakeResponse | None:
+        """Produce the response, as the fault (if any) dictates; None when nothing is applied or sent."""
+        if fault is not None and fault.kind is FaultKind.STATUS:
+            return status_response(fault)
+        if fault is not None and fault.kind is FaultKind.DROP_BEFORE:
+            return None
+        response = self._dispatch(request, prefix, path, match)
+        if fault is not None and fault.kind is FaultKind.MALFORMED:
+            return malformed_response()
+        return response
+
+    def _dispatch(self, request: FakeRequest, prefix: str, path: str, match: Match) -> FakeResponse:
+        """Route, authenticate, validate and run an API request."""
+        try:
+            route = match.route
+            if route is None:
+                if match.allowed:
+                    raise ApiError(
+                        405,
+                        "METHOD_NOT_ALLOWED",
+                        f"Method {request.method} is not allowed on {path}",
+                        headers=[("allow", ", ".join(match.allowed))],
+                    )
+                raise ApiError(404, "NOT_FOUND", f"No route for {request.method} {path}")
+            scope = scope_for_authorization(request.header("authorization"))
+            if scope is None:
+                raise ApiError(401, "NO_ACCESS", "No access")
+            if scope.livemode and not self.live_keys_active:
+                raise ApiError(403, "LIVE_KEY_INACTIVE", "Live mode is not active for this project")
+            body = validate_body(request.body, route.schema) if route.schema is not None else {}
+            context = Context(
+                scope=scope,
+                store=self.store,
+                clock=self.clock,
+                ids=self.ids,
+                base_url=request.origin + prefix,
+                create_status=self.create_status,
+            )
+            return route.handler(context, match.params, body)
+        except ApiError as error:
+            return error_response(error)
+        except Exception as exc:  # a bug in the fake: answer like Ching would, with a hint
+            details = {"exception": repr(exc)}
+            return error_response(ApiError(500, "INTERNAL_ERROR", "Internal server error", details=details))
+
+    def _log(
+        self,
+        request: FakeRequest,
+        operation_id: str | None,
+        fault: str | None,
+        delay: float,
+        response: FakeResponse | None,
+    ) -> None:
+        """Append a request to the log."""
+        body, raw = _body_for_log(request.body)
+        scope = scope_for_authorization(request.header("authorization"))
+        self.requests.append(
+            LoggedRequest(
+                seq=self.requests.next_seq(),
+                method=request.method,
+                path=request.path,
+                query=request.query,
+                headers=redact_headers(request.headers),
+                body=body,
+                raw_body=raw,
+                operation_id=operation_id,
+                fault=fault,
+                delay=delay,
+                status=response.status if response else None,
+                livemode=scope.livemode if scope else None,
+                project=scope.project if scope else None,
+            )
+        )
+
+    def counts(self, key: str = DEFAULT_TEST_KEY) -> ObjectCounts:
+        """Count the objects stored for one key (project and mode)."""
+        return self.store_counts(scope_for_key(key))
+
+    def store_counts(self, scope: Scope) -> ObjectCounts:
+        """Count the objects stored in one scope."""
+        with self._lock:
+            return self.store.counts(scope)
+
+    def image(self, name: str) -> ImageRecord | None:
+        """Return an uploaded image by file name."""
+        with self._lock:
+            return self.store.get_image(name)
+
+    def reset(self) -> None:
+        """Forget all data, fault rules and logged requests."""
+        with self._lock:
+            self.store.clear()
+            self.faults.clear()
+            self.requests.clear()
+
+    def close(self) -> None:
+        """Close the store (a SQLite file stays on disk)."""
+        with self._lock:
+            self.store.close()
+
+    def __enter__(self) -> FakeChing:
+        """Use as a context manager that closes the store."""
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+    def transport(self) -> FakeTransport:
+        """An httpx transport (sync and async) that sends requests to this fake, with no sockets."""
+        from ._transport import FakeTransport
+
+        return FakeTransport(self)
+
+    def client(self, key: str | None = DEFAULT_TEST_KEY, **kwargs: Any) -> httpx.Client:
+        """An httpx.Client wired to this fake, authenticated with `key` (None: no Authorization header)."""
+        import httpx
+
+        kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if key is not None:
+            headers.setdefault("Authorization", f"Bearer {key}")
+        return httpx.Client(transport=self.transport(), headers=headers, **kwargs)
+
+    def async_client(self, key: str | None = DEFAULT_TEST_KEY, **kwargs: Any) -> httpx.AsyncClient:
+        """An httpx.AsyncClient wired to this fake, authenticated with `key`."""
+        import httpx
+
+        kwargs.setdefault("base_url", IN_PROCESS_BASE_URL)
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if key is not None:
+            headers.setdefault("Authorization", f"Bearer {key}")
+        return httpx.AsyncClient(transport=self.transport(), headers=headers, **kwargs)

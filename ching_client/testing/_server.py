@@ -1,0 +1,161 @@
+"""Run a FakeChing as a real HTTP server (uvicorn), in a background thread or in the foreground."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._asgi import create_asgi_app
+from ._core import FakeChing
+from ._routes import API_PREFIX
+
+if TYPE_CHECKING:
+    import uvicorn
+
+_STARTUP_TIMEOUT = 10.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen on host:port now (port 0 picks a free port), so the real address is known at once."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def base_url_for(sock: socket.socket) -> str:
+    """The base URL clients should use for a bound socket: `http://host:port/ching`."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{API_PREFIX}"
+
+
+def make_uvicorn_server(
+    fake: FakeChing, *, log_level: str | None = None, ready: threading.Event | None = None
+) -> uvicorn.Server:
+    """Configure uvicorn for the fake (h11, asyncio, no lifespan); log_level None leaves logging untouched."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise ImportError("the fake Ching server needs uvicorn: pip install 'ching-client[testing]'") from exc
+
+    config = uvicorn.Config(
+        create_asgi_app(fake),
+        http="h11",
+        loop="asyncio",
+        ws="none",
+        lifespan="off",
+        log_level=log_level or "warning",
+        access_log=log_level in ("info", "debug", "trace"),
+        log_config=None if log_level is None else uvicorn.config.LOGGING_CONFIG,
+        timeout_graceful_shutdown=1,
+    )
+
+    class _Server(uvicorn.Server):
+        """uvicorn.Server that signals `ready` once it accepts connections (or failed to start)."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            """Run uvicorn's startup, then signal."""
+            try:
+                await super().startup(sockets=sockets)
+            finally:
+                if ready is not None:
+                    ready.set()
+
+    return _Server(config)
+
+
+class FakeServer:
+    """A FakeChing served over loopback HTTP from a background thread; stop() (or `with`) shuts it down."""
+
+    def __init__(self, fake: FakeChing, host: str = "127.0.0.1", port: int = 0, *, owns_fake: bool = False) -> None:
+        """Bind the socket now; call start() to begin serving; `owns_fake` closes the fake on stop()."""
+        self.fake = fake
+        self._owns_fake = owns_fake
+        self._ready = threading.Event()
+        self._server = make_uvicorn_server(fake, ready=self._ready)
+        self._socket = bind_socket(host, port)
+        self.base_url = base_url_for(self._socket)
+        """The base URL to give clients, e.g. `http://127.0.0.1:50123/ching`."""
+        self.host, self.port = self._socket.getsockname()[:2]
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> FakeServer:
+        """Start serving and wait until uvicorn accepts connections."""
+        if self._thread is not None:
+            return self
+
+        def run() -> None:
+            """Thread body: serve until should_exit, recording any crash."""
+            try:
+                self._server.run(sockets=[self._socket])
+            except BaseException as exc:  # reported by start()
+                self._error = exc
+            finally:
+                self._ready.set()
+
+        self._thread = threading.Thread(target=run, name=f"ching-fake-{self.port}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(_STARTUP_TIMEOUT) or self._error is not None or not self._server.started:
+            self.stop()
+            raise RuntimeError(f"fake Ching server failed to start: {self._error!r}")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wait for the thread, and close the socket."""
+        if self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(_STARTUP_TIMEOUT)
+            self._thread = None
+        self._socket.close()
+        if self._owns_fake:
+            self.fake.close()
+
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path, e.g. `url("/v1/customers")`."""
+        return self.base_url + path
+
+    def __enter__(self) -> FakeServer:
+        """Serve for the duration of a `with` block."""
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Stop serving."""
+        self.stop()
+
+
+def serve(
+    fake: FakeChing | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    db: str | os.PathLike[str] | None = None,
+) -> FakeServer:
+    """Start a fake Ching HTTP server in a background thread: `with serve() as server: server.base_url`."""
+    if fake is not None and db is not None:
+        raise ValueError("pass either fake or db, not both")
+    owns_fake = fake is None
+    if fake is None:
+        fake = open_fake(db)
+    return FakeServer(fake, host, port, owns_fake=owns_fake).start()
+
+
+def open_fake(db: str | os.PathLike[str] | None = None, **options: Any) -> FakeChing:
+    """A FakeChing on a SQLite file when `db` is given, else in memory."""
+    if db is None:
+        return FakeChing(**options)
+    from ._sqlite import SqliteStore
+
+    return FakeChing(SqliteStore(db), **options)

@@ -1,0 +1,56 @@
+"""An httpx transport (sync and async) that hands requests to a FakeChing in-process, with no sockets."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import httpx
+
+from ._core import FakeChing
+from ._wire import FakeRequest, Outcome
+
+
+def _to_fake(request: httpx.Request, body: bytes) -> FakeRequest:
+    """Translate an httpx request for the core."""
+    url = request.url
+    return FakeRequest(
+        method=request.method,
+        path=url.path,
+        query=url.query.decode("ascii", errors="replace"),
+        headers=dict(request.headers.items()),
+        body=body,
+        origin=f"{url.scheme}://{url.netloc.decode('ascii')}",
+    )
+
+
+def _to_httpx(outcome: Outcome, request: httpx.Request) -> httpx.Response:
+    """Turn the core's outcome into a response, or into the error a lost connection raises."""
+    if outcome.drop == "before":
+        raise httpx.ConnectError("Simulated fault: connection failed before the request was sent", request=request)
+    if outcome.response is None:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+    response = outcome.response
+    return httpx.Response(response.status, headers=list(response.headers), content=response.body, request=request)
+
+
+class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Mount on httpx.Client or httpx.AsyncClient (`transport=`) to talk to a FakeChing; thread-safe."""
+
+    def __init__(self, fake: FakeChing | None = None) -> None:
+        """Serve `fake`, or a fresh in-memory FakeChing."""
+        self.fake = fake if fake is not None else FakeChing()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Sync path: apply, then `time.sleep` any injected latency."""
+        outcome = self.fake.handle(_to_fake(request, request.read()))
+        if outcome.delay > 0:
+            time.sleep(outcome.delay)
+        return _to_httpx(outcome, request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Async path: apply, then `anyio.sleep` any injected latency (cancellable)."""
+        outcome = self.fake.handle(_to_fake(request, await request.aread()))
+        if outcome.delay > 0:
+            await anyio.sleep(outcome.delay)
+        return _to_httpx(outcome, request)
