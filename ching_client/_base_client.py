@@ -218,7 +218,10 @@ class BaseChing:
             return decision
         note = None
         if status >= 500 and not call.operation.safe_to_repeat:
-            note = "Not retried: the operation is not safe to repeat and may have been processed."
+            note = (
+                "It was not retried: the operation is not safe to repeat and may have been processed. "
+                "Check whether the object exists before trying again (customers.upsert reconciles customers)."
+            )
         raise _response.status_error(call.method, call.path, status, response.content, retry_after, note)
 
 

@@ -52,7 +52,7 @@ def decode(content: bytes) -> Any:
 
 
 def _snippet(content: bytes) -> str:
-    text = content.decode("utf-8", errors="replace").strip().replace("\n", " ")
+    text = " ".join(content.decode("utf-8", errors="replace").split())
     return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "…"
 
 
@@ -118,9 +118,7 @@ def status_error(
         parts.append("Issues: " + "; ".join(_describe_issue(i) for i in issues) + ".")
     if retry_after is not None:
         parts.append(f"The server asked to wait {retry_after:.0f}s.")
-    if note:
-        parts.append(note)
-    advice = _ADVICE.get(cls)
+    advice = note or _ADVICE.get(cls)
     if advice:
         parts.append(advice)
     exc = cls(

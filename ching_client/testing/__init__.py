@@ -1,6 +1,7 @@
 """A local fake of the Ching API (like moto or stripe-mock) for tests, demos and benchmarks.
 
-In-process: `FakeChing().client()` (or `transport()` on any httpx client) with no sockets.
+In-process: `FakeChing().async_ching()` / `.ching()` give SDK clients, `client()` a raw httpx
+client (or `transport()` for any httpx client), all with no sockets.
 Over HTTP: `with serve() as server: server.base_url`, or `python -m ching_client.testing --port 12111`.
 It speaks the wire protocol only and never imports the SDK's client code.
 """
@@ -21,6 +22,7 @@ from ._wire import FakeRequest, FakeResponse, Outcome
 
 if TYPE_CHECKING:
     from ._asgi import create_asgi_app
+    from ._sdk import no_backoff
     from ._server import FakeServer, serve
     from ._sqlite import SqliteStore
     from ._transport import FakeTransport
@@ -32,6 +34,7 @@ _LAZY = {
     "serve": "._server",
     "SqliteStore": "._sqlite",
     "create_asgi_app": "._asgi",
+    "no_backoff": "._sdk",
 }
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "create_asgi_app",
     "make_live_key",
     "make_test_key",
+    "no_backoff",
     "serve",
 ]
 

@@ -25,9 +25,11 @@ from ._wire import ApiError, FakeRequest, FakeResponse, Outcome, error_response
 if TYPE_CHECKING:
     import httpx
 
+    from ching_client import AsyncChing, Ching
+
     from ._transport import FakeTransport
 
-IN_PROCESS_BASE_URL = "http://ching.test/ching"
+IN_PROCESS_BASE_URL = "https://ching.test/ching"
 """The base URL `client()` uses; any host works with the in-process transport."""
 
 _DROPS: dict[FaultKind, Literal["before", "after"]] = {FaultKind.DROP_BEFORE: "before", FaultKind.DROP_AFTER: "after"}
@@ -204,6 +206,22 @@ class FakeChing:
         from ._transport import FakeTransport
 
         return FakeTransport(self)
+
+    def async_ching(
+        self, api_key: str = DEFAULT_TEST_KEY, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> AsyncChing:
+        """An ``AsyncChing`` wired to this fake with no sockets: ``ching = FakeChing().async_ching()``."""
+        from ._sdk import async_ching
+
+        return async_ching(self, api_key, timeout, max_retries)
+
+    def ching(
+        self, api_key: str = DEFAULT_TEST_KEY, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> Ching:
+        """A sync ``Ching`` wired to this fake with no sockets: ``ching = FakeChing().ching()``."""
+        from ._sdk import sync_ching
+
+        return sync_ching(self, api_key, timeout, max_retries)
 
     def client(self, key: str | None = DEFAULT_TEST_KEY, **kwargs: Any) -> httpx.Client:
         """An httpx.Client wired to this fake, authenticated with `key` (None: no Authorization header)."""

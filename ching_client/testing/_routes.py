@@ -74,9 +74,14 @@ class Match:
 
 
 def resolve(method: str, path: str) -> Match:
-    """Find the route for an API path (prefix already removed)."""
+    """Find the route for an API path (prefix already removed).
+
+    A concrete path beats a template, as in OpenAPI: `/v1/customers/upsert` is never the
+    customer with id "upsert", so GET on it is 405 (Allow: POST), not a 404 lookup.
+    """
     allowed: list[str] = []
-    for route in ROUTES:
+    literal = [r for r in ROUTES if "{" not in r.template and r.template == path]
+    for route in literal or ROUTES:
         found = route.pattern.match(path)
         if found is None:
             continue

@@ -127,7 +127,10 @@ def test_routing(client: httpx.Client) -> None:
     # the /ching prefix is optional and trailing slashes are tolerated
     ok(client.get("http://ching.test/v1/customers"))
     ok(client.get("/v1/customers/"))
-    fail(client.get("/v1/customers/upsert"), 404, "NOT_FOUND")  # read as a customer id
+    # a concrete path beats a template, as in OpenAPI: "upsert" is never read as a customer id
+    upsert = client.get("/v1/customers/upsert")
+    fail(upsert, 405, "METHOD_NOT_ALLOWED")
+    assert upsert.headers["allow"] == "POST"
 
 
 def test_unknown_route_without_key_is_404(fake: FakeChing) -> None:

@@ -128,7 +128,7 @@ def test_upload_image_and_fetch_it(
     if content_type:
         body["content_type"] = content_type
     url = ok(client.post("/v1/products/upload_image", json=body))["url"]
-    assert url.startswith("http://ching.test/ching/_fake/images/")
+    assert url.startswith("https://ching.test/ching/_fake/images/")
     assert url.endswith(f"-pro-plan_1.{extension}")
     image = client.get(url, headers={"Authorization": ""})  # public: no key needed
     assert image.status_code == 200

@@ -1,0 +1,50 @@
+"""SDK clients wired to a FakeChing in one line, and the switch that stops tests from sleeping between retries."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from ching_client import AsyncChing, Ching
+
+    from ._core import FakeChing
+
+
+def async_ching(fake: FakeChing, api_key: str, timeout: float | None, max_retries: int | None) -> AsyncChing:
+    """An AsyncChing whose requests go to ``fake`` in-process (no sockets)."""
+    from ching_client import AsyncChing
+
+    from ._core import IN_PROCESS_BASE_URL
+
+    http = httpx.AsyncClient(transport=fake.transport())
+    return AsyncChing(
+        api_key=api_key, base_url=IN_PROCESS_BASE_URL, timeout=timeout, max_retries=max_retries, http_client=http
+    )
+
+
+def sync_ching(fake: FakeChing, api_key: str, timeout: float | None, max_retries: int | None) -> Ching:
+    """A Ching whose requests go to ``fake`` in-process (no sockets)."""
+    from ching_client import Ching
+
+    from ._core import IN_PROCESS_BASE_URL
+
+    http = httpx.Client(transport=fake.transport())
+    return Ching(
+        api_key=api_key, base_url=IN_PROCESS_BASE_URL, timeout=timeout, max_retries=max_retries, http_client=http
+    )
+
+
+@contextlib.contextmanager
+def no_backoff() -> Iterator[None]:
+    """Within this block the SDK decides and logs retries as usual but does not wait between them."""
+    from ching_client import _retry_policy
+
+    _retry_policy.set_zero_backoff(True)
+    try:
+        yield
+    finally:
+        _retry_policy.set_zero_backoff(False)

@@ -1,0 +1,57 @@
+"""The local Ching conforms to openapi/ching.yaml, as Schemathesis sees it over real HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from ching_client.testing import DEFAULT_TEST_KEY, serve
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_schemathesis_finds_no_disagreement_between_spec_and_local_ching() -> None:
+    with serve() as server:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "--config-file",
+                str(ROOT / "openapi" / "schemathesis.toml"),
+                "run",
+                str(ROOT / "openapi" / "ching.yaml"),
+                "--url",
+                server.base_url,
+                "--header",
+                f"Authorization: Bearer {DEFAULT_TEST_KEY}",
+                "--checks",
+                "all",
+                "--max-examples",
+                "50",
+                "--warnings",
+                "off",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        operations_hit = {entry.operation_id for entry in server.fake.requests.entries()}
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "Tested: 11" in result.stdout
+    assert " passed" in result.stdout
+    assert operations_hit >= {
+        "customers_create",
+        "customers_list",
+        "customers_retrieve",
+        "customers_update",
+        "customers_upsert",
+        "customers_delete",
+        "products_create",
+        "products_list",
+        "products_retrieve",
+        "products_update",
+        "products_upload_image",
+    }
