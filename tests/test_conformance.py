@@ -28,6 +28,10 @@ def test_schemathesis_finds_no_disagreement_between_spec_and_local_ching() -> No
                 f"Authorization: Bearer {DEFAULT_TEST_KEY}",
                 "--checks",
                 "all",
+                # Deleting a customer is a soft delete: Ching documents that retrieve of a deleted
+                # customer answers 200 with its tombstone, which this generic check reads as a bug.
+                "--exclude-checks",
+                "use_after_free",
                 "--max-examples",
                 "50",
                 "--warnings",
