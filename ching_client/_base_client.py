@@ -21,7 +21,7 @@ from ._exceptions import (
 )
 from ._generated.operations import InvalidArgument, Operation
 from ._logs import configure_from_env, logger
-from ._retry_policy import Decision, Failure, decide, parse_retry_after
+from ._retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, decide, parse_retry_after
 from ._version import __version__
 
 USER_AGENT: Final = f"ching-client-python/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
@@ -216,8 +216,8 @@ class BaseChing:
         _log_attempt(call, attempt, started, str(status), decision)
         if decision.retry:
             return decision
-        note = None
-        if status >= 500 and not call.operation.safe_to_repeat:
+        note = f"Gave up after {attempt} attempts." if attempt > 1 else None
+        if status in RETRY_ON_SAFE_STATUS and not call.operation.safe_to_repeat:
             note = (
                 "It was not retried: the operation is not safe to repeat and may have been processed. "
                 "Check whether the object exists before trying again (customers.upsert reconciles customers)."

@@ -45,6 +45,13 @@ __all__ = [
 ]
 
 
+def _rebuild(cls: type[ChingError], message: str, state: dict[str, Any]) -> ChingError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
 class ChingError(Exception):
     """Base class of every error the SDK raises."""
 
@@ -53,6 +60,10 @@ class ChingError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with all attributes, so errors survive process pools and task queues."""
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
 
 class ConfigurationError(ChingError):

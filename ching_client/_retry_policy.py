@@ -8,6 +8,7 @@ reached the server, or when the server refused it with 429 before processing it.
 from __future__ import annotations
 
 import enum
+import math
 import random
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
@@ -57,7 +58,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         except (TypeError, ValueError, IndexError):
             return None
         seconds = when.timestamp() - now
-    if seconds != seconds or seconds == float("inf"):  # NaN or infinite: unreadable
+    if not math.isfinite(seconds):  # NaN or infinite: unreadable
         return None
     return max(0.0, seconds)
 

@@ -15,6 +15,7 @@ import httpx
 from . import _response
 from ._base_client import BaseChing
 from ._config import DEFAULT_CONNECT_TIMEOUT
+from ._exceptions import ConfigurationError
 from ._generated.operations import SyncRequester, Operation
 from ._generated.sync_resources import Resources
 from ._retry_policy import wait_time
@@ -41,6 +42,8 @@ class Ching(BaseChing, Resources):
         http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise ConfigurationError(f"http_client must be an httpx.Client, got {type(http_client).__name__}.")
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._new_http_client()
 
@@ -104,6 +107,7 @@ class Ching(BaseChing, Resources):
                         json=call.json,
                         headers=call.attempt_headers(attempt),
                         timeout=call.attempt_timeout(remaining),
+                        auth=None,  # the key in the headers wins over any auth on an injected client
                     )
             except Exception as exc:
                 decision = self._after_failure(call, exc, attempt, started)

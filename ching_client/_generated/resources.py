@@ -491,8 +491,7 @@ class AsyncProducts:
         The SDK never retries this call once the request may have reached the server.
 
         Args:
-            content: The raw bytes; the SDK sends them base64-encoded. Base64 of the image, without a `data:` prefix. Must decode to less than about 2
-                MB.
+            content: The raw bytes; the SDK base64-encodes them (at most 2,097,151 bytes).
             content_type: The image's media type.
             filename: Readable file name without extension; letters, digits, dash or underscore, at
                 most 48 characters.

@@ -1,0 +1,188 @@
+"""Configuration is checked when a client is built; per-call options when a call is made."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from ching_client import AsyncChing, Ching, ConfigurationError, InvalidArgumentError
+
+from ._support import DEFAULT_BASE_URL, LIVE_KEY, TEST_KEY, Harness, ScriptedServer
+
+CLIENTS = [pytest.param(AsyncChing, id="async"), pytest.param(Ching, id="sync")]
+ClientClass = type[AsyncChing] | type[Ching]
+
+
+@pytest.fixture(params=CLIENTS)
+def make(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Build a client of the parametrized class; built clients are closed afterwards."""
+    cls = request.param
+    built: list[Any] = []
+
+    def build(**options: Any) -> Any:
+        client = cls(**options)
+        built.append(client)
+        return client
+
+    yield build
+    for client in built:
+        if isinstance(client, Ching):
+            client.close()
+
+
+def test_no_key_names_the_environment_variable(make: Any):
+    with pytest.raises(ConfigurationError, match="CHING_API_KEY"):
+        make()
+
+
+def test_key_from_the_environment(make: Any, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CHING_API_KEY", LIVE_KEY)
+    assert make().livemode is True
+
+
+def test_argument_beats_the_environment(make: Any, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CHING_API_KEY", LIVE_KEY)
+    assert make(api_key=TEST_KEY).livemode is False
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("   ", id="whitespace"),
+        pytest.param(TEST_KEY + "\n", id="trailing-newline"),
+        pytest.param(" " + TEST_KEY, id="leading-space"),
+        pytest.param(TEST_KEY[:20] + "\n" + TEST_KEY[20:], id="inner-newline"),
+        pytest.param('"' + TEST_KEY + '"', id="quoted"),
+        pytest.param("pk_test_" + "0" * 64, id="unknown-prefix"),
+        pytest.param("test_" + "0" * 64, id="no-prefix"),
+        pytest.param("ck_test_", id="prefix-only"),
+        pytest.param("CK_TEST_" + "0" * 64, id="upper-case-prefix"),
+        pytest.param("Bearer " + TEST_KEY, id="bearer-prefix"),
+    ],
+)
+def test_malformed_key_is_refused_at_construction(make: Any, key: str):
+    with pytest.raises(ConfigurationError):
+        make(api_key=key)
+
+
+def test_empty_key_argument_is_not_replaced_by_the_environment(make: Any, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CHING_API_KEY", TEST_KEY)
+    with pytest.raises(ConfigurationError, match="empty"):
+        make(api_key="")
+
+
+@pytest.mark.parametrize(
+    ("key", "livemode"),
+    [
+        ("ck_test_" + "a" * 64, False),
+        ("sk_test_" + "b" * 88, False),
+        ("ck_live_" + "c" * 64, True),
+        ("sk_live_" + "d" * 88, True),
+    ],
+)
+def test_livemode_follows_the_key_prefix(make: Any, key: str, livemode: bool):
+    client = make(api_key=key)
+    assert client.livemode is livemode
+    assert ("live" if livemode else "test") in repr(client)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        pytest.param("api.ching.co.il/ching", id="no-scheme"),
+        pytest.param("ftp://api.ching.co.il/ching", id="ftp"),
+        pytest.param("https://", id="no-host"),
+        pytest.param("https://api.ching.co.il/ching?mode=test", id="query"),
+        pytest.param("https://api.ching.co.il/ching#v1", id="fragment"),
+    ],
+)
+def test_bad_base_url_is_refused(make: Any, base_url: str):
+    with pytest.raises(ConfigurationError, match="Base URL"):
+        make(api_key=TEST_KEY, base_url=base_url)
+
+
+def test_bad_base_url_from_the_environment_is_refused(make: Any, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CHING_BASE_URL", "localhost:12111")
+    with pytest.raises(ConfigurationError):
+        make(api_key=TEST_KEY)
+
+
+@pytest.mark.parametrize("host", ["api.ching.co.il", "10.0.0.5", "ching.internal", "localhost.evil.example"])
+def test_live_key_over_plain_http_to_another_host_is_refused(make: Any, host: str):
+    with pytest.raises(ConfigurationError, match="http"):
+        make(api_key=LIVE_KEY, base_url=f"http://{host}/ching")
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://127.0.0.1:12111/ching", "http://localhost:8000", "http://[::1]:8000/ching", "http://api.localhost/ching"],
+)
+def test_live_key_over_http_to_loopback_is_allowed(make: Any, base_url: str):
+    assert make(api_key=LIVE_KEY, base_url=base_url).base_url == base_url
+
+
+def test_test_key_over_plain_http_is_allowed(make: Any):
+    assert make(api_key=TEST_KEY, base_url="http://staging.example.test/ching").livemode is False
+
+
+def test_defaults(make: Any):
+    client = make(api_key=TEST_KEY)
+    assert (client.base_url, client.timeout, client.max_retries, client.livemode) == (DEFAULT_BASE_URL, 60.0, 2, False)
+
+
+BAD_TIMEOUTS = [0, -1, -0.0, math.nan, math.inf, "5", True, [5]]
+BAD_RETRIES = [-1, 1.5, True, "2", math.nan]
+
+
+@pytest.mark.parametrize("value", BAD_TIMEOUTS, ids=repr)
+def test_bad_client_timeout_is_refused(make: Any, value: object):
+    with pytest.raises(ConfigurationError, match="timeout"):
+        make(api_key=TEST_KEY, timeout=value)
+
+
+@pytest.mark.parametrize("value", BAD_RETRIES, ids=repr)
+def test_bad_client_max_retries_is_refused(make: Any, value: object):
+    with pytest.raises(ConfigurationError, match="max_retries"):
+        make(api_key=TEST_KEY, max_retries=value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("value", BAD_TIMEOUTS, ids=repr)
+async def test_bad_per_call_timeout_is_refused_before_sending(harness: Harness, server: ScriptedServer, value: object):
+    with pytest.raises(InvalidArgumentError, match="timeout"):
+        await harness.call(harness.client().customers.list, timeout=value)
+    assert server.count == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("value", BAD_RETRIES, ids=repr)
+async def test_bad_per_call_max_retries_is_refused_before_sending(
+    harness: Harness, server: ScriptedServer, value: object
+):
+    with pytest.raises(InvalidArgumentError, match="max_retries"):
+        await harness.call(harness.client().customers.create, name="Noa", max_retries=value)
+    assert server.count == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("timeout", 0), ("timeout", -5), ("max_retries", -1), ("max_retries", 2.5)]
+)
+def test_bad_with_options_is_refused(make: Any, option: str, value: object):
+    with pytest.raises(InvalidArgumentError, match=option):
+        make(api_key=TEST_KEY).with_options(**{option: value})
+
+
+def test_async_client_refuses_a_sync_http_client_at_construction():
+    """Otherwise the first call sends the request (a create really happens) and then fails with a TypeError."""
+    with httpx.Client() as http, pytest.raises(ConfigurationError, match="http_client"):
+        AsyncChing(api_key=TEST_KEY, http_client=http)  # type: ignore[arg-type]
+
+
+def test_sync_client_refuses_an_async_http_client_at_construction():
+    with pytest.raises(ConfigurationError, match="http_client"):
+        Ching(api_key=TEST_KEY, http_client=httpx.AsyncClient())  # type: ignore[arg-type]
