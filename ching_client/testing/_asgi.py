@@ -62,7 +62,8 @@ def create_asgi_app(fake: FakeChing) -> ASGIApp:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         request = FakeRequest(
             method=scope["method"],
-            path=scope["path"],
+            # The still-encoded path: `a%2Fb` is one id, not two segments (parameters are decoded after routing).
+            path=(scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1"),
             query=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=await _read_body(receive),

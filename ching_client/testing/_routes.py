@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from . import _customers as customers
 from . import _products as products
@@ -86,7 +87,7 @@ def resolve(method: str, path: str) -> Match:
         if found is None:
             continue
         if route.method == method:
-            return Match(route, found.groupdict())
+            return Match(route, {name: unquote(value) for name, value in found.groupdict().items()})
         if route.method not in allowed:
             allowed.append(route.method)
     return Match(None, {}, tuple(allowed))

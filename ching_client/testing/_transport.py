@@ -16,7 +16,7 @@ def _to_fake(request: httpx.Request, body: bytes) -> FakeRequest:
     url = request.url
     return FakeRequest(
         method=request.method,
-        path=url.path,
+        path=url.raw_path.split(b"?", 1)[0].decode("ascii"),  # still encoded, as a server sees it
         query=url.query.decode("ascii", errors="replace"),
         headers=dict(request.headers.items()),
         body=body,
