@@ -44,5 +44,8 @@ test: setup spec-check check-generated lint typecheck
 demo: $(VENV_STAMP)
 	$(PY) scripts/demo.py
 
+bench: $(VENV_STAMP)
+	$(PY) scripts/bench.py
+
 clean:
 	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .mypy_cache .pytest_cache .ruff_cache

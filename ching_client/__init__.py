@@ -6,34 +6,78 @@ async with AsyncChing() as ching:          # key from CHING_API_KEY
     customer = await ching.customers.create(name="Tal Levi", email="tal@example.com")
 """
 
-from ._async_client import AsyncChing
-from ._exceptions import (
-    APIConnectionError,
-    APIResponseError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ChingError,
-    ConfigurationError,
-    ConflictError,
-    InternalServerError,
-    InvalidArgumentError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
-    WriteOutcomeUnknownError,
-)
-from ._generated.models.customer import Customer
-from ._generated.models.deleted_customer import DeletedCustomer
-from ._generated.models.product import Product
-from ._generated.models.product_feature import ProductFeature
-from ._generated.models.product_feature_input import ProductFeatureInput
-from ._generated.results import CustomersUpsertResult
-from ._generated.types import UNSET, Unset
-from ._sync_client import Ching
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports each name on first use
+    from ._async_client import AsyncChing
+    from ._exceptions import (
+        APIConnectionError,
+        APIResponseError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ChingError,
+        ConfigurationError,
+        ConflictError,
+        InternalServerError,
+        InvalidArgumentError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        UnprocessableEntityError,
+        WriteOutcomeUnknownError,
+    )
+    from ._generated.models.customer import Customer
+    from ._generated.models.deleted_customer import DeletedCustomer
+    from ._generated.models.product import Product
+    from ._generated.models.product_feature import ProductFeature
+    from ._generated.models.product_feature_input import ProductFeatureInput
+    from ._generated.results import CustomersUpsertResult
+    from ._generated.types import UNSET, Unset
+    from ._sync_client import Ching
+
+# Where each public name lives. `import ching_client` loads none of them: an application that only
+# uses Ching never imports the async client and anyio, and `python -c "import ching_client"` costs
+# about what starting Python does. (Keep in step with the TYPE_CHECKING imports above.)
+_EXCEPTIONS = "._exceptions"
+_LAZY = {
+    "AsyncChing": "._async_client",
+    "Ching": "._sync_client",
+    "Customer": "._generated.models.customer",
+    "CustomersUpsertResult": "._generated.results",
+    "DeletedCustomer": "._generated.models.deleted_customer",
+    "Product": "._generated.models.product",
+    "ProductFeature": "._generated.models.product_feature",
+    "ProductFeatureInput": "._generated.models.product_feature_input",
+    "UNSET": "._generated.types",
+    "Unset": "._generated.types",
+    **dict.fromkeys(
+        (
+            "APIConnectionError",
+            "APIResponseError",
+            "APIStatusError",
+            "APITimeoutError",
+            "AuthenticationError",
+            "BadRequestError",
+            "ChingError",
+            "ConfigurationError",
+            "ConflictError",
+            "InternalServerError",
+            "InvalidArgumentError",
+            "NotFoundError",
+            "PermissionDeniedError",
+            "RateLimitError",
+            "UnprocessableEntityError",
+            "WriteOutcomeUnknownError",
+        ),
+        _EXCEPTIONS,
+    ),
+}
 
 __all__ = [
     "UNSET",
@@ -64,3 +108,19 @@ __all__ = [
     "WriteOutcomeUnknownError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first access, then keep it as a plain module attribute."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later accesses skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

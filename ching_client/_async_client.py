@@ -12,11 +12,11 @@ import attrs
 import httpx
 
 from . import _response
-from ._base_client import BaseChing
-from ._config import DEFAULT_CONNECT_TIMEOUT
+from ._base_client import AttemptDeadline, BaseChing
+from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ._exceptions import ConfigurationError
+from ._generated.lazy_resources import AsyncResources
 from ._generated.operations import AsyncRequester, Operation
-from ._generated.resources import AsyncResources
 from ._retry_policy import wait_time
 
 T = TypeVar("T")
@@ -99,7 +99,10 @@ class AsyncChing(BaseChing, AsyncResources):
             started = time.monotonic()
             remaining = call.remaining()
             try:
-                with anyio.fail_after(remaining):
+                # A little past httpx's own timeouts (set to `remaining`), so they fire first and say
+                # precisely what happened (a connect timeout was never sent); this only stops stuck I/O.
+                backstop = remaining + DEADLINE_GRACE
+                async with AttemptDeadline(backstop, fallback=anyio.fail_after(backstop)):
                     response = await self._http.request(
                         call.method,
                         call.url,

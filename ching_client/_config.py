@@ -16,6 +16,7 @@ DEFAULT_BASE_URL: Final = "https://api.ching.co.il/ching"
 DEFAULT_TIMEOUT: Final = 60.0
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_MAX_RETRIES: Final = 2
+DEADLINE_GRACE: Final = 0.05
 KEY_PREFIXES: Final = {"ck_test_": False, "sk_test_": False, "ck_live_": True, "sk_live_": True}
 _KEY_BODY = re.compile(r"[A-Za-z0-9_]+")
 

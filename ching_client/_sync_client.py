@@ -13,11 +13,11 @@ import attrs
 import httpx
 
 from . import _response
-from ._base_client import BaseChing
-from ._config import DEFAULT_CONNECT_TIMEOUT
+from ._base_client import AttemptDeadline, BaseChing
+from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ._exceptions import ConfigurationError
+from ._generated.lazy_resources import Resources
 from ._generated.operations import SyncRequester, Operation
-from ._generated.sync_resources import Resources
 from ._retry_policy import wait_time
 
 T = TypeVar("T")
@@ -100,7 +100,10 @@ class Ching(BaseChing, Resources):
             started = time.monotonic()
             remaining = call.remaining()
             try:
-                with contextlib.nullcontext(remaining):
+                # A little past httpx's own timeouts (set to `remaining`), so they fire first and say
+                # precisely what happened (a connect timeout was never sent); this only stops stuck I/O.
+                backstop = remaining + DEADLINE_GRACE
+                with AttemptDeadline(backstop, fallback=contextlib.nullcontext(backstop)):
                     response = self._http.request(
                         call.method,
                         call.url,

@@ -85,8 +85,17 @@ def test_dot_and_empty_path_parameters_are_refused_before_any_request(bad_id: st
 def test_path_parameters_are_percent_encoded_into_one_segment() -> None:
     sent: list[httpx.Request] = []
     client = _client(_recorder(sent, httpx.Response(404)))
-    customers_retrieve.sync_detailed("../products?x=1#y", client=client)
-    assert sent[0].url.raw_path == b"/ching/v1/customers/..%2Fproducts%3Fx%3D1%23y"
+    customers_retrieve.sync_detailed("x?y=1#z %", client=client)
+    assert sent[0].url.raw_path == b"/ching/v1/customers/x%3Fy%3D1%23z%20%25"
+
+
+@pytest.mark.parametrize("bad_id", ["a/b", "../products", "upsert"])
+def test_ids_that_could_reach_another_route_are_refused(bad_id: str) -> None:
+    sent: list[httpx.Request] = []
+    client = _client(_recorder(sent, httpx.Response(200)))
+    with pytest.raises(InvalidArgument, match="not a valid id"):
+        customers_retrieve.sync_detailed(bad_id, client=client)
+    assert sent == []
 
 
 def test_html_error_page_from_a_proxy_does_not_crash_parsing() -> None:

@@ -71,12 +71,19 @@ class SyncRequester(Protocol):
     ) -> T: ...
 
 
-def path_segment(name: str, value: object) -> str:
-    """Percent-encode one path parameter, refusing values that would change the route."""
+def path_segment(name: str, value: object, reserved: Collection[str] = ()) -> str:
+    """Percent-encode one path parameter, refusing values that could reach another route.
+
+    ``""``, ``.`` and ``..`` would be collapsed by httpx; a ``/`` may be decoded by a proxy
+    into another path; and ``reserved`` are the fixed siblings in the spec (``upsert`` next
+    to ``{id}``), which name another operation.
+    """
     if not isinstance(value, str):
         raise InvalidArgument(name, f"must be a string, got {type(value).__name__}")
-    if value in ("", ".", ".."):
+    if value in ("", ".", "..") or value in reserved:
         raise InvalidArgument(name, f"{value!r} is not a valid id")
+    if "/" in value or "\\" in value:
+        raise InvalidArgument(name, f"{value!r} is not a valid id: ids never contain a slash")
     return quote(value, safe="")
 
 

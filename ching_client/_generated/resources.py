@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import Any
 
 from .api.customers import customers_create as _customers_create
@@ -622,20 +621,3 @@ class AsyncProducts:
             extra_headers=extra_headers,
         )
         return envelope.data
-
-
-class AsyncResources:
-    """The resources of the API, as attributes of a client that is a ``AsyncRequester``."""
-
-    @cached_property
-    def customers(self) -> AsyncCustomers:
-        """The people paying you. Isolated per project and per mode (test or live)."""
-        return AsyncCustomers(self._requester())
-
-    @cached_property
-    def products(self) -> AsyncProducts:
-        """What you sell. Products power the checkout and billing portal catalogs."""
-        return AsyncProducts(self._requester())
-
-    def _requester(self) -> AsyncRequester:
-        raise NotImplementedError

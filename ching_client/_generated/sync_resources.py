@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import Any
 
 from .api.customers import customers_create as _customers_create
@@ -622,20 +621,3 @@ class Products:
             extra_headers=extra_headers,
         )
         return envelope.data
-
-
-class Resources:
-    """The resources of the API, as attributes of a client that is a ``SyncRequester``."""
-
-    @cached_property
-    def customers(self) -> Customers:
-        """The people paying you. Isolated per project and per mode (test or live)."""
-        return Customers(self._requester())
-
-    @cached_property
-    def products(self) -> Products:
-        """What you sell. Products power the checkout and billing portal catalogs."""
-        return Products(self._requester())
-
-    def _requester(self) -> SyncRequester:
-        raise NotImplementedError

@@ -2,35 +2,38 @@
 # change the spec or generator/templates and regenerate.
 """Contains all the data models used in inputs/outputs"""
 
-from .customer import Customer
-from .customer_create_request import CustomerCreateRequest
-from .customer_envelope import CustomerEnvelope
-from .customer_list_envelope import CustomerListEnvelope
-from .customer_object import CustomerObject
-from .customer_or_deleted_envelope import CustomerOrDeletedEnvelope
-from .customer_update_request import CustomerUpdateRequest
-from .customer_upsert_envelope import CustomerUpsertEnvelope
-from .customer_upsert_envelope_action import CustomerUpsertEnvelopeAction
-from .customer_upsert_request import CustomerUpsertRequest
-from .customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
-from .deleted_customer import DeletedCustomer
-from .deleted_customer_envelope import DeletedCustomerEnvelope
-from .deleted_customer_object import DeletedCustomerObject
-from .error import Error
-from .error_envelope import ErrorEnvelope
-from .error_issue import ErrorIssue
-from .product import Product
-from .product_create_request import ProductCreateRequest
-from .product_envelope import ProductEnvelope
-from .product_feature import ProductFeature
-from .product_feature_input import ProductFeatureInput
-from .product_image import ProductImage
-from .product_image_envelope import ProductImageEnvelope
-from .product_image_upload_request import ProductImageUploadRequest
-from .product_image_upload_request_content_type import ProductImageUploadRequestContentType
-from .product_list_envelope import ProductListEnvelope
-from .product_object import ProductObject
-from .product_update_request import ProductUpdateRequest
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .customer import Customer
+    from .customer_create_request import CustomerCreateRequest
+    from .customer_envelope import CustomerEnvelope
+    from .customer_list_envelope import CustomerListEnvelope
+    from .customer_object import CustomerObject
+    from .customer_or_deleted_envelope import CustomerOrDeletedEnvelope
+    from .customer_update_request import CustomerUpdateRequest
+    from .customer_upsert_envelope import CustomerUpsertEnvelope
+    from .customer_upsert_envelope_action import CustomerUpsertEnvelopeAction
+    from .customer_upsert_request import CustomerUpsertRequest
+    from .customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
+    from .deleted_customer import DeletedCustomer
+    from .deleted_customer_envelope import DeletedCustomerEnvelope
+    from .deleted_customer_object import DeletedCustomerObject
+    from .error import Error
+    from .error_envelope import ErrorEnvelope
+    from .error_issue import ErrorIssue
+    from .product import Product
+    from .product_create_request import ProductCreateRequest
+    from .product_envelope import ProductEnvelope
+    from .product_feature import ProductFeature
+    from .product_feature_input import ProductFeatureInput
+    from .product_image import ProductImage
+    from .product_image_envelope import ProductImageEnvelope
+    from .product_image_upload_request import ProductImageUploadRequest
+    from .product_image_upload_request_content_type import ProductImageUploadRequestContentType
+    from .product_list_envelope import ProductListEnvelope
+    from .product_object import ProductObject
+    from .product_update_request import ProductUpdateRequest
 
 __all__ = (
     "Customer",
@@ -63,3 +66,44 @@ __all__ = (
     "ProductObject",
     "ProductUpdateRequest",
 )
+
+_MODULES = {
+    "Customer": ".customer",
+    "CustomerCreateRequest": ".customer_create_request",
+    "CustomerEnvelope": ".customer_envelope",
+    "CustomerListEnvelope": ".customer_list_envelope",
+    "CustomerObject": ".customer_object",
+    "CustomerOrDeletedEnvelope": ".customer_or_deleted_envelope",
+    "CustomerUpdateRequest": ".customer_update_request",
+    "CustomerUpsertEnvelope": ".customer_upsert_envelope",
+    "CustomerUpsertEnvelopeAction": ".customer_upsert_envelope_action",
+    "CustomerUpsertRequest": ".customer_upsert_request",
+    "CustomerUpsertRequestIdentifyBy": ".customer_upsert_request_identify_by",
+    "DeletedCustomer": ".deleted_customer",
+    "DeletedCustomerEnvelope": ".deleted_customer_envelope",
+    "DeletedCustomerObject": ".deleted_customer_object",
+    "Error": ".error",
+    "ErrorEnvelope": ".error_envelope",
+    "ErrorIssue": ".error_issue",
+    "Product": ".product",
+    "ProductCreateRequest": ".product_create_request",
+    "ProductEnvelope": ".product_envelope",
+    "ProductFeature": ".product_feature",
+    "ProductFeatureInput": ".product_feature_input",
+    "ProductImage": ".product_image",
+    "ProductImageEnvelope": ".product_image_envelope",
+    "ProductImageUploadRequest": ".product_image_upload_request",
+    "ProductImageUploadRequestContentType": ".product_image_upload_request_content_type",
+    "ProductListEnvelope": ".product_list_envelope",
+    "ProductObject": ".product_object",
+    "ProductUpdateRequest": ".product_update_request",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module, __name__), name)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.customer_object import CustomerObject, check_customer_object
+from ..models.customer_object import CustomerObject
 
 T = TypeVar("T", bound="Customer")
 
@@ -94,64 +94,60 @@ class Customer:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id")
+        id = src_dict["id"]
 
-        object_ = check_customer_object(d.pop("object"))
+        object_: CustomerObject = src_dict["object"]
 
-        name = d.pop("name")
+        name = src_dict["name"]
 
-        def _parse_email(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        email: None | str = src_dict["email"]
 
-        email = _parse_email(d.pop("email"))
+        phone: None | str = src_dict["phone"]
 
-        def _parse_phone(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        locale = src_dict["locale"]
 
-        phone = _parse_phone(d.pop("phone"))
+        tax_id: None | str = src_dict["taxId"]
 
-        locale = d.pop("locale")
+        metadata = dict(src_dict["metadata"])
 
-        def _parse_tax_id(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        default_payment_method: None | str = src_dict["default_payment_method"]
 
-        tax_id = _parse_tax_id(d.pop("taxId"))
+        livemode = src_dict["livemode"]
 
-        metadata = dict(d.pop("metadata"))
-
-        def _parse_default_payment_method(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        default_payment_method = _parse_default_payment_method(d.pop("default_payment_method"))
-
-        livemode = d.pop("livemode")
-
-        created = datetime.datetime.fromisoformat(d.pop("created"))
+        created = datetime.datetime.fromisoformat(src_dict["created"])
 
         customer = cls(
-            id=id,
-            object_=object_,
-            name=name,
-            email=email,
-            phone=phone,
-            locale=locale,
-            tax_id=tax_id,
-            metadata=metadata,
-            default_payment_method=default_payment_method,
-            livemode=livemode,
-            created=created,
+            id,
+            object_,
+            name,
+            email,
+            phone,
+            locale,
+            tax_id,
+            metadata,
+            default_payment_method,
+            livemode,
+            created,
         )
 
-        customer.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 11:
+            declared = {
+                "id",
+                "object",
+                "name",
+                "email",
+                "phone",
+                "locale",
+                "taxId",
+                "metadata",
+                "default_payment_method",
+                "livemode",
+                "created",
+            }
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            customer.additional_properties = d
         return customer
 
     @property

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.customer import Customer
-
+from ..models.customer import Customer
 
 T = TypeVar("T", bound="CustomerListEnvelope")
 
@@ -48,24 +46,21 @@ class CustomerListEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.customer import Customer  # noqa: PLC0415
+        success = src_dict["success"]
 
-        d = dict(src_dict)
-        success = d.pop("success")
-
-        data = []
-        _data = d.pop("data")
-        for data_item_data in _data:
-            data_item = Customer.from_dict(data_item_data)
-
-            data.append(data_item)
+        data = [Customer.from_dict(data_item_data) for data_item_data in src_dict["data"]]
 
         customer_list_envelope = cls(
-            success=success,
-            data=data,
+            success,
+            data,
         )
 
-        customer_list_envelope.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 2:
+            declared = {"success", "data"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            customer_list_envelope.additional_properties = d
         return customer_list_envelope
 
     @property

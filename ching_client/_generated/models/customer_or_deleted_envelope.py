@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.customer import Customer
-    from ..models.deleted_customer import DeletedCustomer
-
+from ..models.customer import Customer
+from ..models.deleted_customer import DeletedCustomer
 
 T = TypeVar("T", bound="CustomerOrDeletedEnvelope")
 
@@ -29,8 +27,6 @@ class CustomerOrDeletedEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.customer import Customer  # noqa: PLC0415
-
         success = self.success
 
         data: dict[str, Any]
@@ -52,11 +48,7 @@ class CustomerOrDeletedEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.customer import Customer  # noqa: PLC0415
-        from ..models.deleted_customer import DeletedCustomer  # noqa: PLC0415
-
-        d = dict(src_dict)
-        success = d.pop("success")
+        success = src_dict["success"]
 
         def _parse_data(data: object) -> Customer | DeletedCustomer:
             try:
@@ -73,14 +65,19 @@ class CustomerOrDeletedEnvelope:
 
             return data_type_1
 
-        data = _parse_data(d.pop("data"))
+        data = _parse_data(src_dict["data"])
 
         customer_or_deleted_envelope = cls(
-            success=success,
-            data=data,
+            success,
+            data,
         )
 
-        customer_or_deleted_envelope.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 2:
+            declared = {"success", "data"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            customer_or_deleted_envelope.additional_properties = d
         return customer_or_deleted_envelope
 
     @property

@@ -69,30 +69,36 @@ class CustomerUpdateRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
+        name = src_dict.get("name", UNSET)
 
-        email = d.pop("email", UNSET)
+        email = src_dict.get("email", UNSET)
 
-        phone = d.pop("phone", UNSET)
+        phone = src_dict.get("phone", UNSET)
 
-        locale = d.pop("locale", UNSET)
+        locale = src_dict.get("locale", UNSET)
 
-        tax_id = d.pop("taxId", UNSET)
+        tax_id = src_dict.get("taxId", UNSET)
 
-        _metadata = d.pop("metadata", UNSET)
+        _metadata = src_dict.get("metadata", UNSET)
         metadata: dict[str, str] | Unset = UNSET if isinstance(_metadata, Unset) else dict(_metadata)
 
         customer_update_request = cls(
-            name=name,
-            email=email,
-            phone=phone,
-            locale=locale,
-            tax_id=tax_id,
-            metadata=metadata,
+            name,
+            email,
+            phone,
+            locale,
+            tax_id,
+            metadata,
         )
 
-        customer_update_request.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 0 + ("name" in src_dict) + ("email" in src_dict) + ("phone" in src_dict) + (
+            "locale" in src_dict
+        ) + ("taxId" in src_dict) + ("metadata" in src_dict):
+            declared = {"name", "email", "phone", "locale", "taxId", "metadata"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            customer_update_request.additional_properties = d
         return customer_update_request
 
     @property

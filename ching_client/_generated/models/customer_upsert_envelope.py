@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.customer_upsert_envelope_action import CustomerUpsertEnvelopeAction, check_customer_upsert_envelope_action
-
-if TYPE_CHECKING:
-    from ..models.customer import Customer
-
+from ..models.customer import Customer
+from ..models.customer_upsert_envelope_action import CustomerUpsertEnvelopeAction
 
 T = TypeVar("T", bound="CustomerUpsertEnvelope")
 
@@ -52,22 +49,24 @@ class CustomerUpsertEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.customer import Customer  # noqa: PLC0415
+        success = src_dict["success"]
 
-        d = dict(src_dict)
-        success = d.pop("success")
+        action: CustomerUpsertEnvelopeAction = src_dict["action"]
 
-        action = check_customer_upsert_envelope_action(d.pop("action"))
-
-        data = Customer.from_dict(d.pop("data"))
+        data = Customer.from_dict(src_dict["data"])
 
         customer_upsert_envelope = cls(
-            success=success,
-            action=action,
-            data=data,
+            success,
+            action,
+            data,
         )
 
-        customer_upsert_envelope.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 3:
+            declared = {"success", "action", "data"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            customer_upsert_envelope.additional_properties = d
         return customer_upsert_envelope
 
     @property

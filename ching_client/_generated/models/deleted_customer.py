@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.deleted_customer_object import DeletedCustomerObject, check_deleted_customer_object
+from ..models.deleted_customer_object import DeletedCustomerObject
 
 T = TypeVar("T", bound="DeletedCustomer")
 
@@ -49,20 +49,24 @@ class DeletedCustomer:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id")
+        id = src_dict["id"]
 
-        object_ = check_deleted_customer_object(d.pop("object"))
+        object_: DeletedCustomerObject = src_dict["object"]
 
-        deleted = d.pop("deleted")
+        deleted = src_dict["deleted"]
 
         deleted_customer = cls(
-            id=id,
-            object_=object_,
-            deleted=deleted,
+            id,
+            object_,
+            deleted,
         )
 
-        deleted_customer.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 3:
+            declared = {"id", "object", "deleted"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            deleted_customer.additional_properties = d
         return deleted_customer
 
     @property

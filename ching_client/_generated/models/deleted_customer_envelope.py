@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.deleted_customer import DeletedCustomer
-
+from ..models.deleted_customer import DeletedCustomer
 
 T = TypeVar("T", bound="DeletedCustomerEnvelope")
 
@@ -45,19 +43,21 @@ class DeletedCustomerEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.deleted_customer import DeletedCustomer  # noqa: PLC0415
+        success = src_dict["success"]
 
-        d = dict(src_dict)
-        success = d.pop("success")
-
-        data = DeletedCustomer.from_dict(d.pop("data"))
+        data = DeletedCustomer.from_dict(src_dict["data"])
 
         deleted_customer_envelope = cls(
-            success=success,
-            data=data,
+            success,
+            data,
         )
 
-        deleted_customer_envelope.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 2:
+            declared = {"success", "data"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            deleted_customer_envelope.additional_properties = d
         return deleted_customer_envelope
 
     @property

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.error_issue import ErrorIssue
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.error_issue import ErrorIssue
-
 
 T = TypeVar("T", bound="Error")
 
@@ -70,16 +67,13 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_issue import ErrorIssue  # noqa: PLC0415
+        status = src_dict["status"]
 
-        d = dict(src_dict)
-        status = d.pop("status")
+        code = src_dict["code"]
 
-        code = d.pop("code")
+        message = src_dict["message"]
 
-        message = d.pop("message")
-
-        _issues = d.pop("issues", UNSET)
+        _issues = src_dict.get("issues", UNSET)
         issues: list[ErrorIssue] | Unset = UNSET
         if _issues is not UNSET:
             issues = []
@@ -88,17 +82,22 @@ class Error:
 
                 issues.append(issues_item)
 
-        details = d.pop("details", UNSET)
+        details = src_dict.get("details", UNSET)
 
         error = cls(
-            status=status,
-            code=code,
-            message=message,
-            issues=issues,
-            details=details,
+            status,
+            code,
+            message,
+            issues,
+            details,
         )
 
-        error.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 3 + ("issues" in src_dict) + ("details" in src_dict):
+            declared = {"status", "code", "message", "issues", "details"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            error.additional_properties = d
         return error
 
     @property

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.error import Error
-
+from ..models.error import Error
 
 T = TypeVar("T", bound="ErrorEnvelope")
 
@@ -45,19 +43,21 @@ class ErrorEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error import Error  # noqa: PLC0415
+        success = src_dict["success"]
 
-        d = dict(src_dict)
-        success = d.pop("success")
-
-        error = Error.from_dict(d.pop("error"))
+        error = Error.from_dict(src_dict["error"])
 
         error_envelope = cls(
-            success=success,
-            error=error,
+            success,
+            error,
         )
 
-        error_envelope.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 2:
+            declared = {"success", "error"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            error_envelope.additional_properties = d
         return error_envelope
 
     @property

@@ -52,8 +52,6 @@ class ErrorIssue:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
         def _parse_path(data: object) -> list[int | str] | str:
             try:
                 if not isinstance(data, list):
@@ -61,11 +59,7 @@ class ErrorIssue:
                 path_type_0 = []
                 _path_type_0 = data
                 for path_type_0_item_data in _path_type_0:
-
-                    def _parse_path_type_0_item(data: object) -> int | str:
-                        return cast(int | str, data)
-
-                    path_type_0_item = _parse_path_type_0_item(path_type_0_item_data)
+                    path_type_0_item: int | str = path_type_0_item_data
 
                     path_type_0.append(path_type_0_item)
 
@@ -74,16 +68,21 @@ class ErrorIssue:
                 pass
             return cast(list[int | str] | str, data)
 
-        path = _parse_path(d.pop("path"))
+        path = _parse_path(src_dict["path"])
 
-        message = d.pop("message")
+        message = src_dict["message"]
 
         error_issue = cls(
-            path=path,
-            message=message,
+            path,
+            message,
         )
 
-        error_issue.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 2:
+            declared = {"path", "message"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            error_issue.additional_properties = d
         return error_issue
 
     @property

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.product_object import ProductObject, check_product_object
-
-if TYPE_CHECKING:
-    from ..models.product_feature import ProductFeature
-
+from ..models.product_feature import ProductFeature
+from ..models.product_object import ProductObject
 
 T = TypeVar("T", bound="Product")
 
@@ -94,58 +91,56 @@ class Product:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.product_feature import ProductFeature  # noqa: PLC0415
+        id = src_dict["id"]
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        object_: ProductObject = src_dict["object"]
 
-        object_ = check_product_object(d.pop("object"))
+        name = src_dict["name"]
 
-        name = d.pop("name")
+        description: None | str = src_dict["description"]
 
-        def _parse_description(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        image_url: None | str = src_dict["image_url"]
 
-        description = _parse_description(d.pop("description"))
+        features = [ProductFeature.from_dict(features_item_data) for features_item_data in src_dict["features"]]
 
-        def _parse_image_url(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        active = src_dict["active"]
 
-        image_url = _parse_image_url(d.pop("image_url"))
+        metadata = dict(src_dict["metadata"])
 
-        features = []
-        _features = d.pop("features")
-        for features_item_data in _features:
-            features_item = ProductFeature.from_dict(features_item_data)
+        livemode = src_dict["livemode"]
 
-            features.append(features_item)
-
-        active = d.pop("active")
-
-        metadata = dict(d.pop("metadata"))
-
-        livemode = d.pop("livemode")
-
-        created = datetime.datetime.fromisoformat(d.pop("created"))
+        created = datetime.datetime.fromisoformat(src_dict["created"])
 
         product = cls(
-            id=id,
-            object_=object_,
-            name=name,
-            description=description,
-            image_url=image_url,
-            features=features,
-            active=active,
-            metadata=metadata,
-            livemode=livemode,
-            created=created,
+            id,
+            object_,
+            name,
+            description,
+            image_url,
+            features,
+            active,
+            metadata,
+            livemode,
+            created,
         )
 
-        product.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 10:
+            declared = {
+                "id",
+                "object",
+                "name",
+                "description",
+                "image_url",
+                "features",
+                "active",
+                "metadata",
+                "livemode",
+                "created",
+            }
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            product.additional_properties = d
         return product
 
     @property

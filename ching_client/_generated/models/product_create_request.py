@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.product_feature_input import ProductFeatureInput
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.product_feature_input import ProductFeatureInput
-
 
 T = TypeVar("T", bound="ProductCreateRequest")
 
@@ -73,16 +70,13 @@ class ProductCreateRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.product_feature_input import ProductFeatureInput  # noqa: PLC0415
+        name = src_dict["name"]
 
-        d = dict(src_dict)
-        name = d.pop("name")
+        description = src_dict.get("description", UNSET)
 
-        description = d.pop("description", UNSET)
+        image_url = src_dict.get("image_url", UNSET)
 
-        image_url = d.pop("image_url", UNSET)
-
-        _features = d.pop("features", UNSET)
+        _features = src_dict.get("features", UNSET)
         features: list[ProductFeatureInput] | Unset = UNSET
         if _features is not UNSET:
             features = []
@@ -91,18 +85,25 @@ class ProductCreateRequest:
 
                 features.append(features_item)
 
-        _metadata = d.pop("metadata", UNSET)
+        _metadata = src_dict.get("metadata", UNSET)
         metadata: dict[str, str] | Unset = UNSET if isinstance(_metadata, Unset) else dict(_metadata)
 
         product_create_request = cls(
-            name=name,
-            description=description,
-            image_url=image_url,
-            features=features,
-            metadata=metadata,
+            name,
+            description,
+            image_url,
+            features,
+            metadata,
         )
 
-        product_create_request.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 1 + ("description" in src_dict) + ("image_url" in src_dict) + ("features" in src_dict) + (
+            "metadata" in src_dict
+        ):
+            declared = {"name", "description", "image_url", "features", "metadata"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            product_create_request.additional_properties = d
         return product_create_request
 
     @property

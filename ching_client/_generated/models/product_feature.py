@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -43,22 +43,21 @@ class ProductFeature:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        title = d.pop("title")
+        title = src_dict["title"]
 
-        def _parse_subtitle(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        subtitle = _parse_subtitle(d.pop("subtitle"))
+        subtitle: None | str = src_dict["subtitle"]
 
         product_feature = cls(
-            title=title,
-            subtitle=subtitle,
+            title,
+            subtitle,
         )
 
-        product_feature.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 2:
+            declared = {"title", "subtitle"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            product_feature.additional_properties = d
         return product_feature
 
     @property

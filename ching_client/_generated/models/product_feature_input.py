@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -49,24 +49,21 @@ class ProductFeatureInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        title = d.pop("title")
+        title = src_dict["title"]
 
-        def _parse_subtitle(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        subtitle = _parse_subtitle(d.pop("subtitle", UNSET))
+        subtitle: None | str | Unset = src_dict.get("subtitle", UNSET)
 
         product_feature_input = cls(
-            title=title,
-            subtitle=subtitle,
+            title,
+            subtitle,
         )
 
-        product_feature_input.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 1 + ("subtitle" in src_dict):
+            declared = {"title", "subtitle"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            product_feature_input.additional_properties = d
         return product_feature_input
 
     @property

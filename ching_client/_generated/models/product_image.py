@@ -37,14 +37,18 @@ class ProductImage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        url = d.pop("url")
+        url = src_dict["url"]
 
         product_image = cls(
-            url=url,
+            url,
         )
 
-        product_image.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 1:
+            declared = {"url"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            product_image.additional_properties = d
         return product_image
 
     @property

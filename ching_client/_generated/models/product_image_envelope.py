@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.product_image import ProductImage
-
+from ..models.product_image import ProductImage
 
 T = TypeVar("T", bound="ProductImageEnvelope")
 
@@ -45,19 +43,21 @@ class ProductImageEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.product_image import ProductImage  # noqa: PLC0415
+        success = src_dict["success"]
 
-        d = dict(src_dict)
-        success = d.pop("success")
-
-        data = ProductImage.from_dict(d.pop("data"))
+        data = ProductImage.from_dict(src_dict["data"])
 
         product_image_envelope = cls(
-            success=success,
-            data=data,
+            success,
+            data,
         )
 
-        product_image_envelope.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 2:
+            declared = {"success", "data"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            product_image_envelope.additional_properties = d
         return product_image_envelope
 
     @property

@@ -10,7 +10,6 @@ from attrs import field as _attrs_field
 
 from ..models.product_image_upload_request_content_type import (
     ProductImageUploadRequestContentType,
-    check_product_image_upload_request_content_type,
 )
 from ..types import UNSET, Unset
 
@@ -57,25 +56,24 @@ class ProductImageUploadRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        content = d.pop("content")
+        content = src_dict["content"]
 
-        _content_type = d.pop("content_type", UNSET)
-        content_type: ProductImageUploadRequestContentType | Unset
-        if isinstance(_content_type, Unset):
-            content_type = UNSET
-        else:
-            content_type = check_product_image_upload_request_content_type(_content_type)
+        content_type: ProductImageUploadRequestContentType | Unset = src_dict.get("content_type", UNSET)
 
-        filename = d.pop("filename", UNSET)
+        filename = src_dict.get("filename", UNSET)
 
         product_image_upload_request = cls(
-            content=content,
-            content_type=content_type,
-            filename=filename,
+            content,
+            content_type,
+            filename,
         )
 
-        product_image_upload_request.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 1 + ("content_type" in src_dict) + ("filename" in src_dict):
+            declared = {"content", "content_type", "filename"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            product_image_upload_request.additional_properties = d
         return product_image_upload_request
 
     @property

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-if TYPE_CHECKING:
-    from ..models.product import Product
-
+from ..models.product import Product
 
 T = TypeVar("T", bound="ProductListEnvelope")
 
@@ -48,24 +46,21 @@ class ProductListEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.product import Product  # noqa: PLC0415
+        success = src_dict["success"]
 
-        d = dict(src_dict)
-        success = d.pop("success")
-
-        data = []
-        _data = d.pop("data")
-        for data_item_data in _data:
-            data_item = Product.from_dict(data_item_data)
-
-            data.append(data_item)
+        data = [Product.from_dict(data_item_data) for data_item_data in src_dict["data"]]
 
         product_list_envelope = cls(
-            success=success,
-            data=data,
+            success,
+            data,
         )
 
-        product_list_envelope.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 2:
+            declared = {"success", "data"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            product_list_envelope.additional_properties = d
         return product_list_envelope
 
     @property

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.product_feature_input import ProductFeatureInput
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.product_feature_input import ProductFeatureInput
-
 
 T = TypeVar("T", bound="ProductUpdateRequest")
 
@@ -92,28 +89,11 @@ class ProductUpdateRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.product_feature_input import ProductFeatureInput  # noqa: PLC0415
+        name = src_dict.get("name", UNSET)
 
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
+        description: None | str | Unset = src_dict.get("description", UNSET)
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
-
-        def _parse_image_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        image_url = _parse_image_url(d.pop("image_url", UNSET))
+        image_url: None | str | Unset = src_dict.get("image_url", UNSET)
 
         def _parse_features(data: object) -> list[ProductFeatureInput] | None | Unset:
             if data is None:
@@ -123,35 +103,39 @@ class ProductUpdateRequest:
             try:
                 if not isinstance(data, list):
                     raise TypeError()
-                features_type_0 = []
-                _features_type_0 = data
-                for features_type_0_item_data in _features_type_0:
-                    features_type_0_item = ProductFeatureInput.from_dict(features_type_0_item_data)
-
-                    features_type_0.append(features_type_0_item)
+                features_type_0 = [
+                    ProductFeatureInput.from_dict(features_type_0_item_data) for features_type_0_item_data in data
+                ]
 
                 return features_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(list[ProductFeatureInput] | None | Unset, data)
 
-        features = _parse_features(d.pop("features", UNSET))
+        features = _parse_features(src_dict.get("features", UNSET))
 
-        active = d.pop("active", UNSET)
+        active = src_dict.get("active", UNSET)
 
-        _metadata = d.pop("metadata", UNSET)
+        _metadata = src_dict.get("metadata", UNSET)
         metadata: dict[str, str] | Unset = UNSET if isinstance(_metadata, Unset) else dict(_metadata)
 
         product_update_request = cls(
-            name=name,
-            description=description,
-            image_url=image_url,
-            features=features,
-            active=active,
-            metadata=metadata,
+            name,
+            description,
+            image_url,
+            features,
+            active,
+            metadata,
         )
 
-        product_update_request.additional_properties = d
+        # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
+        if len(src_dict) > 0 + ("name" in src_dict) + ("description" in src_dict) + ("image_url" in src_dict) + (
+            "features" in src_dict
+        ) + ("active" in src_dict) + ("metadata" in src_dict):
+            declared = {"name", "description", "image_url", "features", "active", "metadata"}
+            d = {k: v for k, v in src_dict.items() if k not in declared}
+
+            product_update_request.additional_properties = d
         return product_update_request
 
     @property
