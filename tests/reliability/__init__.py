@@ -1,0 +1,1 @@
+"""Reliability and security proof: fault matrix, soak, bad input, secrets, property tests."""
