@@ -10,28 +10,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._exceptions import (  # stdlib only, so cheap to import with the package
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ChingError,
+    ConfigurationError,
+    ConflictError,
+    InternalServerError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+    WriteOutcomeUnknownError,
+)
 from ._version import __version__
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports each name on first use
     from ._async_client import AsyncChing
-    from ._exceptions import (
-        APIConnectionError,
-        APIResponseError,
-        APIStatusError,
-        APITimeoutError,
-        AuthenticationError,
-        BadRequestError,
-        ChingError,
-        ConfigurationError,
-        ConflictError,
-        InternalServerError,
-        InvalidArgumentError,
-        NotFoundError,
-        PermissionDeniedError,
-        RateLimitError,
-        UnprocessableEntityError,
-        WriteOutcomeUnknownError,
-    )
     from ._generated.models.customer import Customer
     from ._generated.models.deleted_customer import DeletedCustomer
     from ._generated.models.product import Product
@@ -41,10 +41,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._generated.types import UNSET, Unset
     from ._sync_client import Ching
 
-# Where each public name lives. `import ching_client` loads none of them: an application that only
+# Where the other public names live. `import ching_client` loads only the error classes: an application that only
 # uses Ching never imports the async client and anyio, and `python -c "import ching_client"` costs
 # about what starting Python does. (Keep in step with the TYPE_CHECKING imports above.)
-_EXCEPTIONS = "._exceptions"
 _LAZY = {
     "AsyncChing": "._async_client",
     "Ching": "._sync_client",
@@ -56,27 +55,6 @@ _LAZY = {
     "ProductFeatureInput": "._generated.models.product_feature_input",
     "UNSET": "._generated.types",
     "Unset": "._generated.types",
-    **dict.fromkeys(
-        (
-            "APIConnectionError",
-            "APIResponseError",
-            "APIStatusError",
-            "APITimeoutError",
-            "AuthenticationError",
-            "BadRequestError",
-            "ChingError",
-            "ConfigurationError",
-            "ConflictError",
-            "InternalServerError",
-            "InvalidArgumentError",
-            "NotFoundError",
-            "PermissionDeniedError",
-            "RateLimitError",
-            "UnprocessableEntityError",
-            "WriteOutcomeUnknownError",
-        ),
-        _EXCEPTIONS,
-    ),
 }
 
 __all__ = [

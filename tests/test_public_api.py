@@ -1,0 +1,60 @@
+"""The package's public names, and what importing them costs: nothing is loaded before it is used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import ching_client
+
+
+def test_every_public_name_resolves_and_is_listed_by_dir() -> None:
+    for name in ching_client.__all__:
+        assert getattr(ching_client, name) is not None, name
+    assert set(ching_client.__all__) <= set(dir(ching_client))
+
+
+def _fresh(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_import_loads_neither_clients_nor_models_nor_anyio() -> None:
+    out = _fresh(
+        """
+        import sys
+        import ching_client
+        loaded = [m for m in ("anyio", "ching_client._async_client", "ching_client._sync_client",
+                              "ching_client._generated.models") if m in sys.modules]
+        print(loaded)
+        """
+    )
+    assert out == "[]"
+
+
+def test_importing_the_sync_client_skips_anyio_and_resources_load_on_first_use() -> None:
+    out = _fresh(
+        """
+        import sys
+        from ching_client import Ching
+        anyio_on_import = "anyio" in sys.modules  # (httpx.Client itself loads it later, when built)
+        ching = Ching(api_key="ck_test_" + "0" * 64)
+        before = "ching_client._generated.sync_resources" in sys.modules
+        ching.customers
+        after = "ching_client._generated.sync_resources" in sys.modules
+        ching.close()
+        print(anyio_on_import, before, after)
+        """
+    )
+    assert out == "False False True"
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        ching_client.NoSuchThing  # noqa: B018
