@@ -13,7 +13,7 @@ setup: $(VENV_STAMP) $(NPM_STAMP)
 $(VENV_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[testing]" --group dev
+	$(PY) -m pip install --quiet -e ".[testing,cli]" --group dev
 	touch $@
 
 $(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json

@@ -32,6 +32,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports each name on first use
     from ._async_client import AsyncChing
+    from ._bulk import RowFailure, UpsertProgress, UpsertReport
     from ._generated.models.customer import Customer
     from ._generated.models.deleted_customer import DeletedCustomer
     from ._generated.models.product import Product
@@ -53,6 +54,9 @@ _LAZY = {
     "Product": "._generated.models.product",
     "ProductFeature": "._generated.models.product_feature",
     "ProductFeatureInput": "._generated.models.product_feature_input",
+    "RowFailure": "._bulk",
+    "UpsertProgress": "._bulk",
+    "UpsertReport": "._bulk",
     "UNSET": "._generated.types",
     "Unset": "._generated.types",
 }
@@ -81,8 +85,11 @@ __all__ = [
     "ProductFeature",
     "ProductFeatureInput",
     "RateLimitError",
+    "RowFailure",
     "UnprocessableEntityError",
     "Unset",
+    "UpsertProgress",
+    "UpsertReport",
     "WriteOutcomeUnknownError",
     "__version__",
 ]

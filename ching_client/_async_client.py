@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import attrs
@@ -18,6 +19,9 @@ from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import AsyncResources
 from ._generated.operations import AsyncRequester, Operation
 from ._retry_policy import wait_time
+
+if TYPE_CHECKING:
+    from ._customers_async import AsyncCustomers
 
 T = TypeVar("T")
 
@@ -64,6 +68,19 @@ class AsyncChing(BaseChing, AsyncResources):
         clone._config = attrs.evolve(self._config, timeout=timeout, max_retries=max_retries)
         clone._owns_http = False
         return clone
+
+    def _batch_requester(self) -> AsyncChing:
+        """A client sharing this one's pool whose calls leave a 429 to the batch that paces them."""
+        clone = self.with_options()
+        clone._config = attrs.evolve(self._config, retry_rate_limited=False)
+        return clone
+
+    @cached_property
+    def customers(self) -> AsyncCustomers:
+        """The people paying you. Isolated per project and per mode (test or live)."""
+        from ._customers_async import AsyncCustomers
+
+        return AsyncCustomers(self)
 
     async def aclose(self) -> None:
         """Close the connection pool if this client opened it."""

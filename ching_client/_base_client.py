@@ -283,6 +283,7 @@ class BaseChing:
             remaining=call.remaining(),
             status=status,
             retry_after=retry_after,
+            retry_rate_limited=self._config.retry_rate_limited,
         )
         _log_attempt(call, attempt, started, str(status), decision)
         if decision.retry:

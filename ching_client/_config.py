@@ -30,6 +30,8 @@ class Config:
     livemode: bool
     timeout: float
     max_retries: int
+    retry_rate_limited: bool = True
+    """False for the clients ``upsert_many`` uses: its pacer, not each call, answers a 429."""
 
     def __repr__(self) -> str:
         return (

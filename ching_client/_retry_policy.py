@@ -72,11 +72,15 @@ def decide(
     status: int | None = None,
     failure: Failure | None = None,
     retry_after: float | None = None,
+    retry_rate_limited: bool = True,
     rand: Callable[[], float] = random.random,
 ) -> Decision:
-    """Decide what follows attempt number ``attempt`` (1-based) that ended with ``status`` or ``failure``."""
+    """Decide what follows attempt number ``attempt`` (1-based) that ended with ``status`` or ``failure``.
+
+    ``retry_rate_limited=False`` leaves a 429 to the caller, as a batch that paces all its calls does.
+    """
     if status == 429:
-        retryable, why = True, "rate limited (429)"
+        retryable, why = retry_rate_limited, "rate limited (429)"
     elif status is not None:
         retryable = status in RETRY_ON_SAFE_STATUS and safe_to_repeat
         why = f"status {status}" + ("" if retryable or status not in RETRY_ON_SAFE_STATUS else ", not safe to repeat")

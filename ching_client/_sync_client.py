@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import contextlib
 import attrs
@@ -19,6 +20,9 @@ from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import Resources
 from ._generated.operations import SyncRequester, Operation
 from ._retry_policy import wait_time
+
+if TYPE_CHECKING:
+    from ._customers_sync import Customers
 
 T = TypeVar("T")
 
@@ -65,6 +69,19 @@ class Ching(BaseChing, Resources):
         clone._config = attrs.evolve(self._config, timeout=timeout, max_retries=max_retries)
         clone._owns_http = False
         return clone
+
+    def _batch_requester(self) -> Ching:
+        """A client sharing this one's pool whose calls leave a 429 to the batch that paces them."""
+        clone = self.with_options()
+        clone._config = attrs.evolve(self._config, retry_rate_limited=False)
+        return clone
+
+    @cached_property
+    def customers(self) -> Customers:
+        """The people paying you. Isolated per project and per mode (test or live)."""
+        from ._customers_sync import Customers
+
+        return Customers(self)
 
     def close(self) -> None:
         """Close the connection pool if this client opened it."""

@@ -26,6 +26,8 @@ SUBSTITUTIONS = [
     (r"\bAsyncChing\b", "Ching"),
     (r"\bAsyncRequester\b", "SyncRequester"),
     (r"\bAsyncResources\b", "Resources"),
+    (r"\bAsyncCustomers\b", "Customers"),
+    (r"\._customers_async\b", "._customers_sync"),
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
     (r"\._generated\.resources\b", "._generated.sync_resources"),
     (r"\basync def __aenter__", "def __enter__"),

@@ -1,0 +1,348 @@
+"""``customers.upsert_many``: what both clients share, with no I/O.
+
+Rows become ``customers.upsert`` arguments, outcomes are tallied into a report, and the ``Pacer``
+decides when the batch may send after a 429. The async driver (``_customers_async``) and the sync
+one (``_customers_sync``) only schedule work around these pieces.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import time
+from collections import deque
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from typing import Any, Final
+
+from attrs import define, frozen
+
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    ChingError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+)
+from ._generated.models.customer_upsert_request_identify_by import CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES
+from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
+from ._retry_policy import RETRY_AFTER_CAP, backoff, wait_time
+
+MAX_CONCURRENCY: Final = 100
+"""The default connection pool holds 100 connections; more workers would only queue for them."""
+RATE_LIMIT_ATTEMPTS: Final = 10
+"""A row answered 429 this many times is reported as failed (the batch keeps going)."""
+_CALL_OPTIONS: Final = frozenset({"self", "identify_by", "timeout", "max_retries", "extra_headers"})
+# The row fields are upsert's body arguments, read from the generated method so that a field added
+# to the spec is accepted in rows after `make generate`.
+ROW_FIELDS: Final = tuple(
+    name for name in inspect.signature(_GeneratedAsyncCustomers.upsert).parameters if name not in _CALL_OPTIONS
+)
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+@frozen
+class RowFailure:
+    """A row that was not upserted, with what Ching (or the SDK) said about it."""
+
+    index: int
+    """The row's position in the input, from 0."""
+    row: Any
+    """The row as it was given."""
+    code: str
+    """Ching's error code (``INVALID_FIELD``, ``EMAIL_EXISTS``, ...), or the SDK's (``INVALID_ROW``,
+    ``CONNECTION_ERROR``, ``TIMEOUT``, ``RATE_LIMITED``, ``INVALID_RESPONSE``) when Ching gave none."""
+    message: str
+    """What went wrong, in Ching's words when it answered."""
+    status: int | None = None
+    """The HTTP status, if Ching answered."""
+    issues: tuple[Mapping[str, Any], ...] = ()
+    """Ching's validation issues, each ``{"path": [...], "message": ...}``."""
+
+
+@frozen
+class UpsertProgress:
+    """How far a batch has got; passed to ``on_progress`` after every row."""
+
+    processed: int
+    created: int
+    updated: int
+    failed: int
+    elapsed: float
+    """Seconds since the batch started."""
+
+    @property
+    def rate(self) -> float:
+        """Rows per second so far."""
+        return self.processed / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@frozen
+class UpsertReport:
+    """The outcome of ``customers.upsert_many``: counts, and every failed row in input order."""
+
+    created: int
+    updated: int
+    failed: int
+    failures: tuple[RowFailure, ...]
+    elapsed: float
+    """Seconds the batch took."""
+    rate_limited: int = 0
+    """How many 429 answers made the batch slow down (those rows were sent again)."""
+
+    @property
+    def total(self) -> int:
+        """Rows read from the input."""
+        return self.created + self.updated + self.failed
+
+    @property
+    def ok(self) -> bool:
+        """True when every row was upserted."""
+        return self.failed == 0
+
+    def summary(self) -> str:
+        """One line for logs and terminals: ``1,000 rows in 3.2 s: 600 created, 390 updated, 10 failed``."""
+        return (
+            f"{self.total:,} rows in {self.elapsed:.1f} s: {self.created:,} created, "
+            f"{self.updated:,} updated, {self.failed:,} failed"
+        )
+
+
+ProgressCallback = Callable[[UpsertProgress], object]
+
+
+def check_batch_options(identify_by: object, concurrency: object, on_progress: object) -> None:
+    """Refuse bad batch options before any row is read."""
+    if identify_by not in CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES:
+        allowed = ", ".join(repr(v) for v in sorted(CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES))
+        raise InvalidArgumentError(
+            f"customers.upsert_many: identify_by must be one of {allowed}, got {identify_by!r}.", argument="identify_by"
+        )
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InvalidArgumentError(
+            f"customers.upsert_many: concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, "
+            f"got {concurrency!r}.",
+            argument="concurrency",
+        )
+    if on_progress is not None and not callable(on_progress):
+        raise InvalidArgumentError("customers.upsert_many: on_progress must be callable.", argument="on_progress")
+
+
+def check_rows(rows: object, *, allow_async: bool) -> None:
+    """Refuse ``rows`` that are not an iterable of rows (a string, a file name, a single mapping)."""
+    if allow_async and isinstance(rows, AsyncIterable):
+        return
+    if isinstance(rows, Iterable) and not isinstance(rows, (str, bytes, bytearray, Mapping)):
+        return
+    kinds = "an iterable or async iterable" if allow_async else "an iterable"
+    raise InvalidArgumentError(
+        f"customers.upsert_many: rows must be {kinds} of mappings, got {type(rows).__name__}.", argument="rows"
+    )
+
+
+def row_arguments(row: object) -> dict[str, Any]:
+    """The ``customers.upsert`` keyword arguments for one row.
+
+    Keys are upsert's fields, in Python spelling (``tax_id``) or Ching's (``taxId``); a ``None`` value
+    means "no value" and is left out, so an update leaves that field as it is.
+    """
+    if not isinstance(row, Mapping):
+        raise InvalidArgumentError(f"a row must be a mapping of upsert fields, got {type(row).__name__}.")
+    arguments: dict[str, Any] = {}
+    for key, value in row.items():
+        name = _CAMEL_BOUNDARY.sub("_", key).lower() if isinstance(key, str) else key
+        if name not in ROW_FIELDS:
+            raise InvalidArgumentError(f"unknown field {key!r}; rows may have {', '.join(ROW_FIELDS)}.", argument=key)
+        if name in arguments:
+            raise InvalidArgumentError(f"field {name!r} is given twice (as {key!r} too).", argument=key)
+        if value is not None:
+            arguments[name] = value
+    return arguments
+
+
+@frozen
+class Work:
+    """A row read from the input and checked: its upsert arguments and the customer it may name."""
+
+    index: int
+    row: Any
+    arguments: dict[str, Any]
+    key: str | None
+    """Equal for rows that may name the same customer (see ``identity_key``); None if the row names none."""
+
+
+def identity_key(identify_by: str, arguments: Mapping[str, Any]) -> str | None:
+    """A key shared by rows that may match the same customer, erring towards equal.
+
+    Emails compare without case or surrounding spaces, phone numbers by their last nine digits
+    (``054-987-6543`` and ``+972549876543`` are one number to Ching). Rows with equal keys are
+    sent one after another, in input order, so two of them never race to create one customer.
+    """
+    value = arguments.get(_CAMEL_BOUNDARY.sub("_", identify_by).lower())
+    if not isinstance(value, str):
+        return None
+    if identify_by == "phone":
+        return "phone:" + re.sub(r"\D", "", value)[-9:]
+    return f"{identify_by}:{value.strip().casefold()}"
+
+
+class SameCustomerOrder:
+    """Queues rows by ``identity_key``: only the first row of each key may be sent; the rest wait their turn."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, deque[int]] = {}
+
+    def register(self, key: str, index: int) -> bool:
+        """Add a row (in input order); True if it may be sent at once."""
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            self._waiting[key] = deque()
+            return True
+        waiting.append(index)
+        return False
+
+    def done(self, key: str) -> int | None:
+        """The row holding ``key`` is finished: return the index of the row whose turn it is, if any."""
+        waiting = self._waiting[key]
+        if waiting:
+            return waiting.popleft()
+        del self._waiting[key]
+        return None
+
+
+def failure_for(index: int, row: object, error: ChingError) -> RowFailure:
+    """Describe a row's error for the report."""
+    if isinstance(error, APIStatusError):
+        return RowFailure(
+            index=index,
+            row=row,
+            code=error.code or f"HTTP_{error.status_code}",
+            message=error.server_message or error.message,
+            status=error.status_code,
+            issues=tuple(error.issues),
+        )
+    if isinstance(error, InvalidArgumentError):
+        code = "INVALID_ROW"
+    elif isinstance(error, APITimeoutError):
+        code = "TIMEOUT"
+    elif isinstance(error, APIConnectionError):
+        code = "CONNECTION_ERROR"
+    elif isinstance(error, APIResponseError):
+        code = "INVALID_RESPONSE"
+    else:
+        code = "ERROR"
+    return RowFailure(index=index, row=row, code=code, message=error.message)
+
+
+def rate_limit_failure(index: int, row: object, error: ChingError) -> RowFailure:
+    """Describe a row that was still answered 429 after ``RATE_LIMIT_ATTEMPTS`` tries."""
+    failure = failure_for(index, row, error)
+    return RowFailure(
+        index=index,
+        row=row,
+        code="RATE_LIMITED",
+        message=f"Still rate limited (429) after {RATE_LIMIT_ATTEMPTS} attempts: {failure.message}",
+        status=failure.status,
+        issues=failure.issues,
+    )
+
+
+def stops_the_batch(error: ChingError) -> bool:
+    """Errors about the key rather than the row (401, 403) would fail every row alike: they end the batch."""
+    return isinstance(error, (AuthenticationError, PermissionDeniedError))
+
+
+class Tally:
+    """Counts outcomes as rows finish (from one thread at a time) and builds the report."""
+
+    def __init__(self, on_progress: ProgressCallback | None) -> None:
+        self._on_progress = on_progress
+        self._started = time.monotonic()
+        self.created = 0
+        self.updated = 0
+        self.failures: list[RowFailure] = []
+        self.rate_limited = 0
+
+    def succeeded(self, action: str) -> None:
+        if action == "created":
+            self.created += 1
+        else:
+            self.updated += 1
+        self._progress()
+
+    def failed(self, failure: RowFailure) -> None:
+        self.failures.append(failure)
+        self._progress()
+
+    def _progress(self) -> None:
+        if self._on_progress is not None:
+            self._on_progress(self.progress())
+
+    def progress(self) -> UpsertProgress:
+        failed = len(self.failures)
+        return UpsertProgress(
+            processed=self.created + self.updated + failed,
+            created=self.created,
+            updated=self.updated,
+            failed=failed,
+            elapsed=time.monotonic() - self._started,
+        )
+
+    def report(self) -> UpsertReport:
+        return UpsertReport(
+            created=self.created,
+            updated=self.updated,
+            failed=len(self.failures),
+            failures=tuple(sorted(self.failures, key=lambda failure: failure.index)),
+            elapsed=time.monotonic() - self._started,
+            rate_limited=self.rate_limited,
+        )
+
+
+@define
+class Pacer:
+    """Batch-wide backpressure: after a 429 every worker waits, and fewer requests fly at once.
+
+    The pause honours ``Retry-After`` (capped at a minute), else backs off exponentially while 429s
+    keep coming. The concurrency limit halves once per wave of 429s (requests already in flight when
+    it halved do not halve it again) and grows back by one per ``limit`` successes, as TCP does.
+    """
+
+    ceiling: int
+    limit: int = 0
+    epoch: int = 0
+    """Bumped at each halving; a request remembers the epoch it started in."""
+    resume_at: float = 0.0
+    """Monotonic time before which no request may start."""
+    _consecutive: int = 0
+    _successes: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        self.limit = self.ceiling
+
+    def pause_left(self, now: float) -> float:
+        """Seconds the batch must still wait before sending."""
+        return max(0.0, self.resume_at - now)
+
+    def rate_limited(self, now: float, retry_after: float | None, started_epoch: int) -> float:
+        """Record a 429 for a request started in ``started_epoch``; return the pause decided."""
+        self._consecutive += 1
+        self._successes = 0
+        delay = min(retry_after, RETRY_AFTER_CAP) if retry_after is not None else backoff(self._consecutive)
+        # The wait really taken: zero under the testing switch, so tests never sleep.
+        self.resume_at = max(self.resume_at, now + wait_time(delay))
+        if started_epoch == self.epoch:
+            self.limit = max(1, self.limit // 2)
+            self.epoch += 1
+        return delay
+
+    def succeeded(self) -> None:
+        """Record a request that was not rate limited."""
+        self._consecutive = 0
+        if self.limit < self.ceiling:
+            self._successes += 1
+            if self._successes >= self.limit:
+                self.limit += 1
+                self._successes = 0

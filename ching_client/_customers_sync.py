@@ -1,0 +1,252 @@
+"""``Ching.customers``: the generated resource plus ``upsert_many``, run by a pool of worker threads.
+
+Blocking calls overlap only on threads. The batch starts ``concurrency`` threads, which share the
+client's connection pool, and joins them before it returns or raises: the caller manages neither
+threads nor an event loop, and nothing keeps running after the call.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ._bulk import (
+    RATE_LIMIT_ATTEMPTS,
+    Pacer,
+    ProgressCallback,
+    SameCustomerOrder,
+    Tally,
+    UpsertReport,
+    Work,
+    check_batch_options,
+    check_rows,
+    failure_for,
+    identity_key,
+    rate_limit_failure,
+    row_arguments,
+    stops_the_batch,
+)
+from ._exceptions import ChingError, InvalidArgumentError, RateLimitError
+from ._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
+from ._generated.sync_resources import Customers as _GeneratedCustomers
+
+if TYPE_CHECKING:
+    from ._sync_client import Ching
+
+_POLL = 0.05  # seconds between checks, while blocked on the queue or a turn, that the batch is not stopping
+
+
+class Customers(_GeneratedCustomers):
+    """The people paying you. Isolated per project and per mode (test or live)."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Ching) -> None:
+        super().__init__(client)
+        self._client = client
+
+    def upsert_many(
+        self,
+        rows: Iterable[Any],
+        *,
+        identify_by: CustomerUpsertRequestIdentifyBy,
+        concurrency: int = 16,
+        on_progress: ProgressCallback | None = None,
+    ) -> UpsertReport:
+        """Upsert every row, ``concurrency`` at a time, and report what was created, updated and refused.
+
+        ``rows`` is any iterable of mappings with upsert's fields (``name``, ``email``, ``phone``,
+        ``locale``, ``tax_id`` or ``taxId``, ``metadata``); it is read lazily, a few rows ahead of
+        the requests. Only upsert is sent, so a retried row never duplicates a customer. A row that
+        fails is reported (index, code, message, Ching's ``issues``) and the batch goes on; a 401 or
+        403, which every row would get, raises. After a 429 the whole batch pauses (for
+        ``Retry-After`` when given) and sends fewer requests at once until it recovers.
+        ``on_progress`` is called after every row with an ``UpsertProgress``, from the worker
+        threads, one call at a time. On an exception (Ctrl-C included) no new row is started and
+        the requests in flight finish before it propagates.
+        """
+        check_batch_options(identify_by, concurrency, on_progress)
+        check_rows(rows, allow_async=False)
+        batch = _Batch(self._client._batch_requester(), identify_by, concurrency, on_progress)
+        return batch.run(rows)
+
+
+class _Stopped(Exception):
+    """The batch is ending early: a worker leaves the row it was about to send."""
+
+
+class _Batch:
+    """One ``upsert_many`` run: this thread reads rows into a bounded queue, worker threads upsert them."""
+
+    def __init__(
+        self,
+        client: Ching,
+        identify_by: CustomerUpsertRequestIdentifyBy,
+        concurrency: int,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self._customers = _GeneratedCustomers(client)
+        self._identify_by = identify_by
+        self._concurrency = concurrency
+        self._lock = threading.Lock()  # guards the tally, the pacer and the in-flight count
+        self._slots = threading.Condition(self._lock)
+        self._tally = Tally(on_progress)
+        self._pacer = Pacer(concurrency)
+        self._in_flight = 0
+        self._order = SameCustomerOrder()
+        self._turns: dict[int, threading.Event] = {}  # rows waiting for an earlier row naming the same customer
+        self._queue: queue.Queue[Work | None] = queue.Queue(maxsize=concurrency)
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+
+    def run(self, rows: Iterable[Any]) -> UpsertReport:
+        workers = [
+            threading.Thread(target=self._work, name=f"ching-upsert-many-{n}", daemon=True)
+            for n in range(self._concurrency)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            for index, row in enumerate(rows):
+                work = self._check(index, row)
+                if work is not None and not self._put(work):
+                    break
+        except BaseException:
+            self._halt()
+            raise
+        finally:
+            self._finish(workers)
+        if self._error is not None:
+            raise self._error
+        return self._tally.report()
+
+    def _check(self, index: int, row: Any) -> Work | None:
+        """The row's work, in input order; None for a row refused before sending (it is reported)."""
+        try:
+            arguments = row_arguments(row)
+        except InvalidArgumentError as error:
+            with self._lock:
+                self._tally.failed(failure_for(index, row, error))
+            return None
+        key = identity_key(self._identify_by, arguments)
+        if key is not None:
+            with self._lock:
+                if not self._order.register(key, index):
+                    self._turns[index] = threading.Event()
+        return Work(index, row, arguments, key)
+
+    def _put(self, item: Work) -> bool:
+        """Queue a row; False once the batch is stopping."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=_POLL)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def _halt(self) -> None:
+        """Start no new row, and wake workers waiting out a pause."""
+        self._stop.set()
+        with self._slots:
+            self._slots.notify_all()
+
+    def _finish(self, workers: list[threading.Thread]) -> None:
+        """Tell each worker to exit, and wait for them (each finishes the row it is sending)."""
+        if self._stop.is_set():
+            while True:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+        for _ in workers:
+            self._queue.put(None)
+        for worker in workers:
+            worker.join()
+
+    def _work(self) -> None:
+        while (work := self._queue.get()) is not None:
+            if self._stop.is_set():
+                continue
+            try:
+                self._take_turn(work)
+                try:
+                    self._upsert(work)
+                finally:
+                    self._pass_turn(work)
+            except _Stopped:
+                continue
+            except BaseException as error:  # on_progress or a 401/403: the batch ends with it
+                with self._lock:
+                    if self._error is None:
+                        self._error = error
+                self._halt()
+
+    def _take_turn(self, work: Work) -> None:
+        """Wait until the earlier rows naming the same customer are done."""
+        with self._lock:
+            turn = self._turns.get(work.index)
+        if turn is None:
+            return
+        while not turn.wait(_POLL):
+            if self._stop.is_set():
+                raise _Stopped
+        with self._lock:
+            del self._turns[work.index]
+
+    def _pass_turn(self, work: Work) -> None:
+        if work.key is None:
+            return
+        with self._lock:
+            next_index = self._order.done(work.key)
+            if next_index is not None:
+                self._turns[next_index].set()
+
+    def _upsert(self, work: Work) -> None:
+        for _ in range(RATE_LIMIT_ATTEMPTS):
+            epoch = self._enter()
+            try:
+                result = self._customers.upsert(identify_by=self._identify_by, **work.arguments)
+            except RateLimitError as error:
+                with self._lock:
+                    self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch)
+                    self._tally.rate_limited += 1
+                last_error: ChingError = error
+                continue
+            except ChingError as error:
+                if stops_the_batch(error):
+                    raise
+                with self._lock:
+                    self._tally.failed(failure_for(work.index, work.row, error))
+                return
+            finally:
+                self._leave()
+            with self._lock:
+                self._pacer.succeeded()
+                self._tally.succeeded(result.action)
+            return
+        with self._lock:
+            self._tally.failed(rate_limit_failure(work.index, work.row, last_error))
+
+    def _enter(self) -> int:
+        """Wait for the pause to end and for a free slot under the pacer's limit; return the epoch."""
+        with self._slots:
+            while True:
+                if self._stop.is_set():
+                    raise _Stopped
+                pause = self._pacer.pause_left(time.monotonic())
+                if pause > 0:
+                    self._slots.wait(pause)
+                elif self._in_flight < self._pacer.limit:
+                    self._in_flight += 1
+                    return self._pacer.epoch
+                else:
+                    self._slots.wait()
+
+    def _leave(self) -> None:
+        with self._slots:
+            self._in_flight -= 1
+            self._slots.notify_all()
