@@ -32,8 +32,6 @@ from ._retry_policy import RETRY_AFTER_CAP, backoff, wait_time
 
 MAX_CONCURRENCY: Final = 100
 """The default connection pool holds 100 connections; more workers would only queue for them."""
-RATE_LIMIT_ATTEMPTS: Final = 10
-"""A row answered 429 this many times is reported as failed (the batch keeps going)."""
 _CALL_OPTIONS: Final = frozenset({"self", "identify_by", "timeout", "max_retries", "extra_headers"})
 # The row fields are upsert's body arguments, read from the generated method so that a field added
 # to the spec is accepted in rows after `make generate`.
@@ -236,14 +234,17 @@ def failure_for(index: int, row: object, error: ChingError) -> RowFailure:
     return RowFailure(index=index, row=row, code=code, message=error.message)
 
 
-def rate_limit_failure(index: int, row: object, error: ChingError) -> RowFailure:
-    """Describe a row that was still answered 429 after ``RATE_LIMIT_ATTEMPTS`` tries."""
+def rate_limit_failure(index: int, row: object, error: ChingError, patience: float) -> RowFailure:
+    """Describe a row answered 429 after the batch had waited out 429s for ``patience`` seconds."""
     failure = failure_for(index, row, error)
     return RowFailure(
         index=index,
         row=row,
         code="RATE_LIMITED",
-        message=f"Still rate limited (429) after {RATE_LIMIT_ATTEMPTS} attempts: {failure.message}",
+        message=(
+            f"Ching kept answering 429 (rate limited) through {patience:.0f} s of pauses with no request "
+            f"getting through, so the row was not sent again: {failure.message}"
+        ),
         status=failure.status,
         issues=failure.issues,
     )
@@ -308,14 +309,20 @@ class Pacer:
     The pause honours ``Retry-After`` (capped at a minute), else backs off exponentially while 429s
     keep coming. The concurrency limit halves once per wave of 429s (requests already in flight when
     it halved do not halve it again) and grows back by one per ``limit`` successes, as TCP does.
+    A rate-limited row is sent again until the batch has paused for ``patience`` seconds in a row
+    (the client's timeout) with no request getting through; from then on a 429 fails its row, so a
+    server that never stops refusing costs a bounded number of requests.
     """
 
     ceiling: int
+    patience: float
     limit: int = 0
     epoch: int = 0
     """Bumped at each halving; a request remembers the epoch it started in."""
     resume_at: float = 0.0
     """Monotonic time before which no request may start."""
+    stalled: float = 0.0
+    """Seconds of pauses decided since a request last got through."""
     _consecutive: int = 0
     _successes: int = 0
 
@@ -326,21 +333,25 @@ class Pacer:
         """Seconds the batch must still wait before sending."""
         return max(0.0, self.resume_at - now)
 
-    def rate_limited(self, now: float, retry_after: float | None, started_epoch: int) -> float:
-        """Record a 429 for a request started in ``started_epoch``; return the pause decided."""
+    def rate_limited(self, now: float, retry_after: float | None, started_epoch: int) -> bool:
+        """Record a 429 for a request started in ``started_epoch``; True if its row should be sent again."""
+        if self.stalled > self.patience:
+            return False
         self._consecutive += 1
         self._successes = 0
         delay = min(retry_after, RETRY_AFTER_CAP) if retry_after is not None else backoff(self._consecutive)
+        self.stalled += delay
         # The wait really taken: zero under the testing switch, so tests never sleep.
         self.resume_at = max(self.resume_at, now + wait_time(delay))
         if started_epoch == self.epoch:
             self.limit = max(1, self.limit // 2)
             self.epoch += 1
-        return delay
+        return True
 
     def succeeded(self) -> None:
         """Record a request that was not rate limited."""
         self._consecutive = 0
+        self.stalled = 0.0
         if self.limit < self.ceiling:
             self._successes += 1
             if self._successes >= self.limit:

@@ -10,7 +10,6 @@ import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
 from ._bulk import (
-    RATE_LIMIT_ATTEMPTS,
     Pacer,
     ProgressCallback,
     SameCustomerOrder,
@@ -80,7 +79,7 @@ class _Batch:
         self._identify_by = identify_by
         self._concurrency = concurrency
         self._tally = Tally(on_progress)
-        self._pacer = Pacer(concurrency)
+        self._pacer = Pacer(concurrency, patience=client.timeout)
         self._limiter = anyio.CapacityLimiter(concurrency)
         self._order = SameCustomerOrder()
         self._turns: dict[int, anyio.Event] = {}  # rows waiting for an earlier row naming the same customer
@@ -94,10 +93,9 @@ class _Batch:
                     for _ in range(self._concurrency):
                         group.start_soon(self._work, receive.clone())
         except BaseExceptionGroup as group_error:
-            # One failure (the input, on_progress, a 401) cancels the rest: raise it as itself.
-            if len(group_error.exceptions) == 1:
-                raise group_error.exceptions[0] from None
-            raise
+            # The first failure (the input, on_progress, a 401) cancels the rest; others that happened
+            # at the same moment share its cause (every worker gets the 401). Raise it as itself.
+            raise group_error.exceptions[0] from None
         return self._tally.report()
 
     async def _read(self, rows: Iterable[Any] | AsyncIterable[Any], send: ObjectSendStream[Work]) -> None:
@@ -136,7 +134,7 @@ class _Batch:
                         self._turns[next_index].set()
 
     async def _upsert(self, work: Work) -> None:
-        for _ in range(RATE_LIMIT_ATTEMPTS):
+        while True:
             async with self._limiter:
                 # A deadline rather than an event: another 429 during the sleep can push it later.
                 while (pause := self._pacer.pause_left(time.monotonic())) > 0:  # noqa: ASYNC110
@@ -145,11 +143,13 @@ class _Batch:
                 try:
                     result = await self._customers.upsert(identify_by=self._identify_by, **work.arguments)
                 except RateLimitError as error:
-                    self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch)
-                    self._tally.rate_limited += 1
+                    again = self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch)
                     self._limiter.total_tokens = self._pacer.limit
-                    last_error: ChingError = error
-                    continue
+                    if again:
+                        self._tally.rate_limited += 1
+                        continue
+                    self._tally.failed(rate_limit_failure(work.index, work.row, error, self._pacer.patience))
+                    return
                 except ChingError as error:
                     if stops_the_batch(error):
                         raise
@@ -159,4 +159,3 @@ class _Batch:
             self._limiter.total_tokens = self._pacer.limit
             self._tally.succeeded(result.action)
             return
-        self._tally.failed(rate_limit_failure(work.index, work.row, last_error))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._bulk import (
-    RATE_LIMIT_ATTEMPTS,
     Pacer,
     ProgressCallback,
     SameCustomerOrder,
@@ -94,8 +94,9 @@ class _Batch:
         self._lock = threading.Lock()  # guards the tally, the pacer and the in-flight count
         self._slots = threading.Condition(self._lock)
         self._tally = Tally(on_progress)
-        self._pacer = Pacer(concurrency)
+        self._pacer = Pacer(concurrency, patience=client.timeout)
         self._in_flight = 0
+        self._waiting: deque[object] = deque()  # workers waiting for a slot, first come first served
         self._order = SameCustomerOrder()
         self._turns: dict[int, threading.Event] = {}  # rows waiting for an earlier row naming the same customer
         self._queue: queue.Queue[Work | None] = queue.Queue(maxsize=concurrency)
@@ -206,16 +207,17 @@ class _Batch:
                 self._turns[next_index].set()
 
     def _upsert(self, work: Work) -> None:
-        for _ in range(RATE_LIMIT_ATTEMPTS):
+        while True:
             epoch = self._enter()
             try:
                 result = self._customers.upsert(identify_by=self._identify_by, **work.arguments)
             except RateLimitError as error:
                 with self._lock:
-                    self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch)
-                    self._tally.rate_limited += 1
-                last_error: ChingError = error
-                continue
+                    if self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch):
+                        self._tally.rate_limited += 1
+                        continue
+                    self._tally.failed(rate_limit_failure(work.index, work.row, error, self._pacer.patience))
+                return
             except ChingError as error:
                 if stops_the_batch(error):
                     raise
@@ -228,23 +230,27 @@ class _Batch:
                 self._pacer.succeeded()
                 self._tally.succeeded(result.action)
             return
-        with self._lock:
-            self._tally.failed(rate_limit_failure(work.index, work.row, last_error))
 
     def _enter(self) -> int:
-        """Wait for the pause to end and for a free slot under the pacer's limit; return the epoch."""
+        """Wait, in arrival order, for the pause to end and a slot under the pacer's limit; return the epoch."""
         with self._slots:
-            while True:
-                if self._stop.is_set():
-                    raise _Stopped
-                pause = self._pacer.pause_left(time.monotonic())
-                if pause > 0:
-                    self._slots.wait(pause)
-                elif self._in_flight < self._pacer.limit:
-                    self._in_flight += 1
-                    return self._pacer.epoch
-                else:
-                    self._slots.wait()
+            ticket = object()
+            self._waiting.append(ticket)
+            try:
+                while True:
+                    if self._stop.is_set():
+                        raise _Stopped
+                    pause = self._pacer.pause_left(time.monotonic())
+                    if pause > 0:
+                        self._slots.wait(pause)
+                    elif self._waiting[0] is ticket and self._in_flight < self._pacer.limit:
+                        self._in_flight += 1
+                        return self._pacer.epoch
+                    else:
+                        self._slots.wait()
+            finally:
+                self._waiting.remove(ticket)
+                self._slots.notify_all()  # the next in line may go
 
     def _leave(self) -> None:
         with self._slots:

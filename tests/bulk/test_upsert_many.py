@@ -1,0 +1,460 @@
+"""``customers.upsert_many`` on AsyncChing (asyncio and trio) and Ching, against the local Ching.
+
+Each test runs on the three variants; the sync client's batch runs inside the test's event loop,
+which is one of the places it must work (it starts no loop of its own).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, Literal
+
+import anyio
+import httpx
+import pytest
+
+from ching_client import (
+    AsyncChing,
+    AuthenticationError,
+    Ching,
+    InvalidArgumentError,
+    UpsertProgress,
+    UpsertReport,
+)
+from ching_client.testing import DEFAULT_TEST_KEY, IN_PROCESS_BASE_URL, FakeChing, FakeTransport, serve
+
+pytestmark = pytest.mark.anyio
+
+Kind = Literal["async", "sync"]
+VARIANTS: dict[str, tuple[Kind, str]] = {
+    "async-asyncio": ("async", "asyncio"),
+    "async-trio": ("async", "trio"),
+    "sync": ("sync", "asyncio"),
+}
+
+
+@pytest.fixture(params=list(VARIANTS))
+def variant(request: pytest.FixtureRequest) -> tuple[Kind, str]:
+    return VARIANTS[request.param]
+
+
+@pytest.fixture
+def kind(variant: tuple[Kind, str]) -> Kind:
+    return variant[0]
+
+
+@pytest.fixture
+def anyio_backend(variant: tuple[Kind, str]) -> str:
+    return variant[1]
+
+
+def clients(fake: FakeChing, transport: FakeTransport | None = None) -> tuple[AsyncChing, Ching]:
+    """Both clients on ``fake`` in-process, through ``transport`` if given."""
+    transport = transport or fake.transport()
+    return (
+        AsyncChing(
+            api_key=DEFAULT_TEST_KEY,
+            base_url=IN_PROCESS_BASE_URL,
+            http_client=httpx.AsyncClient(transport=transport),
+        ),
+        Ching(api_key=DEFAULT_TEST_KEY, base_url=IN_PROCESS_BASE_URL, http_client=httpx.Client(transport=transport)),
+    )
+
+
+async def upsert_many(kind: Kind, fake: FakeChing, rows: Any, transport: FakeTransport | None = None, **options: Any):
+    """Run one batch on the chosen client and return its report."""
+    async_ching, ching = clients(fake, transport)
+    options.setdefault("identify_by", "email")
+    if kind == "async":
+        async with async_ching:
+            return await async_ching.customers.upsert_many(rows, **options)
+    with ching:
+        return ching.customers.upsert_many(rows, **options)
+
+
+def upserts(fake: FakeChing) -> int:
+    return len(fake.requests.for_operation("customers_upsert"))
+
+
+def people(count: int, start: int = 0) -> Iterator[dict[str, Any]]:
+    for n in range(start, start + count):
+        yield {"name": f"Person {n}", "email": f"person{n}@example.com"}
+
+
+async def test_counts_new_existing_duplicate_and_invalid_rows(kind: Kind):
+    fake = FakeChing()
+    with fake.ching() as ching:
+        ching.customers.create(name="Dana", email="dana@example.com")
+        ching.customers.create(name="Has a tax ID", email="taxed@example.com", tax_id="515000001")
+    rows: list[Any] = [
+        {"name": "Avi", "email": "avi@example.com"},  # 0 new
+        {"name": "Dana Levi", "email": "dana@example.com", "metadata": {"crm_id": "7"}},  # 1 exists
+        {"name": "Noa", "email": "noa@example.com", "phone": "054-987-6543"},  # 2 new
+        {"name": "Avi Cohen", "email": "AVI@example.com"},  # 3 the same customer as row 0
+        {"email": "nobody@example.com"},  # 4 no name, and no customer to update
+        {"name": "No email"},  # 5 the identifying field is missing
+        {"name": "Bad phone", "email": "bad@example.com", "phone": "12"},  # 6 invalid phone
+        {"name": "Taken", "email": "new@example.com", "tax_id": "515000001"},  # 7 another customer's tax ID
+        {"name": "Typo", "emial": "typo@example.com"},  # 8 unknown field
+        "not a row",  # 9
+        {"name": 42, "email": "number@example.com"},  # 10 wrong type
+        {"name": "Tal", "email": "tal@example.com", "taxId": "515000002", "phone": None},  # 11 new
+    ]
+
+    report = await upsert_many(kind, fake, rows, concurrency=4)
+
+    assert (report.created, report.updated, report.failed) == (3, 2, 7)
+    assert report.total == 12
+    assert not report.ok
+    failures = {failure.index: failure for failure in report.failures}
+    assert [failure.index for failure in report.failures] == [4, 5, 6, 7, 8, 9, 10]
+    assert failures[4].code == "INVALID_FIELD"
+    assert failures[4].status == 400
+    assert [issue["path"] for issue in failures[4].issues] == [["name"]]
+    assert [issue["path"] for issue in failures[5].issues] == [["email"]]
+    assert [issue["path"] for issue in failures[6].issues] == [["phone"]]
+    assert (failures[7].status, failures[7].code) == (409, "TAX_ID_EXISTS")
+    assert failures[8].code == "INVALID_ROW"
+    assert "emial" in failures[8].message
+    assert failures[9].code == "INVALID_ROW"
+    assert failures[9].row == "not a row"
+    assert failures[10].code == "INVALID_ROW"
+    assert "name" in failures[10].message
+    assert failures[8].row == rows[8]  # the row as given, to fix and send again
+    # Rows the SDK refused were never sent.
+    assert upserts(fake) == 9
+    assert fake.counts().customers == 5
+    with fake.ching() as ching:
+        by_email = {str(customer.email).lower(): customer for customer in ching.customers.list()}
+    assert by_email["avi@example.com"].name == "Avi Cohen"  # the later row wins, as if sent one by one
+    assert by_email["dana@example.com"].metadata == {"crm_id": "7"}
+    assert by_email["tal@example.com"].tax_id == "515000002"
+    assert by_email["tal@example.com"].phone is None
+
+
+class OverlapTransport(FakeTransport):
+    """Records, per email, how many requests were in flight at once and the order they arrived in.
+
+    Each request yields to other tasks (or threads) before it is answered, so requests that are
+    allowed to overlap do.
+    """
+
+    def __init__(self, fake: FakeChing) -> None:
+        super().__init__(fake)
+        self._lock = threading.Lock()
+        self.in_flight: Counter[str] = Counter()
+        self.most: Counter[str] = Counter()
+        self.names: dict[str, list[str]] = {}
+        self.peak = 0
+
+    def _start(self, request: httpx.Request) -> str:
+        body = json.loads(request.content)
+        key = str(body.get("email") or body.get("phone")).lower()
+        with self._lock:
+            self.in_flight[key] += 1
+            self.most[key] = max(self.most[key], self.in_flight[key])
+            self.peak = max(self.peak, sum(self.in_flight.values()))
+            self.names.setdefault(key, []).append(body.get("name"))
+        return key
+
+    def _end(self, key: str) -> None:
+        with self._lock:
+            self.in_flight[key] -= 1
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = self._start(request)
+        try:
+            for _ in range(5):
+                await anyio.lowlevel.checkpoint()
+            return await super().handle_async_request(request)
+        finally:
+            self._end(key)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        key = self._start(request)
+        try:
+            threading.Event().wait(0.001)  # let the other workers send theirs
+            return super().handle_request(request)
+        finally:
+            self._end(key)
+
+
+async def test_rows_naming_one_customer_are_sent_one_at_a_time_in_input_order(kind: Kind):
+    fake = FakeChing()
+    transport = OverlapTransport(fake)
+    rows = []
+    for n in range(30):
+        rows.append({"name": f"Version {n}", "email": "Same@Example.com" if n % 2 else "same@example.com"})
+        rows.append({"name": f"Other {n}", "email": f"other{n}@example.com"})
+
+    report = await upsert_many(kind, fake, rows, transport=transport, concurrency=16)
+
+    assert (report.created, report.updated, report.failed) == (31, 29, 0)
+    assert transport.most["same@example.com"] == 1
+    assert transport.names["same@example.com"] == [f"Version {n}" for n in range(30)]
+    assert transport.peak > 1  # other customers' rows still went concurrently
+    assert fake.counts().customers == 31
+
+
+async def test_phone_numbers_in_different_formats_are_one_customer(kind: Kind):
+    fake = FakeChing()
+    transport = OverlapTransport(fake)
+    formats = ["054-987-6543", "+972549876543", "0549876543", "+972 54 987 6543"]
+    rows = [{"name": f"Format {n}", "phone": phone} for n, phone in enumerate(formats * 5)]
+
+    report = await upsert_many(kind, fake, rows, transport=transport, identify_by="phone", concurrency=8)
+
+    assert (report.created, report.updated, report.failed) == (1, 19, 0)
+    assert fake.counts().customers == 1
+    assert sum(transport.most.values()) == len(transport.most)  # at most one in flight per spelling
+    with fake.ching() as ching:
+        [customer] = ching.customers.list()
+    assert customer.name == "Format 19"
+
+
+async def test_rows_are_read_lazily(kind: Kind):
+    fake = FakeChing()
+    pulled = 0
+    ahead: list[int] = []
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal pulled
+        for row in people(400):
+            pulled += 1
+            yield row
+
+    def on_progress(progress: UpsertProgress) -> None:
+        ahead.append(pulled - progress.processed)
+
+    report = await upsert_many(kind, fake, rows(), concurrency=4, on_progress=on_progress)
+
+    assert report.created == 400
+    # Rows in the hands of the workers, plus a queue as long as the concurrency, plus the one being read.
+    assert max(ahead) <= 2 * 4 + 1
+
+
+async def test_async_iterables_are_read_lazily(anyio_backend: str):
+    fake = FakeChing()
+    pulled = 0
+    ahead: list[int] = []
+
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        nonlocal pulled
+        for row in people(200):
+            pulled += 1
+            yield row
+            await anyio.lowlevel.checkpoint()
+
+    def on_progress(progress: UpsertProgress) -> None:
+        ahead.append(pulled - progress.processed)
+
+    async with fake.async_ching() as ching:
+        report = await ching.customers.upsert_many(rows(), identify_by="email", concurrency=4, on_progress=on_progress)
+
+    assert report.created == 200
+    assert max(ahead) <= 2 * 4 + 1
+
+
+async def test_on_progress_is_called_after_every_row(kind: Kind):
+    fake = FakeChing()
+    seen: list[UpsertProgress] = []
+    rows = [*people(25), {"name": "no email"}, *people(10, start=25)]
+
+    report = await upsert_many(kind, fake, rows, concurrency=5, on_progress=seen.append)
+
+    assert [progress.processed for progress in seen] == list(range(1, 37))
+    last = seen[-1]
+    assert (last.created, last.updated, last.failed) == (report.created, report.updated, report.failed) == (35, 0, 1)
+    assert all(progress.elapsed >= 0 for progress in seen)
+
+
+async def test_a_burst_of_429s_slows_the_batch_and_every_row_lands_once(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("status", status=429, operation="customers_upsert", times=30, retry_after="1")
+
+    report = await upsert_many(kind, fake, people(100), concurrency=16)
+
+    assert (report.created, report.updated, report.failed) == (100, 0, 0)
+    assert report.rate_limited == 30
+    assert upserts(fake) == 130  # each 429 cost exactly one more request
+    assert fake.counts().customers == 100
+
+
+async def test_a_429_that_never_ends_fails_the_rows_after_a_bounded_number_of_requests(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("status", status=429, operation="customers_upsert", retry_after="1")
+
+    report = await upsert_many(kind, fake, people(12), concurrency=4)
+
+    assert (report.created, report.failed) == (0, 12)
+    assert {(failure.code, failure.status) for failure in report.failures} == {("RATE_LIMITED", 429)}
+    assert "60 s of pauses" in report.failures[0].message
+    # The batch pauses 1 s per 429 until it has paused for the client's timeout (60 s) with nothing
+    # getting through; after that each row's next 429 is its last. 61 retries, then one request per row.
+    assert report.rate_limited == 61
+    assert upserts(fake) == 61 + 12
+
+
+async def test_a_row_that_fails_on_the_server_does_not_stop_the_batch(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("status", status=500, operation="customers_upsert", times=2)
+
+    report = await upsert_many(kind, fake, people(20), concurrency=4)
+
+    # A 500 is retried by the client as for any safe call; every row lands.
+    assert (report.created, report.failed) == (20, 0)
+    fake.faults.add("status", status=500, operation="customers_upsert")
+    report = await upsert_many(kind, fake, people(5, start=20), concurrency=2)
+    assert (report.created, report.failed) == (0, 5)
+    assert {failure.status for failure in report.failures} == {500}
+
+
+async def test_an_authentication_error_ends_the_batch(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("status", status=401, operation="customers_upsert")
+
+    with pytest.raises(AuthenticationError):
+        await upsert_many(kind, fake, people(500), concurrency=4)
+
+    assert upserts(fake) <= 4 + 4  # the first answers end it; not one request per row
+
+
+class Stop(Exception):
+    pass
+
+
+async def test_an_error_in_on_progress_ends_the_batch_and_nothing_keeps_running(kind: Kind):
+    fake = FakeChing()
+    pulled = 0
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal pulled
+        for row in people(1000):
+            pulled += 1
+            yield row
+
+    def on_progress(progress: UpsertProgress) -> None:
+        if progress.processed == 20:
+            raise Stop
+
+    before = {task.id for task in anyio.get_running_tasks()}
+    with pytest.raises(Stop):
+        await upsert_many(kind, fake, rows(), concurrency=8, on_progress=on_progress)
+
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("ching-upsert-many")]
+    assert {task.id for task in anyio.get_running_tasks()} == before
+    sent = upserts(fake)
+    assert 20 <= sent < 40
+    assert pulled < 50
+    for _ in range(10):
+        await anyio.lowlevel.checkpoint()
+    assert upserts(fake) == sent  # nothing still sending
+
+
+async def test_cancelling_the_batch_leaves_no_running_tasks(anyio_backend: str):
+    fake = FakeChing()
+    fake.faults.add("latency", latency=0.001, operation="customers_upsert")
+    async_ching, _ = clients(fake)
+    before = {task.id for task in anyio.get_running_tasks()}
+
+    async with async_ching:
+        with anyio.CancelScope() as scope:
+
+            def on_progress(progress: UpsertProgress) -> None:
+                if progress.processed == 30:
+                    scope.cancel()
+
+            await async_ching.customers.upsert_many(
+                people(10_000), identify_by="email", concurrency=16, on_progress=on_progress
+            )
+
+    assert scope.cancelled_caught
+    assert {task.id for task in anyio.get_running_tasks()} == before
+    sent = upserts(fake)
+    assert sent < 100
+    for _ in range(10):
+        await anyio.lowlevel.checkpoint()
+    assert upserts(fake) == sent
+
+
+@pytest.mark.parametrize(
+    ("options", "argument"),
+    [
+        ({"identify_by": "name"}, "identify_by"),
+        ({"identify_by": "tax_id"}, "identify_by"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"concurrency": 101}, "concurrency"),
+        ({"concurrency": True}, "concurrency"),
+        ({"concurrency": 2.5}, "concurrency"),
+        ({"on_progress": "print"}, "on_progress"),
+    ],
+)
+async def test_bad_options_are_refused_before_anything_is_sent(kind: Kind, options: dict[str, Any], argument: str):
+    fake = FakeChing()
+    with pytest.raises(InvalidArgumentError) as caught:
+        await upsert_many(kind, fake, people(3), **options)
+    assert caught.value.argument == argument
+    assert "upsert_many" in caught.value.message
+    assert len(fake.requests) == 0
+
+
+@pytest.mark.parametrize("rows", ["users.csv", b"rows", {"email": "a@example.com"}, None, 42])
+async def test_rows_that_are_not_an_iterable_of_rows_are_refused(kind: Kind, rows: Any):
+    fake = FakeChing()
+    with pytest.raises(InvalidArgumentError, match="rows must be") as caught:
+        await upsert_many(kind, fake, rows)
+    assert caught.value.argument == "rows"
+    assert len(fake.requests) == 0
+
+
+async def test_a_failing_input_raises_its_own_error_after_the_rows_before_it(kind: Kind):
+    fake = FakeChing()
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield from people(5)
+        raise OSError("disk read failed")
+
+    with pytest.raises(OSError, match="disk read failed"):
+        await upsert_many(kind, fake, rows(), concurrency=2)
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("ching-upsert-many")]
+
+
+async def test_the_batch_leaves_the_clients_own_retries_unchanged(kind: Kind):
+    fake = FakeChing()
+    async_ching, ching = clients(fake)
+    fake.faults.add("status", status=429, operation="customers_upsert", times=1, retry_after="0")
+    if kind == "async":
+        async with async_ching:
+            await async_ching.customers.upsert_many(people(3), identify_by="email")
+            fake.faults.add("status", status=429, operation="customers_upsert", times=1, retry_after="0")
+            result = await async_ching.customers.upsert(identify_by="email", email="solo@example.com", name="Solo")
+    else:
+        with ching:
+            ching.customers.upsert_many(people(3), identify_by="email")
+            fake.faults.add("status", status=429, operation="customers_upsert", times=1, retry_after="0")
+            result = ching.customers.upsert(identify_by="email", email="solo@example.com", name="Solo")
+    assert result.action == "created"  # the single call retried its 429 itself
+
+
+async def test_the_report_reads_well(kind: Kind):
+    fake = FakeChing()
+    report: UpsertReport = await upsert_many(kind, fake, [*people(3), {"name": "x"}])
+    assert report.summary().startswith("4 rows in ")
+    assert report.summary().endswith(": 3 created, 0 updated, 1 failed")
+    assert (await upsert_many(kind, fake, people(3))).ok
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_both_clients_over_a_real_loopback_server(anyio_backend: str):
+    with serve() as server:
+        rows: list[Mapping[str, Any]] = [*people(40), *people(10), {"name": "no email"}]
+        async with AsyncChing(api_key=DEFAULT_TEST_KEY, base_url=server.base_url) as async_ching:
+            report = await async_ching.customers.upsert_many(rows, identify_by="email", concurrency=8)
+        assert (report.created, report.updated, report.failed) == (40, 10, 1)
+        with Ching(api_key=DEFAULT_TEST_KEY, base_url=server.base_url) as ching:
+            report = ching.customers.upsert_many(rows, identify_by="email", concurrency=8)
+        assert (report.created, report.updated, report.failed) == (0, 50, 1)
+        assert server.fake.counts().customers == 40
