@@ -19,6 +19,7 @@ from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import AsyncResources
 from ._generated.operations import AsyncRequester, Operation
 from ._retry_policy import wait_time
+from ._transport import AsyncShardedTransport
 
 if TYPE_CHECKING:
     from ._customers_async import AsyncCustomers
@@ -54,6 +55,7 @@ class AsyncChing(BaseChing, AsyncResources):
         return httpx.AsyncClient(
             timeout=httpx.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
             follow_redirects=False,
+            transport=AsyncShardedTransport(),
         )
 
     def _requester(self) -> AsyncRequester:

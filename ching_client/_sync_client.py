@@ -20,6 +20,7 @@ from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import Resources
 from ._generated.operations import SyncRequester, Operation
 from ._retry_policy import wait_time
+from ._transport import ShardedTransport
 
 if TYPE_CHECKING:
     from ._customers_sync import Customers
@@ -55,6 +56,7 @@ class Ching(BaseChing, Resources):
         return httpx.Client(
             timeout=httpx.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
             follow_redirects=False,
+            transport=ShardedTransport(),
         )
 
     def _requester(self) -> SyncRequester:

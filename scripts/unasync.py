@@ -27,6 +27,7 @@ SUBSTITUTIONS = [
     (r"\bAsyncRequester\b", "SyncRequester"),
     (r"\bAsyncResources\b", "Resources"),
     (r"\bAsyncCustomers\b", "Customers"),
+    (r"\bAsyncShardedTransport\b", "ShardedTransport"),
     (r"\._customers_async\b", "._customers_sync"),
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
     (r"\._generated\.resources\b", "._generated.sync_resources"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -88,7 +89,7 @@ def test_rows_are_sent_again_until_the_batch_has_paused_for_its_patience():
 
 
 def test_a_batch_call_leaves_its_429_to_the_pacer():
-    common = {"safe_to_repeat": True, "attempt": 1, "max_retries": 2, "remaining": 60.0, "status": 429}
+    common: dict[str, Any] = {"safe_to_repeat": True, "attempt": 1, "max_retries": 2, "remaining": 60.0, "status": 429}
     assert decide(**common).retry
     assert not decide(**common, retry_rate_limited=False).retry
 
