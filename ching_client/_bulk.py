@@ -7,6 +7,7 @@ one (``_customers_sync``) only schedule work around these pieces.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import time
@@ -30,6 +31,8 @@ from ._generated.models.customer_upsert_request_identify_by import CUSTOMER_UPSE
 from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
 from ._retry_policy import RETRY_AFTER_CAP, backoff, wait_time
 
+UNREACHABLE_ROWS: Final = 20
+"""This many rows in a row that got no answer (after the client's retries) end the batch: Ching is unreachable."""
 MAX_CONCURRENCY: Final = 100
 """The default connection pool holds 100 connections; more workers would only queue for them."""
 _CALL_OPTIONS: Final = frozenset({"self", "identify_by", "timeout", "max_retries", "extra_headers"})
@@ -140,6 +143,12 @@ def check_rows(rows: object, *, allow_async: bool) -> None:
     )
 
 
+@functools.lru_cache(maxsize=512)
+def _python_name(key: str) -> str:
+    """``taxId`` -> ``tax_id``; rows repeat the same few keys, so this is worked out once per key."""
+    return _CAMEL_BOUNDARY.sub("_", key).lower()
+
+
 def row_arguments(row: object) -> dict[str, Any]:
     """The ``customers.upsert`` keyword arguments for one row.
 
@@ -150,7 +159,7 @@ def row_arguments(row: object) -> dict[str, Any]:
         raise InvalidArgumentError(f"a row must be a mapping of upsert fields, got {type(row).__name__}.")
     arguments: dict[str, Any] = {}
     for key, value in row.items():
-        name = _CAMEL_BOUNDARY.sub("_", key).lower() if isinstance(key, str) else key
+        name = _python_name(key) if isinstance(key, str) else key
         if name not in ROW_FIELDS:
             raise InvalidArgumentError(f"unknown field {key!r}; rows may have {', '.join(ROW_FIELDS)}.", argument=key)
         if name in arguments:
@@ -178,7 +187,7 @@ def identity_key(identify_by: str, arguments: Mapping[str, Any]) -> str | None:
     (``054-987-6543`` and ``+972549876543`` are one number to Ching). Rows with equal keys are
     sent one after another, in input order, so two of them never race to create one customer.
     """
-    value = arguments.get(_CAMEL_BOUNDARY.sub("_", identify_by).lower())
+    value = arguments.get(_python_name(identify_by))
     if not isinstance(value, str):
         return None
     if identify_by == "phone":
@@ -265,8 +274,18 @@ class Tally:
         self.updated = 0
         self.failures: list[RowFailure] = []
         self.rate_limited = 0
+        self._unanswered = 0
+
+    def unreachable(self, error: ChingError) -> bool:
+        """Count rows that got no answer; True once so many in a row did that Ching looks unreachable."""
+        if not isinstance(error, APIConnectionError):
+            self._unanswered = 0
+            return False
+        self._unanswered += 1
+        return self._unanswered >= UNREACHABLE_ROWS
 
     def succeeded(self, action: str) -> None:
+        self._unanswered = 0
         if action == "created":
             self.created += 1
         else:

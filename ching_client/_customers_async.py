@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
 from ._bulk import (
     Pacer,
@@ -66,7 +65,7 @@ class AsyncCustomers(_GeneratedAsyncCustomers):
 
 
 class _Batch:
-    """One ``upsert_many`` run: a reader task feeding ``concurrency`` worker tasks."""
+    """One ``upsert_many`` run: ``concurrency`` worker tasks, each taking the next row from the input."""
 
     def __init__(
         self,
@@ -83,78 +82,108 @@ class _Batch:
         self._limiter = anyio.CapacityLimiter(concurrency)
         self._order = SameCustomerOrder()
         self._turns: dict[int, anyio.Event] = {}  # rows waiting for an earlier row naming the same customer
+        self._read = 0  # rows taken from the input so far
 
     async def run(self, rows: Iterable[Any] | AsyncIterable[Any]) -> UpsertReport:
-        send, receive = anyio.create_memory_object_stream[Work](self._concurrency)
         try:
             async with anyio.create_task_group() as group:
-                group.start_soon(self._read, rows, send)
-                async with receive:
+                if isinstance(rows, AsyncIterable):
+                    source, lock = aiter(rows), anyio.Lock()
                     for _ in range(self._concurrency):
-                        group.start_soon(self._work, receive.clone())
+                        group.start_soon(self._work_async, source, lock)
+                else:
+                    shared = iter(rows)
+                    for _ in range(self._concurrency):
+                        group.start_soon(self._work, shared)
         except BaseExceptionGroup as group_error:
             # The first failure (the input, on_progress, a 401) cancels the rest; others that happened
             # at the same moment share its cause (every worker gets the 401). Raise it as itself.
             raise group_error.exceptions[0] from None
         return self._tally.report()
 
-    async def _read(self, rows: Iterable[Any] | AsyncIterable[Any], send: ObjectSendStream[Work]) -> None:
-        async with send:
-            if isinstance(rows, AsyncIterable):
-                index = 0
-                async for row in rows:
-                    await self._queue(index, row, send)
-                    index += 1
-            else:
-                for index, row in enumerate(rows):
-                    await self._queue(index, row, send)
+    async def _work(self, rows: Iterator[Any]) -> None:
+        # Taking a row and registering it happen with no await between: rows are numbered, and
+        # rows naming one customer queued, in input order whichever worker takes them.
+        for row in rows:
+            work = self._take(row)
+            if work is not None:
+                await self._send_in_turn(work)
 
-    async def _queue(self, index: int, row: Any, send: ObjectSendStream[Work]) -> None:
+    async def _work_async(self, rows: AsyncIterator[Any], lock: anyio.Lock) -> None:
+        while True:
+            async with lock:  # one __anext__ at a time, and rows registered in input order
+                try:
+                    row = await anext(rows)
+                except StopAsyncIteration:
+                    return
+                work = self._take(row)
+            if work is not None:
+                await self._send_in_turn(work)
+
+    def _take(self, row: Any) -> Work | None:
+        """Number and check a row; None for a row refused before sending (it is reported)."""
+        index = self._read
+        self._read += 1
         try:
             arguments = row_arguments(row)
         except InvalidArgumentError as error:
             self._tally.failed(failure_for(index, row, error))
-            return
+            return None
         key = identity_key(self._identify_by, arguments)
         if key is not None and not self._order.register(key, index):
             self._turns[index] = anyio.Event()
-        await send.send(Work(index, row, arguments, key))
+        return Work(index, row, arguments, key)
 
-    async def _work(self, receive: ObjectReceiveStream[Work]) -> None:
-        async with receive:
-            async for work in receive:
-                turn = self._turns.get(work.index)
-                if turn is not None:
-                    await turn.wait()
-                    del self._turns[work.index]
-                try:
-                    await self._upsert(work)
-                finally:
-                    if work.key is not None and (next_index := self._order.done(work.key)) is not None:
-                        self._turns[next_index].set()
+    async def _send_in_turn(self, work: Work) -> None:
+        turn = self._turns.get(work.index)
+        if turn is not None:
+            await turn.wait()
+            del self._turns[work.index]
+        else:
+            # Yield once per row even when nothing else does (an in-process transport): the other
+            # workers get their turn, and a cancelled batch stops here.
+            await anyio.lowlevel.checkpoint()
+        try:
+            await self._upsert(work)
+        finally:
+            if work.key is not None and (next_index := self._order.done(work.key)) is not None:
+                self._turns[next_index].set()
+
+    async def _enter(self) -> int:
+        """Take a slot under the pacer's limit (first come, first served) and wait out any pause."""
+        try:
+            self._limiter.acquire_nowait()  # no checkpoints when a slot is free, as it is but after a 429
+        except anyio.WouldBlock:
+            await self._limiter.acquire()
+        try:
+            # A deadline rather than an event: another 429 during the sleep can push it later.
+            while (pause := self._pacer.pause_left(time.monotonic())) > 0:  # noqa: ASYNC110
+                await anyio.sleep(pause)
+        except BaseException:
+            self._limiter.release()
+            raise
+        return self._pacer.epoch
 
     async def _upsert(self, work: Work) -> None:
         while True:
-            async with self._limiter:
-                # A deadline rather than an event: another 429 during the sleep can push it later.
-                while (pause := self._pacer.pause_left(time.monotonic())) > 0:  # noqa: ASYNC110
-                    await anyio.sleep(pause)
-                epoch = self._pacer.epoch
-                try:
-                    result = await self._customers.upsert(identify_by=self._identify_by, **work.arguments)
-                except RateLimitError as error:
-                    again = self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch)
-                    self._limiter.total_tokens = self._pacer.limit
-                    if again:
-                        self._tally.rate_limited += 1
-                        continue
-                    self._tally.failed(rate_limit_failure(work.index, work.row, error, self._pacer.patience))
-                    return
-                except ChingError as error:
-                    if stops_the_batch(error):
-                        raise
-                    self._tally.failed(failure_for(work.index, work.row, error))
-                    return
+            epoch = await self._enter()
+            try:
+                result = await self._customers.upsert(identify_by=self._identify_by, **work.arguments)
+            except RateLimitError as error:
+                again = self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch)
+                self._limiter.total_tokens = self._pacer.limit
+                if again:
+                    self._tally.rate_limited += 1
+                    continue
+                self._tally.failed(rate_limit_failure(work.index, work.row, error, self._pacer.patience))
+                return
+            except ChingError as error:
+                if stops_the_batch(error) or self._tally.unreachable(error):
+                    raise
+                self._tally.failed(failure_for(work.index, work.row, error))
+                return
+            finally:
+                self._limiter.release()
             self._pacer.succeeded()
             self._limiter.total_tokens = self._pacer.limit
             self._tally.succeeded(result.action)

@@ -219,9 +219,9 @@ class _Batch:
                     self._tally.failed(rate_limit_failure(work.index, work.row, error, self._pacer.patience))
                 return
             except ChingError as error:
-                if stops_the_batch(error):
-                    raise
                 with self._lock:
+                    if stops_the_batch(error) or self._tally.unreachable(error):
+                        raise
                     self._tally.failed(failure_for(work.index, work.row, error))
                 return
             finally:

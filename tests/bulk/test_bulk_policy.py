@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ching_client import InvalidArgumentError, _retry_policy
-from ching_client._bulk import Pacer, SameCustomerOrder, identity_key, row_arguments
+from ching_client import APIConnectionError, BadRequestError, InvalidArgumentError, _retry_policy
+from ching_client._bulk import Pacer, SameCustomerOrder, Tally, identity_key, row_arguments
 from ching_client._retry_policy import decide
 
 
@@ -86,6 +86,20 @@ def test_rows_are_sent_again_until_the_batch_has_paused_for_its_patience():
     assert answers == [True, True, True, True, False, False]  # 3, 6, 9, 12 s paused; then over 10 s
     pacer.succeeded()
     assert pacer.rate_limited(0.0, 3, pacer.epoch)  # a request got through: patience starts over
+
+
+def test_only_rows_without_an_answer_twenty_in_a_row_mean_ching_is_unreachable():
+    tally = Tally(None)
+    lost = APIConnectionError("no answer", method="POST", path="/", may_have_reached_server=False)
+    refused = BadRequestError(
+        "400", method="POST", path="/", status_code=400, code="INVALID_FIELD", server_message="", issues=[], body=None
+    )
+    assert not any(tally.unreachable(lost) for _ in range(19))
+    tally.succeeded("created")
+    assert not any(tally.unreachable(lost) for _ in range(19))
+    assert not tally.unreachable(refused)  # Ching answered: it is reachable
+    assert not any(tally.unreachable(lost) for _ in range(19))
+    assert tally.unreachable(lost)
 
 
 def test_a_batch_call_leaves_its_429_to_the_pacer():

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from ching_client import (
+    APIConnectionError,
     AsyncChing,
     AuthenticationError,
     Ching,
@@ -320,6 +321,17 @@ async def test_an_authentication_error_ends_the_batch(kind: Kind):
         await upsert_many(kind, fake, people(500), concurrency=4)
 
     assert upserts(fake) <= 4 + 4  # the first answers end it; not one request per row
+
+
+async def test_when_ching_cannot_be_reached_the_batch_ends_instead_of_failing_every_row(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("drop_before", operation="customers_upsert")
+
+    with pytest.raises(APIConnectionError, match="never left"):
+        await upsert_many(kind, fake, people(1000), concurrency=4)
+
+    # 20 rows in a row got no answer (each after 3 attempts); the rows already in flight finish.
+    assert upserts(fake) <= (20 + 4) * 3
 
 
 class Stop(Exception):
