@@ -5,12 +5,15 @@ nested count of the idle ones, every time a request starts or ends. At 32 reques
 that bookkeeping costs about as much CPU as the request itself (scripts/bench.py, bulk section).
 Several small pools, each given the next request when it is the least busy, keep every scan short
 while the client still holds up to 100 connections in all.
+
+A shard counts as busy until its response's headers arrive; Ching's bodies are small JSON read
+straight after, so the count is close enough to pick a shard, and each shard's own pool still
+enforces its limit exactly.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Final
 
 import httpx
@@ -19,44 +22,8 @@ MAX_CONNECTIONS: Final = 100
 SHARD_CONNECTIONS: Final = 4
 
 
-class _Released(httpx.AsyncByteStream, httpx.SyncByteStream):
-    """A response body that tells its shard the connection is free once the body is closed."""
-
-    def __init__(self, stream: httpx.AsyncByteStream | httpx.SyncByteStream, release: Callable[[], None]) -> None:
-        self._stream = stream
-        self._release: Callable[[], None] | None = release
-
-    def _done(self) -> None:
-        if self._release is not None:
-            self._release()
-            self._release = None
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        assert isinstance(self._stream, httpx.AsyncByteStream)
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            assert isinstance(self._stream, httpx.AsyncByteStream)
-            await self._stream.aclose()
-        finally:
-            self._done()
-
-    def __iter__(self) -> Iterator[bytes]:
-        assert isinstance(self._stream, httpx.SyncByteStream)
-        yield from self._stream
-
-    def close(self) -> None:
-        try:
-            assert isinstance(self._stream, httpx.SyncByteStream)
-            self._stream.close()
-        finally:
-            self._done()
-
-
 class _Shards:
-    """Which shard is least busy; counts are exact for async tasks and kept under a lock for threads."""
+    """How many requests each shard is serving; under a lock, as the sync client's threads share it."""
 
     def __init__(self, count: int) -> None:
         self._busy = [0] * count
@@ -69,12 +36,9 @@ class _Shards:
             busy[index] += 1
             return index
 
-    def releaser(self, index: int) -> Callable[[], None]:
-        def release() -> None:
-            with self._lock:
-                self._busy[index] -= 1
-
-        return release
+    def release(self, index: int) -> None:
+        with self._lock:
+            self._busy[index] -= 1
 
 
 def _shard_limits() -> tuple[int, httpx.Limits]:
@@ -93,15 +57,10 @@ class AsyncShardedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         index = self._shards.take()
-        release = self._shards.releaser(index)
         try:
-            response = await self._pools[index].handle_async_request(request)
-        except BaseException:
-            release()
-            raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _Released(response.stream, release)
-        return response
+            return await self._pools[index].handle_async_request(request)
+        finally:
+            self._shards.release(index)
 
     async def aclose(self) -> None:
         for pool in self._pools:
@@ -119,15 +78,10 @@ class ShardedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         index = self._shards.take()
-        release = self._shards.releaser(index)
         try:
-            response = self._pools[index].handle_request(request)
-        except BaseException:
-            release()
-            raise
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        response.stream = _Released(response.stream, release)
-        return response
+            return self._pools[index].handle_request(request)
+        finally:
+            self._shards.release(index)
 
     def close(self) -> None:
         for pool in self._pools:
