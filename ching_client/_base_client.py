@@ -223,7 +223,7 @@ class BaseChing:
     @staticmethod
     def _failure(exc: BaseException) -> Failure:
         """Classify an exception from sending; anything that is not a transport failure is re-raised."""
-        if isinstance(exc, _NOT_SENT):
+        if isinstance(exc, _NOT_SENT) and not _sent_after_all(exc):
             return Failure.NOT_SENT
         if isinstance(exc, _TIMED_OUT):
             return Failure.TIMED_OUT
@@ -295,6 +295,19 @@ class BaseChing:
                 "Check whether the object exists before trying again (customers.upsert reconciles customers)."
             )
         raise _response.status_error(call.method, call.path, status, response.content, retry_after, note)
+
+
+def _sent_after_all(exc: BaseException) -> bool:
+    """True for a "connect" error that a transport built on aiohttp raised after the request was sent.
+
+    httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` to ``httpx.ConnectTimeout``, including
+    ``ServerDisconnectedError``, a connection lost after the request went out. Only aiohttp's
+    ``ClientConnectorError`` (and its subclasses) means the connection was never made.
+    """
+    cause = exc.__cause__
+    if cause is None or not type(cause).__module__.startswith("aiohttp"):
+        return False
+    return not any(base.__name__ == "ClientConnectorError" for base in type(cause).__mro__)
 
 
 def _log_attempt(call: Call, attempt: int, started: float, outcome: str, decision: Decision | None) -> None:

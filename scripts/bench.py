@@ -1,6 +1,6 @@
 """Measure what the SDK costs on top of httpx: per-call overhead, loopback CPU, import time, memory.
 
-python scripts/bench.py                  the full run (about three minutes); prints tables, writes bench-results.json
+python scripts/bench.py                  the full run (about six minutes); prints tables, writes bench-results.json
 python scripts/bench.py --quick          a tiny run that only checks every figure is produced (the smoke test)
 python scripts/bench.py --import-profile also list the modules `from ching_client import ...` spends time on
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
+import contextlib
 import gc
 import json
 import os
@@ -37,11 +38,20 @@ COMMAND = "make bench"
 
 # The SDK refuses keys that do not look like Ching's; the in-process transport never checks them.
 KEY = "ck_test_benchmark0000000000"
+BULK_KEY = "ck_test_" + "b" * 64  # the local Ching accepts any well-formed test key
 BASE_URL = "https://ching.bench/ching"
 CUSTOMER_ID = "cus_oZ4SPXc1mCW9"
 HEADERS = {"Authorization": f"Bearer {KEY}", "User-Agent": "bench", "Accept": "application/json"}
 
-TARGETS = {"retrieve": 1.25, "list": 1.5, "loopback_cpu": 1.3, "import": 1.5, "memory_mb": 5.0}
+TARGETS = {
+    "retrieve": 1.25,
+    "list": 1.5,
+    "loopback_cpu": 1.3,
+    "import": 1.5,
+    "memory_mb": 5.0,
+    "bulk_ideal": 1.15,
+    "bulk_peak_growth_mb": 5.0,
+}
 T = TypeVar("T")
 
 
@@ -338,26 +348,32 @@ def per_call(calls: int, rounds: int) -> dict[str, Any]:
 
 
 @contextmanager
-def local_ching() -> Iterator[str]:
-    """The local Ching in another process; yields its base URL and stops it afterwards."""
+def local_ching_process(*faults: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """The local Ching in another process, with these fault rules; yields its base URL and its pid."""
+    command = [sys.executable, "-m", "ching_client.testing", "--host", "127.0.0.1", "--port", "0"]
+    command += ["--log-level", "warning", *(f"--fault={json.dumps(fault)}" for fault in faults)]
     with subprocess.Popen(  # leaving the block closes its pipes and waits for it
-        [sys.executable, "-m", "ching_client.testing", "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     ) as server:
         try:
             assert server.stdout is not None
             base_url = server.stdout.readline().strip()
             if not base_url.startswith("http://127.0.0.1:"):
                 raise RuntimeError(f"the local Ching did not start (it printed {base_url!r})")
-            yield base_url
+            yield base_url, server.pid
         finally:
             server.terminate()
             try:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+@contextmanager
+def local_ching() -> Iterator[str]:
+    """The local Ching in another process; yields its base URL and stops it afterwards."""
+    with local_ching_process() as (base_url, _):
+        yield base_url
 
 
 async def _drive(call: AsyncCall, total: int, concurrency: int) -> tuple[float, float]:
@@ -580,12 +596,143 @@ def memory(first: int, total: int) -> dict[str, Any]:
     return results
 
 
+# --- 5. bulk sync: customers.upsert_many -----------------------------------------------------------------------------
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _bulk_rows(prefix: str, count: int) -> Iterator[dict[str, str]]:
+    for i in range(count):
+        yield {"name": f"Customer {i}", "email": f"{prefix}-{i}@example.com"}
+
+
+async def _raw_httpx_upserts(base_url: str, rows: Iterator[dict[str, str]], concurrency: int) -> None:
+    """What a team would write by hand: httpx's default client and `concurrency` workers."""
+    headers = {**HEADERS, "Authorization": f"Bearer {BULK_KEY}"}
+    async with httpx.AsyncClient(timeout=60.0) as http:
+
+        async def worker() -> None:
+            for row in rows:
+                body = {"identifyBy": "email", **row}
+                _check(await http.post(f"{base_url}/v1/customers/upsert", json=body, headers=headers))
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(concurrency):
+                group.create_task(worker())
+
+
+def _bulk_once(client: str, base_url: str, pid: int, prefix: str, rows: int, concurrency: int) -> dict[str, float]:
+    """One batch of `rows` new customers: wall seconds, and CPU seconds of this process and of the server."""
+    from ching_client import AsyncChing, Ching
+
+    key = BULK_KEY
+    source = _bulk_rows(prefix, rows)
+    gc.collect()
+    server_cpu, cpu, wall = _cpu_of(pid), time.process_time(), time.perf_counter()
+    if client.startswith("AsyncChing"):
+
+        async def run() -> Any:
+            async with contextlib.AsyncExitStack() as stack:
+                http = None
+                if client.endswith("httpx-aiohttp"):
+                    import httpx_aiohttp
+
+                    http = await stack.enter_async_context(httpx_aiohttp.HttpxAiohttpClient())
+                ching = await stack.enter_async_context(AsyncChing(api_key=key, base_url=base_url, http_client=http))
+                return await ching.customers.upsert_many(source, identify_by="email", concurrency=concurrency)
+
+        report = asyncio.run(run())
+    elif client == "Ching":
+        with Ching(api_key=key, base_url=base_url) as ching:
+            report = ching.customers.upsert_many(source, identify_by="email", concurrency=concurrency)
+    else:
+        asyncio.run(_raw_httpx_upserts(base_url, source, concurrency))
+        report = None
+    wall = time.perf_counter() - wall
+    if report is not None and (report.created, report.failed) != (rows, 0):
+        raise RuntimeError(f"{client}: {report.summary()}")
+    return {
+        "wall_s": wall,
+        "client_cpu_s": time.process_time() - cpu,
+        "server_cpu_s": _cpu_of(pid) - server_cpu,
+    }
+
+
+BULK_LABELS = {
+    "AsyncChing": "AsyncChing.customers.upsert_many",
+    "Ching": "Ching.customers.upsert_many (threads)",
+    "AsyncChing + httpx-aiohttp": "AsyncChing.customers.upsert_many, httpx-aiohttp client",
+    "raw httpx": "raw httpx, default client, one task per slot",
+}
+BULK_CLIENTS = tuple(BULK_LABELS)
+
+# Run in a fresh interpreter, so that its peak RSS is this batch's alone.
+_PEAK_CHILD = """
+import asyncio, json, resource, sys
+from ching_client import AsyncChing
+base_url, key, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rows = ({"name": f"Customer {i}", "email": f"peak{count}-{i}@example.com"} for i in range(count))
+async def run():
+    async with AsyncChing(api_key=key, base_url=base_url) as ching:
+        return await ching.customers.upsert_many(rows, identify_by="email", concurrency=32)
+report = asyncio.run(run())
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"created": report.created, "failed": report.failed, "peak_rss_mb": peak / 1024}))
+"""
+
+
+def _peak_rss(base_url: str, count: int) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_CHILD, base_url, BULK_KEY, str(count)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
+    ).stdout
+    result = json.loads(out)
+    if (result["created"], result["failed"]) != (count, 0):
+        raise RuntimeError(f"peak memory run: {result}")
+    return float(result["peak_rss_mb"])
+
+
+def bulk(rows: int, concurrency: int, latency: float, rounds: int, peak_rows: tuple[int, int]) -> dict[str, Any]:
+    """upsert_many against the local Ching (another process) answering each request `latency` seconds late."""
+    ideal = rows * latency / concurrency
+    samples: dict[str, list[dict[str, float]]] = {client: [] for client in BULK_CLIENTS}
+    with local_ching_process({"kind": "latency", "latency": latency}) as (base_url, pid):
+        for round_ in range(rounds):
+            order = BULK_CLIENTS if round_ % 2 == 0 else BULK_CLIENTS[::-1]
+            for client in order:
+                prefix = f"{client.replace(' ', '')}-{round_}"
+                samples[client].append(_bulk_once(client, base_url, pid, prefix, rows, concurrency))
+    figures: dict[str, Any] = {"rows": rows, "concurrency": concurrency, "latency_s": latency, "ideal_s": ideal}
+    for client, runs in samples.items():
+        wall = statistics.median(run["wall_s"] for run in runs)
+        figures[client] = {
+            "wall_s": round(wall, 3),
+            "ratio_to_ideal": round(wall / ideal, 3),
+            "client_cpu_ms_per_row": round(statistics.median(run["client_cpu_s"] for run in runs) / rows * 1000, 3),
+            "server_cpu_ms_per_row": round(statistics.median(run["server_cpu_s"] for run in runs) / rows * 1000, 3),
+            "samples_wall_s": [round(run["wall_s"], 3) for run in runs],
+        }
+    with local_ching_process() as (base_url, _):
+        small, large = peak_rows
+        figures["peak_rss_mb"] = {str(small): round(_peak_rss(base_url, small), 1)}
+        figures["peak_rss_mb"][str(large)] = round(_peak_rss(base_url, large), 1)
+    figures["peak_rss_growth_mb"] = round(figures["peak_rss_mb"][str(large)] - figures["peak_rss_mb"][str(small)], 1)
+    return figures
+
+
 # --- report ----------------------------------------------------------------------------------------------------------
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Every target of the issue, with the measured value and whether it is met."""
-    per_call, imports = results["per_call"], results["import"]["without_httpx_cli"]
+    per_call, imports, bulk = results["per_call"], results["import"]["without_httpx_cli"], results["bulk"]
     checks = [
         ("retrieve, AsyncChing / raw httpx", per_call["retrieve/async"]["sdk_ratio"], TARGETS["retrieve"]),
         ("retrieve, Ching / raw httpx", per_call["retrieve/sync"]["sdk_ratio"], TARGETS["retrieve"]),
@@ -596,6 +743,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         ("import AsyncChing, Ching / import httpx", imports["clients_ratio"], TARGETS["import"]),
         ("RSS growth, AsyncChing (MB)", results["memory"]["async"]["growth_mb"], TARGETS["memory_mb"]),
         ("RSS growth, Ching (MB)", results["memory"]["sync"]["growth_mb"], TARGETS["memory_mb"]),
+        ("upsert_many, AsyncChing / ideal time", bulk["AsyncChing"]["ratio_to_ideal"], TARGETS["bulk_ideal"]),
+        ("upsert_many, Ching / ideal time", bulk["Ching"]["ratio_to_ideal"], TARGETS["bulk_ideal"]),
+        ("upsert_many peak RSS, more rows (MB)", bulk["peak_rss_growth_mb"], TARGETS["bulk_peak_growth_mb"]),
     ]
     return [{"name": name, "value": value, "limit": limit, "met": value <= limit} for name, value, limit in checks]
 
@@ -627,7 +777,8 @@ def report(results: dict[str, Any]) -> str:
         ]
         for row in results["per_call"].values()
     ]
-    lb, mem = results["loopback"], results["memory"]
+    lb, mem, bk = results["loopback"], results["memory"], results["bulk"]
+    rounds_bulk = results["settings"]["bulk_rounds"]
     imp, venv = results["import"]["without_httpx_cli"], results["import"]["this_venv"]
     import_rows: list[tuple[str, str, str | None]] = [
         ("`pass` (interpreter start)", "python_startup", None),
@@ -680,6 +831,28 @@ def report(results: dict[str, Any]) -> str:
             f"Memory: RSS growth of one client from call {mem['first']:,} to call {mem['total']:,}: "
             f"AsyncChing {mem['async']['growth_mb']:+.2f} MB, Ching {mem['sync']['growth_mb']:+.2f} MB",
             "",
+            f"Bulk: {bk['rows']:,} upserts of new customers at concurrency {bk['concurrency']}, the local Ching in "
+            f"another process answering each {bk['latency_s'] * 1000:.0f} ms late; ideal {bk['ideal_s']:.2f} s "
+            f"(rows x latency / concurrency); median of {rounds_bulk} round{'s' if rounds_bulk > 1 else ''}",
+            "",
+            _table(
+                ["client", "wall s", "/ ideal", "client CPU ms per row", "server CPU ms per row"],
+                [
+                    [
+                        BULK_LABELS[name],
+                        f"{bk[name]['wall_s']:.2f}",
+                        _x(bk[name]["ratio_to_ideal"]),
+                        f"{bk[name]['client_cpu_ms_per_row']:.3f}",
+                        f"{bk[name]['server_cpu_ms_per_row']:.3f}",
+                    ]
+                    for name in BULK_CLIENTS
+                ],
+            ),
+            "",
+            "Peak RSS of a fresh process upserting rows from a generator (AsyncChing, concurrency 32): "
+            + ", ".join(f"{int(n):,} rows {mb:.1f} MB" for n, mb in bk["peak_rss_mb"].items())
+            + f" ({bk['peak_rss_growth_mb']:+.1f} MB)",
+            "",
             "Targets",
             "",
             _table(
@@ -710,18 +883,31 @@ def main(argv: list[str] | None = None) -> int:
         "loopback_rounds": 1 if quick else 4,
         "import_repeats": 1 if quick else 10,
         "memory_calls": (100, 1000) if quick else (1000, 10000),
+        "bulk_rows": 200 if quick else 10_000,
+        "bulk_concurrency": 8 if quick else 32,
+        "bulk_latency": 0.005 if quick else 0.02,
+        "bulk_rounds": 1 if quick else 3,
+        "bulk_peak_rows": (200, 1000) if quick else (10_000, 100_000),
     }
     results: dict[str, Any] = {"machine": machine(), "command": COMMAND, "settings": settings}
     print(f"Machine: {describe(results['machine'])}", file=sys.stderr)
-    print("1/4 per-call overhead, in-process ...", file=sys.stderr)
+    print("1/5 per-call overhead, in-process ...", file=sys.stderr)
     results["per_call"] = per_call(settings["calls_per_batch"], settings["rounds"])
-    print("2/4 memory ...", file=sys.stderr)
+    print("2/5 memory ...", file=sys.stderr)
     results["memory"] = memory(*settings["memory_calls"])
-    print("3/4 import time ...", file=sys.stderr)
+    print("3/5 import time ...", file=sys.stderr)
     results["import"] = import_time(settings["import_repeats"])
-    print("4/4 loopback against the local Ching ...", file=sys.stderr)
+    print("4/5 loopback against the local Ching ...", file=sys.stderr)
     results["loopback"] = loopback(
         settings["loopback_calls"], settings["loopback_concurrency"], settings["loopback_rounds"]
+    )
+    print("5/5 bulk upserts against the local Ching ...", file=sys.stderr)
+    results["bulk"] = bulk(
+        settings["bulk_rows"],
+        settings["bulk_concurrency"],
+        settings["bulk_latency"],
+        settings["bulk_rounds"],
+        settings["bulk_peak_rows"],
     )
     results["targets"] = targets(results)
     print(report(results))

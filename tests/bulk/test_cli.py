@@ -250,7 +250,8 @@ def test_a_base_url_where_nothing_answers_ends_the_run_early_with_exit_2(
     monkeypatch.setenv("CHING_API_KEY", DEFAULT_TEST_KEY)
     nowhere = "http://127.0.0.1:9/ching"  # the discard port: nothing listens, the connection is refused
 
-    status = cli.main(["customers", "sync", str(tmp_path / "users.csv"), "--identify-by", "email", "--base-url", nowhere])
+    argv = ["customers", "sync", str(tmp_path / "users.csv"), "--identify-by", "email", "--base-url", nowhere]
+    status = cli.main(argv)
 
     out, err = capsys.readouterr()
     assert status == 2
