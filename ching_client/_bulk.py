@@ -54,7 +54,7 @@ class RowFailure:
     """The row as it was given."""
     code: str
     """Ching's error code (``INVALID_FIELD``, ``EMAIL_EXISTS``, ...), or the SDK's (``INVALID_ROW``,
-    ``CONNECTION_ERROR``, ``TIMEOUT``, ``RATE_LIMITED``, ``INVALID_RESPONSE``) when Ching gave none."""
+    ``CONNECTION_ERROR``, ``TIMEOUT``, ``INVALID_RESPONSE``) when Ching gave none."""
     message: str
     """What went wrong, in Ching's words when it answered."""
     status: int | None = None
@@ -243,22 +243,6 @@ def failure_for(index: int, row: object, error: ChingError) -> RowFailure:
     return RowFailure(index=index, row=row, code=code, message=error.message)
 
 
-def rate_limit_failure(index: int, row: object, error: ChingError, patience: float) -> RowFailure:
-    """Describe a row answered 429 after the batch had waited out 429s for ``patience`` seconds."""
-    failure = failure_for(index, row, error)
-    return RowFailure(
-        index=index,
-        row=row,
-        code="RATE_LIMITED",
-        message=(
-            f"Ching kept answering 429 (rate limited) through {patience:.0f} s of pauses with no request "
-            f"getting through, so the row was not sent again: {failure.message}"
-        ),
-        status=failure.status,
-        issues=failure.issues,
-    )
-
-
 def stops_the_batch(error: ChingError) -> bool:
     """Errors about the key rather than the row (401, 403) would fail every row alike: they end the batch."""
     return isinstance(error, (AuthenticationError, PermissionDeniedError))
@@ -325,24 +309,25 @@ class Tally:
 class Pacer:
     """Batch-wide backpressure: after a 429 every worker waits, and fewer requests fly at once.
 
-    The pause honours ``Retry-After`` (capped at a minute), else backs off exponentially while 429s
-    keep coming. The concurrency limit halves once per wave of 429s (requests already in flight when
-    it halved do not halve it again) and grows back by one per ``limit`` successes, as TCP does.
-    A rate-limited row is sent again until the batch has paused for ``patience`` seconds in a row
-    (the client's timeout) with no request getting through; from then on a 429 fails its row, so a
-    server that never stops refusing costs a bounded number of requests.
+    A 429 to a request sent since the last pause starts a new wave: the batch pauses for
+    ``Retry-After`` or for exponential backoff (0.5 s doubling up to 8 s) over the waves in a row,
+    whichever is longer, and the concurrency limit halves; it grows back by one per ``limit``
+    successes, as TCP's window does. A 429 to a request that was already in flight belongs to the
+    current wave: it may lengthen the pause to its own ``Retry-After``, nothing more. When the waves
+    in a row have paused the batch for ``patience`` seconds (the client's timeout) with nothing
+    getting through, the next wave is refused: the batch ends rather than keep knocking.
     """
 
     ceiling: int
     patience: float
     limit: int = 0
     epoch: int = 0
-    """Bumped at each halving; a request remembers the epoch it started in."""
+    """Bumped at each wave; a request remembers the epoch it started in."""
     resume_at: float = 0.0
     """Monotonic time before which no request may start."""
     stalled: float = 0.0
-    """Seconds of pauses decided since a request last got through."""
-    _consecutive: int = 0
+    """Seconds of pauses decided, one per wave, since a request last got through."""
+    _waves: int = 0
     _successes: int = 0
 
     def __attrs_post_init__(self) -> None:
@@ -353,23 +338,29 @@ class Pacer:
         return max(0.0, self.resume_at - now)
 
     def rate_limited(self, now: float, retry_after: float | None, started_epoch: int) -> bool:
-        """Record a 429 for a request started in ``started_epoch``; True if its row should be sent again."""
-        if self.stalled > self.patience:
+        """Record a 429 for a request started in ``started_epoch``; False if the batch should give up."""
+        asked = min(retry_after, RETRY_AFTER_CAP) if retry_after is not None else 0.0
+        if started_epoch != self.epoch:  # in flight when the current wave began
+            self._pause(now, asked)
+            return True
+        if self.stalled >= self.patience:
             return False
-        self._consecutive += 1
+        self._waves += 1
         self._successes = 0
-        delay = min(retry_after, RETRY_AFTER_CAP) if retry_after is not None else backoff(self._consecutive)
+        delay = max(asked, backoff(self._waves))
         self.stalled += delay
+        self._pause(now, delay)
+        self.limit = max(1, self.limit // 2)
+        self.epoch += 1
+        return True
+
+    def _pause(self, now: float, delay: float) -> None:
         # The wait really taken: zero under the testing switch, so tests never sleep.
         self.resume_at = max(self.resume_at, now + wait_time(delay))
-        if started_epoch == self.epoch:
-            self.limit = max(1, self.limit // 2)
-            self.epoch += 1
-        return True
 
     def succeeded(self) -> None:
         """Record a request that was not rate limited."""
-        self._consecutive = 0
+        self._waves = 0
         self.stalled = 0.0
         if self.limit < self.ceiling:
             self._successes += 1

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 
 import anyio
-from attrs import frozen
+from attrs import field, frozen
 
 from ._bulk import MAX_CONCURRENCY, ROW_FIELDS, RowFailure, UpsertProgress, UpsertReport
 from ._config import DEFAULT_BASE_URL
@@ -546,7 +546,7 @@ class Plan:
     file: str
     """FILE as given, for messages."""
     failures: Path
-    api_key: str
+    api_key: str = field(repr=False)  # never in a repr, so never in a traceback that shows locals
     base_url: str | None
     identify_by: CustomerUpsertRequestIdentifyBy
     concurrency: int

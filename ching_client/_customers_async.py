@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,6 @@ from ._bulk import (
     check_rows,
     failure_for,
     identity_key,
-    rate_limit_failure,
     row_arguments,
     stops_the_batch,
 )
@@ -85,20 +85,22 @@ class _Batch:
         self._read = 0  # rows taken from the input so far
 
     async def run(self, rows: Iterable[Any] | AsyncIterable[Any]) -> UpsertReport:
+        source = aiter(rows) if isinstance(rows, AsyncIterable) else iter(rows)
         try:
             async with anyio.create_task_group() as group:
-                if isinstance(rows, AsyncIterable):
-                    source, lock = aiter(rows), anyio.Lock()
+                if isinstance(source, AsyncIterator):
+                    lock = anyio.Lock()
                     for _ in range(self._concurrency):
                         group.start_soon(self._work_async, source, lock)
                 else:
-                    shared = iter(rows)
                     for _ in range(self._concurrency):
-                        group.start_soon(self._work, shared)
+                        group.start_soon(self._work, source)
         except BaseExceptionGroup as group_error:
             # The first failure (the input, on_progress, a 401) cancels the rest; others that happened
             # at the same moment share its cause (every worker gets the 401). Raise it as itself.
             raise group_error.exceptions[0] from None
+        finally:
+            await _close(source)
         return self._tally.report()
 
     async def _work(self, rows: Iterator[Any]) -> None:
@@ -165,18 +167,18 @@ class _Batch:
         return self._pacer.epoch
 
     async def _upsert(self, work: Work) -> None:
-        while True:
+        for attempt in itertools.count():
+            if attempt:
+                await anyio.lowlevel.checkpoint()  # a resend after a 429 lets the other workers run first
             epoch = await self._enter()
             try:
                 result = await self._customers.upsert(identify_by=self._identify_by, **work.arguments)
             except RateLimitError as error:
-                again = self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch)
+                if not self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch):
+                    raise  # paused for the client's timeout with nothing getting through: Ching keeps refusing
                 self._limiter.total_tokens = self._pacer.limit
-                if again:
-                    self._tally.rate_limited += 1
-                    continue
-                self._tally.failed(rate_limit_failure(work.index, work.row, error, self._pacer.patience))
-                return
+                self._tally.rate_limited += 1
+                continue
             except ChingError as error:
                 if stops_the_batch(error) or self._tally.unreachable(error):
                     raise
@@ -188,3 +190,15 @@ class _Batch:
             self._limiter.total_tokens = self._pacer.limit
             self._tally.succeeded(result.action)
             return
+
+
+async def _close(source: Iterator[Any] | AsyncIterator[Any]) -> None:
+    """Close a generator input (its ``finally`` blocks run now) when the batch ends, early or not."""
+    with anyio.CancelScope(shield=True):  # also when the batch was cancelled
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+            return
+    close = getattr(source, "close", None)
+    if close is not None:
+        close()

@@ -25,7 +25,6 @@ from ._bulk import (
     check_rows,
     failure_for,
     identity_key,
-    rate_limit_failure,
     row_arguments,
     stops_the_batch,
 )
@@ -64,9 +63,10 @@ class Customers(_GeneratedCustomers):
         fails is reported (index, code, message, Ching's ``issues``) and the batch goes on; a 401 or
         403, which every row would get, raises. After a 429 the whole batch pauses (for
         ``Retry-After`` when given) and sends fewer requests at once until it recovers.
-        ``on_progress`` is called after every row with an ``UpsertProgress``, from the worker
-        threads, one call at a time. On an exception (Ctrl-C included) no new row is started and
-        the requests in flight finish before it propagates.
+        ``on_progress`` is called after every row with an ``UpsertProgress``, one call at a time, from
+        the worker threads (or this thread, for a row refused before sending); the batch waits for
+        it, so keep it quick. On an exception (Ctrl-C included) no new row is started, the requests in
+        flight finish and the workers are joined before it propagates.
         """
         check_batch_options(identify_by, concurrency, on_progress)
         check_rows(rows, allow_async=False)
@@ -110,16 +110,21 @@ class _Batch:
         ]
         for worker in workers:
             worker.start()
+        source = iter(rows)
         try:
-            for index, row in enumerate(rows):
+            for index, row in enumerate(source):
                 work = self._check(index, row)
                 if work is not None and not self._put(work):
                     break
-        except BaseException:
+            self._finish(workers)
+        except BaseException:  # from the input, on_progress, or Ctrl-C (even while waiting for the workers)
             self._halt()
+            self._finish(workers)
             raise
         finally:
-            self._finish(workers)
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()  # a generator input's finally blocks run now
         if self._error is not None:
             raise self._error
         return self._tally.report()
@@ -156,15 +161,25 @@ class _Batch:
             self._slots.notify_all()
 
     def _finish(self, workers: list[threading.Thread]) -> None:
-        """Tell each worker to exit, and wait for them (each finishes the row it is sending)."""
+        """Tell each worker to exit, and wait for them (each finishes the row it is sending).
+
+        Safe to call again after an interruption: a stopping batch drops the rows still queued, so
+        there is room for every worker's ``None`` whatever was put before.
+        """
         if self._stop.is_set():
             while True:
                 try:
                     self._queue.get_nowait()
                 except queue.Empty:
                     break
-        for _ in workers:
-            self._queue.put(None)
+            for _ in workers:
+                try:
+                    self._queue.put_nowait(None)
+                except queue.Full:  # enough are queued already
+                    break
+        else:
+            for _ in workers:
+                self._queue.put(None)
         for worker in workers:
             worker.join()
 
@@ -213,11 +228,10 @@ class _Batch:
                 result = self._customers.upsert(identify_by=self._identify_by, **work.arguments)
             except RateLimitError as error:
                 with self._lock:
-                    if self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch):
-                        self._tally.rate_limited += 1
-                        continue
-                    self._tally.failed(rate_limit_failure(work.index, work.row, error, self._pacer.patience))
-                return
+                    if not self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch):
+                        raise  # paused for the client's timeout with nothing getting through: Ching keeps refusing
+                    self._tally.rate_limited += 1
+                continue
             except ChingError as error:
                 with self._lock:
                     if stops_the_batch(error) or self._tally.unreachable(error):

@@ -6,6 +6,9 @@ that bookkeeping costs about as much CPU as the request itself (scripts/bench.py
 Several small pools, each given the next request when it is the least busy, keep every scan short
 while the client still holds up to 100 connections in all.
 
+When the environment names a proxy (``HTTPS_PROXY``, ``NO_PROXY``, ...) the clients keep httpx's
+own transport, which is where httpx applies those settings.
+
 A shard counts as busy until its response's headers arrive; Ching's bodies are small JSON read
 straight after, so the count is close enough to pick a shard, and each shard's own pool still
 enforces its limit exactly.
@@ -14,9 +17,16 @@ enforces its limit exactly.
 from __future__ import annotations
 
 import threading
+import urllib.request
 from typing import Final
 
 import httpx
+
+
+def proxies_in_environment() -> bool:
+    """True when proxy variables are set (httpx reads them with ``urllib.request.getproxies``)."""
+    return bool(urllib.request.getproxies())
+
 
 MAX_CONNECTIONS: Final = 100
 SHARD_CONNECTIONS: Final = 4

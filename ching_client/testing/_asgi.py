@@ -28,6 +28,18 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+def _raw_path(scope: Message) -> str:
+    """The still-encoded path: `a%2Fb` is one id, not two segments (parameters are decoded after routing).
+
+    A request sent through a proxy names the absolute URL (`GET http://host/ching/v1/...`); only its
+    path counts, as on any server.
+    """
+    raw: str = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
+    if raw.startswith(("http://", "https://")):
+        raw = "/" + raw.split("://", 1)[1].partition("/")[2]
+    return raw
+
+
 def _origin(scope: Message, headers: dict[str, str]) -> str:
     """`scheme://host[:port]` as the client addressed us."""
     host = headers.get("host")
@@ -62,8 +74,7 @@ def create_asgi_app(fake: FakeChing) -> ASGIApp:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         request = FakeRequest(
             method=scope["method"],
-            # The still-encoded path: `a%2Fb` is one id, not two segments (parameters are decoded after routing).
-            path=(scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1"),
+            path=_raw_path(scope),
             query=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=await _read_body(receive),

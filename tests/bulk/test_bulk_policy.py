@@ -37,6 +37,26 @@ def test_a_shorter_retry_after_never_cuts_a_pause_short(real_waits: None):
     assert pacer.pause_left(101.0) == 4
 
 
+def test_requests_already_in_flight_lengthen_the_pause_but_do_not_add_to_patience(real_waits: None):
+    pacer = Pacer(16, patience=60)
+    wave = pacer.epoch
+    for _ in range(16):
+        assert pacer.rate_limited(100.0, 5, wave)
+    assert pacer.stalled == 5
+    assert pacer.rate_limited(102.0, 6, wave)  # a later answer asking for longer
+    assert pacer.pause_left(102.0) == 6
+    assert pacer.stalled == 5
+
+
+def test_a_retry_after_of_zero_still_pauses_and_backs_off(real_waits: None):
+    pacer = Pacer(16, patience=60)
+    pacer.rate_limited(0.0, 0, pacer.epoch)
+    first = pacer.pause_left(0.0)
+    pacer.rate_limited(100.0, 0, pacer.epoch)
+    assert 0.375 <= first <= 0.5
+    assert pacer.pause_left(100.0) > first
+
+
 def test_retry_after_is_capped_at_a_minute(real_waits: None):
     pacer = Pacer(16, patience=600)
     pacer.rate_limited(0.0, 3600, pacer.epoch)

@@ -7,6 +7,7 @@ which is one of the places it must work (it starts no loop of its own).
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -22,6 +23,7 @@ from ching_client import (
     AuthenticationError,
     Ching,
     InvalidArgumentError,
+    RateLimitError,
     UpsertProgress,
     UpsertReport,
 )
@@ -150,6 +152,7 @@ class OverlapTransport(FakeTransport):
         self.most: Counter[str] = Counter()
         self.names: dict[str, list[str]] = {}
         self.peak = 0
+        self.events: list[int | str] = []  # requests in flight as each one starts, and "429" as one is refused
 
     def _start(self, request: httpx.Request) -> str:
         body = json.loads(request.content)
@@ -158,29 +161,36 @@ class OverlapTransport(FakeTransport):
             self.in_flight[key] += 1
             self.most[key] = max(self.most[key], self.in_flight[key])
             self.peak = max(self.peak, sum(self.in_flight.values()))
+            self.events.append(sum(self.in_flight.values()))
             self.names.setdefault(key, []).append(body.get("name"))
         return key
 
-    def _end(self, key: str) -> None:
+    def _end(self, key: str, response: httpx.Response | None) -> None:
         with self._lock:
             self.in_flight[key] -= 1
+            if response is not None and response.status_code == 429:
+                self.events.append("429")
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         key = self._start(request)
+        response = None
         try:
             for _ in range(5):
                 await anyio.lowlevel.checkpoint()
-            return await super().handle_async_request(request)
+            response = await super().handle_async_request(request)
+            return response
         finally:
-            self._end(key)
+            self._end(key, response)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         key = self._start(request)
+        response = None
         try:
-            threading.Event().wait(0.001)  # let the other workers send theirs
-            return super().handle_request(request)
+            threading.Event().wait(0.005)  # let the other workers send theirs
+            response = super().handle_request(request)
+            return response
         finally:
-            self._end(key)
+            self._end(key, response)
 
 
 async def test_rows_naming_one_customer_are_sent_one_at_a_time_in_input_order(kind: Kind):
@@ -237,6 +247,7 @@ async def test_rows_are_read_lazily(kind: Kind):
     assert max(ahead) <= 2 * 4 + 1
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 async def test_async_iterables_are_read_lazily(anyio_backend: str):
     fake = FakeChing()
     pulled = 0
@@ -272,31 +283,50 @@ async def test_on_progress_is_called_after_every_row(kind: Kind):
     assert all(progress.elapsed >= 0 for progress in seen)
 
 
-async def test_a_burst_of_429s_slows_the_batch_and_every_row_lands_once(kind: Kind):
+async def test_a_burst_of_429s_slows_the_whole_batch_and_every_row_lands_once(kind: Kind):
     fake = FakeChing()
+    transport = OverlapTransport(fake)
     fake.faults.add("status", status=429, operation="customers_upsert", times=30, retry_after="1")
 
-    report = await upsert_many(kind, fake, people(100), concurrency=16)
+    report = await upsert_many(kind, fake, people(100), transport=transport, concurrency=16)
 
     assert (report.created, report.updated, report.failed) == (100, 0, 0)
     assert report.rate_limited == 30
     assert upserts(fake) == 130  # each 429 cost exactly one more request
     assert fake.counts().customers == 100
+    # Up to 16 requests flew at once before the first 429; while 429s kept coming, at most 8.
+    first_429 = transport.events.index("429")
+    last_429 = len(transport.events) - transport.events[::-1].index("429")
+    assert max(n for n in transport.events[:first_429] if isinstance(n, int)) == 16
+    assert max(n for n in transport.events[first_429:last_429] if isinstance(n, int)) <= 8
 
 
-async def test_a_429_that_never_ends_fails_the_rows_after_a_bounded_number_of_requests(kind: Kind):
+async def test_one_wave_of_429s_costs_one_pause_not_one_per_request(kind: Kind):
     fake = FakeChing()
-    fake.faults.add("status", status=429, operation="customers_upsert", retry_after="1")
+    transport = OverlapTransport(fake)
+    # Sixteen requests in flight are all refused with a 5 s Retry-After: that is one 5 s pause, well
+    # within the client's 60 s of patience, not sixteen of them.
+    fake.faults.add("status", status=429, operation="customers_upsert", times=16, retry_after="5")
 
-    report = await upsert_many(kind, fake, people(12), concurrency=4)
+    report = await upsert_many(kind, fake, people(16), transport=transport, concurrency=16)
 
-    assert (report.created, report.failed) == (0, 12)
-    assert {(failure.code, failure.status) for failure in report.failures} == {("RATE_LIMITED", 429)}
-    assert "60 s of pauses" in report.failures[0].message
-    # The batch pauses 1 s per 429 until it has paused for the client's timeout (60 s) with nothing
-    # getting through; after that each row's next 429 is its last. 61 retries, then one request per row.
-    assert report.rate_limited == 61
-    assert upserts(fake) == 61 + 12
+    assert (report.created, report.failed, report.rate_limited) == (16, 0, 16)
+
+
+@pytest.mark.parametrize("retry_after", ["1", "0"])
+async def test_a_429_that_never_ends_ends_the_batch_after_a_bounded_number_of_requests(kind: Kind, retry_after: str):
+    fake = FakeChing()
+    transport = OverlapTransport(fake)
+    fake.faults.add("status", status=429, operation="customers_upsert", retry_after=retry_after)
+
+    with pytest.raises(RateLimitError):
+        await upsert_many(kind, fake, people(1000), transport=transport, concurrency=4)
+
+    # Pauses grow (Retry-After, or backoff when that is longer: 0.5 s doubling to 8 s) and the limit
+    # falls to one request at a time; after 60 s of pauses (the client's timeout) with nothing getting
+    # through, the batch gives up. Each pause is decided, though under test it is not waited.
+    assert upserts(fake) < 40
+    assert fake.counts().customers == 0
 
 
 async def test_a_row_that_fails_on_the_server_does_not_stop_the_batch(kind: Kind):
@@ -366,6 +396,69 @@ async def test_an_error_in_on_progress_ends_the_batch_and_nothing_keeps_running(
     assert upserts(fake) == sent  # nothing still sending
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_ctrl_c_while_the_sync_batch_winds_down_still_stops_and_joins_its_workers(
+    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+):
+    fake = FakeChing()
+    put = queue.Queue.put
+    interrupted: list[bool] = []
+
+    def interrupt_the_first_goodbye(
+        self: queue.Queue[Any], item: Any, block: bool = True, timeout: float | None = None
+    ):
+        if item is None and not interrupted:  # the batch is telling its first worker to exit
+            interrupted.append(True)
+            raise KeyboardInterrupt
+        put(self, item, block, timeout)
+
+    monkeypatch.setattr(queue.Queue, "put", interrupt_the_first_goodbye)
+    with pytest.raises(KeyboardInterrupt):
+        await upsert_many("sync", fake, people(40), concurrency=4)
+
+    assert interrupted
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("ching-upsert-many")]
+    sent = upserts(fake)
+    threading.Event().wait(0.05)
+    assert upserts(fake) == sent  # nothing is sent after the call has raised
+
+
+async def test_a_generator_input_is_closed_when_the_batch_ends_early(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("status", status=401, operation="customers_upsert")
+    closed: list[bool] = []
+
+    def rows() -> Iterator[dict[str, Any]]:
+        try:
+            yield from people(1000)
+        finally:
+            closed.append(True)  # a database cursor or file would be released here
+
+    with pytest.raises(AuthenticationError):
+        await upsert_many(kind, fake, rows(), concurrency=4)
+    assert closed == [True]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_an_async_generator_input_is_closed_when_the_batch_ends_early(anyio_backend: str):
+    fake = FakeChing()
+    fake.faults.add("status", status=401, operation="customers_upsert")
+    closed: list[bool] = []
+
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        try:
+            for row in people(1000):
+                yield row
+        finally:
+            closed.append(True)
+
+    async with fake.async_ching() as ching:
+        with pytest.raises(AuthenticationError):
+            await ching.customers.upsert_many(rows(), identify_by="email", concurrency=4)
+    assert closed == [True]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 async def test_cancelling_the_batch_leaves_no_running_tasks(anyio_backend: str):
     fake = FakeChing()
     fake.faults.add("latency", latency=0.001, operation="customers_upsert")

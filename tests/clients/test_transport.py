@@ -53,6 +53,31 @@ def test_many_threads_share_the_sync_pool_and_leave_every_shard_idle(server: Fak
         assert busy(transport) == [0] * len(busy(transport))
 
 
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_proxy_settings_in_the_environment_are_honoured(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch, variable: str
+):
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    # The local Ching stands in for the proxy: it answers requests for any host, and the host in
+    # the base URL does not exist, so a request that bypassed the proxy could not be answered.
+    monkeypatch.setenv(variable, server.base_url.removesuffix("/ching"))
+    with Ching(api_key=DEFAULT_TEST_KEY, base_url="http://ching.invalid/ching", max_retries=0) as ching:
+        created = ching.customers.create(name="Through the proxy")
+        assert created.id in [customer.id for customer in ching.customers.list()]
+
+
+def test_without_proxy_settings_the_clients_use_the_sharded_pool(monkeypatch: pytest.MonkeyPatch):
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with Ching(api_key=DEFAULT_TEST_KEY) as ching:
+        assert isinstance(ching._http._transport, ShardedTransport)
+        assert not ching._http._mounts
+
+
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
 async def test_a_failed_connection_frees_its_shard():
