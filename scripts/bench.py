@@ -1,6 +1,6 @@
 """Measure what the SDK costs on top of httpx: per-call overhead, loopback CPU, import time, memory.
 
-python scripts/bench.py                  the full run (about six minutes); prints tables, writes bench-results.json
+python scripts/bench.py                  the full run (about seven minutes); prints tables, writes bench-results.json
 python scripts/bench.py --quick          a tiny run that only checks every figure is produced (the smoke test)
 python scripts/bench.py --import-profile also list the modules `from ching_client import ...` spends time on
 
