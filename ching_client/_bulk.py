@@ -1,8 +1,9 @@
 """``customers.upsert_many``: what both clients share, with no I/O.
 
-Rows become ``customers.upsert`` arguments, outcomes are tallied into a report, and the ``Pacer``
-decides when the batch may send after a 429. The async driver (``_customers_async``) and the sync
-one (``_customers_sync``) only schedule work around these pieces.
+``BatchState`` holds every decision of a batch: rows become ``customers.upsert`` arguments, rows
+naming one customer take turns, outcomes are tallied into a report, and the ``Pacer`` decides when
+the batch may send after a 429. The async driver (``_customers_async``) and the sync one
+(``_customers_sync``) only schedule work around it (tasks or threads, and their locks).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ._exceptions import (
     ChingError,
     InvalidArgumentError,
     PermissionDeniedError,
+    RateLimitError,
 )
 from ._generated.models.customer_upsert_request_identify_by import CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES
 from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
@@ -144,7 +146,7 @@ def check_rows(rows: object, *, allow_async: bool) -> None:
 
 
 @functools.lru_cache(maxsize=512)
-def _python_name(key: str) -> str:
+def field_name(key: str) -> str:
     """``taxId`` -> ``tax_id``; rows repeat the same few keys, so this is worked out once per key."""
     return _CAMEL_BOUNDARY.sub("_", key).lower()
 
@@ -159,7 +161,7 @@ def row_arguments(row: object) -> dict[str, Any]:
         raise InvalidArgumentError(f"a row must be a mapping of upsert fields, got {type(row).__name__}.")
     arguments: dict[str, Any] = {}
     for key, value in row.items():
-        name = _python_name(key) if isinstance(key, str) else key
+        name = field_name(key) if isinstance(key, str) else key
         if name not in ROW_FIELDS:
             raise InvalidArgumentError(f"unknown field {key!r}; rows may have {', '.join(ROW_FIELDS)}.", argument=key)
         if name in arguments:
@@ -187,7 +189,7 @@ def identity_key(identify_by: str, arguments: Mapping[str, Any]) -> str | None:
     (``054-987-6543`` and ``+972549876543`` are one number to Ching). Rows with equal keys are
     sent one after another, in input order, so two of them never race to create one customer.
     """
-    value = arguments.get(_python_name(identify_by))
+    value = arguments.get(field_name(identify_by))
     if not isinstance(value, str):
         return None
     if identify_by == "phone":
@@ -367,3 +369,47 @@ class Pacer:
             if self._successes >= self.limit:
                 self.limit += 1
                 self._successes = 0
+
+
+class BatchState:
+    """One batch's bookkeeping, the same for both drivers; they call it one thread at a time."""
+
+    def __init__(
+        self, identify_by: str, concurrency: int, patience: float, on_progress: ProgressCallback | None
+    ) -> None:
+        self.identify_by = identify_by
+        self.tally = Tally(on_progress)
+        self.pacer = Pacer(concurrency, patience=patience)
+        self._order = SameCustomerOrder()
+
+    def take(self, index: int, row: object) -> tuple[Work, bool] | None:
+        """Check a row, in input order: its work and whether it must wait for an earlier row naming the
+        same customer; None for a row refused before sending (it is reported)."""
+        try:
+            arguments = row_arguments(row)
+        except InvalidArgumentError as error:
+            self.tally.failed(failure_for(index, row, error))
+            return None
+        key = identity_key(self.identify_by, arguments)
+        waits = key is not None and not self._order.register(key, index)
+        return Work(index, row, arguments, key), waits
+
+    def done(self, work: Work) -> int | None:
+        """The row is finished, sent or not: the index of the row whose turn it now is, if any."""
+        return None if work.key is None else self._order.done(work.key)
+
+    def rate_limited(self, error: RateLimitError, epoch: int) -> None:
+        """Record a 429 to a request sent in ``epoch``; raise it when the batch gives up (see ``Pacer``)."""
+        if not self.pacer.rate_limited(time.monotonic(), error.retry_after, epoch):
+            raise error
+        self.tally.rate_limited += 1
+
+    def failed(self, work: Work, error: ChingError) -> None:
+        """Record a row's error; raise it instead when every row would get it (401, 403, Ching unreachable)."""
+        if stops_the_batch(error) or self.tally.unreachable(error):
+            raise error
+        self.tally.failed(failure_for(work.index, work.row, error))
+
+    def succeeded(self, action: str) -> None:
+        self.pacer.succeeded()
+        self.tally.succeeded(action)

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 import anyio
 from attrs import field, frozen
 
-from ._bulk import MAX_CONCURRENCY, ROW_FIELDS, RowFailure, UpsertProgress, UpsertReport
+from ._bulk import MAX_CONCURRENCY, ROW_FIELDS, RowFailure, UpsertProgress, UpsertReport, field_name
 from ._config import DEFAULT_BASE_URL
 from ._exceptions import ChingError
 
@@ -53,8 +53,10 @@ POSTFIX_INTERVAL = 0.25
 Format = Literal["csv", "jsonl"]
 _EXTENSIONS: Final[Mapping[str, Format]] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _FIELD_COLUMNS: Final = tuple(name for name in ROW_FIELDS if name != "metadata")
-_ALIASES: Final = {"taxId": "tax_id"}
-_IDENTIFY_COLUMNS: Final = {"email": ("email",), "phone": ("phone",), "taxId": ("tax_id", "taxId")}
+# Columns are upsert_many's row keys: Python's spelling (tax_id) or Ching's (taxId), both listed in messages.
+_SPELLINGS: Final = _FIELD_COLUMNS + tuple(
+    head + "".join(part.title() for part in rest) for head, *rest in (n.split("_") for n in _FIELD_COLUMNS) if rest
+)
 
 
 class InputError(Exception):
@@ -314,26 +316,25 @@ def _check_columns(path: Path, header: list[str], identify_by: str) -> None:
     """Refuse a header with unknown, unnamed or repeated columns, or without the --identify-by column."""
     unknown = [column for column in header if not _known_column(column)]
     if unknown:
-        allowed = ", ".join(_FIELD_COLUMNS) + ", taxId, metadata.<key>, and ching_error (ignored)"
+        allowed = ", ".join(_SPELLINGS) + ", metadata.<key>, and ching_error (ignored)"
         names = ", ".join(repr(column) for column in unknown)
         noun = "column" if len(unknown) == 1 else "columns"
         raise InputError(f"{path}: unknown {noun} {names}. The columns may be {allowed}.")
-    fields = [_ALIASES.get(column, column) for column in header]
+    fields = [field_name(column) for column in header]
     repeated = sorted({field for field in fields if fields.count(field) > 1})
     if repeated:
         raise InputError(f"{path}: the header names {', '.join(repeated)} more than once (tax_id and taxId are one).")
-    needed = _IDENTIFY_COLUMNS[identify_by]
-    if not any(column in header for column in needed):
-        raise InputError(
-            f"{path} has no {' or '.join(needed)} column, which --identify-by {identify_by} needs in every row."
-        )
+    needed = field_name(identify_by)
+    if needed not in fields:
+        spelled = needed if needed == identify_by else f"{needed} or {identify_by}"
+        raise InputError(f"{path} has no {spelled} column, which --identify-by {identify_by} needs in every row.")
 
 
 def _known_column(column: str) -> bool:
     """True for the columns a CSV may have."""
     if column.startswith(METADATA_PREFIX):
         return len(column) > len(METADATA_PREFIX)
-    return column in _FIELD_COLUMNS or column in _ALIASES or column == ERROR_COLUMN
+    return field_name(column) in _FIELD_COLUMNS or column == ERROR_COLUMN
 
 
 class JsonLinesSource:

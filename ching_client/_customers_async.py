@@ -10,20 +10,14 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ._bulk import (
-    Pacer,
+    BatchState,
     ProgressCallback,
-    SameCustomerOrder,
-    Tally,
     UpsertReport,
     Work,
     check_batch_options,
     check_rows,
-    failure_for,
-    identity_key,
-    row_arguments,
-    stops_the_batch,
 )
-from ._exceptions import ChingError, InvalidArgumentError, RateLimitError
+from ._exceptions import ChingError, RateLimitError
 from ._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
 from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
 
@@ -77,10 +71,8 @@ class _Batch:
         self._customers = _GeneratedAsyncCustomers(client)
         self._identify_by = identify_by
         self._concurrency = concurrency
-        self._tally = Tally(on_progress)
-        self._pacer = Pacer(concurrency, patience=client.timeout)
+        self._state = BatchState(identify_by, concurrency, client.timeout, on_progress)
         self._limiter = anyio.CapacityLimiter(concurrency)
-        self._order = SameCustomerOrder()
         self._turns: dict[int, anyio.Event] = {}  # rows waiting for an earlier row naming the same customer
         self._read = 0  # rows taken from the input so far
 
@@ -101,7 +93,7 @@ class _Batch:
             raise group_error.exceptions[0] from None
         finally:
             await _close(source)
-        return self._tally.report()
+        return self._state.tally.report()
 
     async def _work(self, rows: Iterator[Any]) -> None:
         # Taking a row and registering it happen with no await between: rows are numbered, and
@@ -126,15 +118,13 @@ class _Batch:
         """Number and check a row; None for a row refused before sending (it is reported)."""
         index = self._read
         self._read += 1
-        try:
-            arguments = row_arguments(row)
-        except InvalidArgumentError as error:
-            self._tally.failed(failure_for(index, row, error))
+        taken = self._state.take(index, row)
+        if taken is None:
             return None
-        key = identity_key(self._identify_by, arguments)
-        if key is not None and not self._order.register(key, index):
+        work, waits = taken
+        if waits:
             self._turns[index] = anyio.Event()
-        return Work(index, row, arguments, key)
+        return work
 
     async def _send_in_turn(self, work: Work) -> None:
         turn = self._turns.get(work.index)
@@ -148,23 +138,24 @@ class _Batch:
         try:
             await self._upsert(work)
         finally:
-            if work.key is not None and (next_index := self._order.done(work.key)) is not None:
+            if (next_index := self._state.done(work)) is not None:
                 self._turns[next_index].set()
 
     async def _enter(self) -> int:
         """Take a slot under the pacer's limit (first come, first served) and wait out any pause."""
+        self._limiter.total_tokens = self._state.pacer.limit  # the limit the last outcome left
         try:
             self._limiter.acquire_nowait()  # no checkpoints when a slot is free, as it is but after a 429
         except anyio.WouldBlock:
             await self._limiter.acquire()
         try:
             # A deadline rather than an event: another 429 during the sleep can push it later.
-            while (pause := self._pacer.pause_left(time.monotonic())) > 0:  # noqa: ASYNC110
+            while (pause := self._state.pacer.pause_left(time.monotonic())) > 0:  # noqa: ASYNC110
                 await anyio.sleep(pause)
         except BaseException:
             self._limiter.release()
             raise
-        return self._pacer.epoch
+        return self._state.pacer.epoch
 
     async def _upsert(self, work: Work) -> None:
         for attempt in itertools.count():
@@ -174,21 +165,14 @@ class _Batch:
             try:
                 result = await self._customers.upsert(identify_by=self._identify_by, **work.arguments)
             except RateLimitError as error:
-                if not self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch):
-                    raise  # paused for the client's timeout with nothing getting through: Ching keeps refusing
-                self._limiter.total_tokens = self._pacer.limit
-                self._tally.rate_limited += 1
+                self._state.rate_limited(error, epoch)
                 continue
             except ChingError as error:
-                if stops_the_batch(error) or self._tally.unreachable(error):
-                    raise
-                self._tally.failed(failure_for(work.index, work.row, error))
+                self._state.failed(work, error)
                 return
             finally:
                 self._limiter.release()
-            self._pacer.succeeded()
-            self._limiter.total_tokens = self._pacer.limit
-            self._tally.succeeded(result.action)
+            self._state.succeeded(result.action)
             return
 
 

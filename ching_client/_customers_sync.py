@@ -15,20 +15,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._bulk import (
-    Pacer,
+    BatchState,
     ProgressCallback,
-    SameCustomerOrder,
-    Tally,
     UpsertReport,
     Work,
     check_batch_options,
     check_rows,
-    failure_for,
-    identity_key,
-    row_arguments,
-    stops_the_batch,
 )
-from ._exceptions import ChingError, InvalidArgumentError, RateLimitError
+from ._exceptions import ChingError, RateLimitError
 from ._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
 from ._generated.sync_resources import Customers as _GeneratedCustomers
 
@@ -91,13 +85,11 @@ class _Batch:
         self._customers = _GeneratedCustomers(client)
         self._identify_by = identify_by
         self._concurrency = concurrency
-        self._lock = threading.Lock()  # guards the tally, the pacer and the in-flight count
+        self._lock = threading.Lock()  # guards the state, the in-flight count and the turns
         self._slots = threading.Condition(self._lock)
-        self._tally = Tally(on_progress)
-        self._pacer = Pacer(concurrency, patience=client.timeout)
+        self._state = BatchState(identify_by, concurrency, client.timeout, on_progress)
         self._in_flight = 0
         self._waiting: deque[object] = deque()  # workers waiting for a slot, first come first served
-        self._order = SameCustomerOrder()
         self._turns: dict[int, threading.Event] = {}  # rows waiting for an earlier row naming the same customer
         self._queue: queue.Queue[Work | None] = queue.Queue(maxsize=concurrency)
         self._stop = threading.Event()
@@ -127,22 +119,18 @@ class _Batch:
                 close()  # a generator input's finally blocks run now
         if self._error is not None:
             raise self._error
-        return self._tally.report()
+        return self._state.tally.report()
 
     def _check(self, index: int, row: Any) -> Work | None:
         """The row's work, in input order; None for a row refused before sending (it is reported)."""
-        try:
-            arguments = row_arguments(row)
-        except InvalidArgumentError as error:
-            with self._lock:
-                self._tally.failed(failure_for(index, row, error))
-            return None
-        key = identity_key(self._identify_by, arguments)
-        if key is not None:
-            with self._lock:
-                if not self._order.register(key, index):
-                    self._turns[index] = threading.Event()
-        return Work(index, row, arguments, key)
+        with self._lock:
+            taken = self._state.take(index, row)
+            if taken is None:
+                return None
+            work, waits = taken
+            if waits:
+                self._turns[index] = threading.Event()
+            return work
 
     def _put(self, item: Work) -> bool:
         """Queue a row; False once the batch is stopping."""
@@ -214,11 +202,8 @@ class _Batch:
             del self._turns[work.index]
 
     def _pass_turn(self, work: Work) -> None:
-        if work.key is None:
-            return
         with self._lock:
-            next_index = self._order.done(work.key)
-            if next_index is not None:
+            if (next_index := self._state.done(work)) is not None:
                 self._turns[next_index].set()
 
     def _upsert(self, work: Work) -> None:
@@ -228,21 +213,16 @@ class _Batch:
                 result = self._customers.upsert(identify_by=self._identify_by, **work.arguments)
             except RateLimitError as error:
                 with self._lock:
-                    if not self._pacer.rate_limited(time.monotonic(), error.retry_after, epoch):
-                        raise  # paused for the client's timeout with nothing getting through: Ching keeps refusing
-                    self._tally.rate_limited += 1
+                    self._state.rate_limited(error, epoch)
                 continue
             except ChingError as error:
                 with self._lock:
-                    if stops_the_batch(error) or self._tally.unreachable(error):
-                        raise
-                    self._tally.failed(failure_for(work.index, work.row, error))
+                    self._state.failed(work, error)
                 return
             finally:
                 self._leave()
             with self._lock:
-                self._pacer.succeeded()
-                self._tally.succeeded(result.action)
+                self._state.succeeded(result.action)
             return
 
     def _enter(self) -> int:
@@ -254,12 +234,12 @@ class _Batch:
                 while True:
                     if self._stop.is_set():
                         raise _Stopped
-                    pause = self._pacer.pause_left(time.monotonic())
+                    pause = self._state.pacer.pause_left(time.monotonic())
                     if pause > 0:
                         self._slots.wait(pause)
-                    elif self._waiting[0] is ticket and self._in_flight < self._pacer.limit:
+                    elif self._waiting[0] is ticket and self._in_flight < self._state.pacer.limit:
                         self._in_flight += 1
-                        return self._pacer.epoch
+                        return self._state.pacer.epoch
                     else:
                         self._slots.wait()
             finally:

@@ -1,22 +1,8 @@
-"""Fixtures for the bulk tests: no test waits for a backoff, and the developer's CHING_* settings stay out."""
+"""The bulk tests share the reliability suite's fixtures: no backoff sleeps, no CHING_* settings from
+the developer's shell, and one local Ching over loopback per module, reset for each test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.reliability.conftest import _clean_environment, _no_backoff, live_server, server
 
-import pytest
-
-from ching_client.testing import no_backoff
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff() -> Iterator[None]:
-    """Pauses and retries are decided as usual, but nothing sleeps for them."""
-    with no_backoff():
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CHING_API_KEY", "CHING_BASE_URL", "CHING_LOG"):
-        monkeypatch.delenv(name, raising=False)
+__all__ = ["_clean_environment", "_no_backoff", "live_server", "server"]

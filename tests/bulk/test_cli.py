@@ -16,7 +16,7 @@ import pytest
 
 from ching_client import Ching, Customer, UpsertProgress
 from ching_client import _cli as cli
-from ching_client.testing import DEFAULT_TEST_KEY, FakeChing, FakeServer, serve
+from ching_client.testing import DEFAULT_TEST_KEY, FakeServer
 
 USERS_CSV = """\
 name,email,phone,metadata.plan
@@ -26,20 +26,6 @@ Tal L.,TAL@example.com,,
 Dana Katz,,,basic
 Avi Ben,avi@example.com,,free
 """
-
-
-@pytest.fixture(scope="module")
-def live_server() -> Iterator[FakeServer]:
-    """The local Ching on a free loopback port, for the whole module."""
-    with serve(FakeChing(seed=7)) as server:
-        yield server
-
-
-@pytest.fixture
-def server(live_server: FakeServer) -> FakeServer:
-    """The module's server with no data, no faults and an empty request log."""
-    live_server.fake.reset()
-    return live_server
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import httpx
@@ -28,30 +28,16 @@ from ching_client import (
     UpsertReport,
 )
 from ching_client.testing import DEFAULT_TEST_KEY, IN_PROCESS_BASE_URL, FakeChing, FakeTransport, serve
+from tests.clients._support import Kind
+from tests.clients.conftest import anyio_backend, variant  # AsyncChing under asyncio and trio, and Ching
 
 pytestmark = pytest.mark.anyio
-
-Kind = Literal["async", "sync"]
-VARIANTS: dict[str, tuple[Kind, str]] = {
-    "async-asyncio": ("async", "asyncio"),
-    "async-trio": ("async", "trio"),
-    "sync": ("sync", "asyncio"),
-}
-
-
-@pytest.fixture(params=list(VARIANTS))
-def variant(request: pytest.FixtureRequest) -> tuple[Kind, str]:
-    return VARIANTS[request.param]
+__all__ = ["anyio_backend", "variant"]  # fixtures
 
 
 @pytest.fixture
 def kind(variant: tuple[Kind, str]) -> Kind:
     return variant[0]
-
-
-@pytest.fixture
-def anyio_backend(variant: tuple[Kind, str]) -> str:
-    return variant[1]
 
 
 def clients(fake: FakeChing, transport: FakeTransport | None = None) -> tuple[AsyncChing, Ching]:
@@ -483,6 +469,30 @@ async def test_cancelling_the_batch_leaves_no_running_tasks(anyio_backend: str):
     for _ in range(10):
         await anyio.lowlevel.checkpoint()
     assert upserts(fake) == sent
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_cancelling_while_429s_come_back_stops_at_once(anyio_backend: str):
+    fake = FakeChing()
+    fake.faults.add("status", status=429, operation="customers_upsert", retry_after="0")
+    scope = anyio.CancelScope()
+
+    class CancelOn429(FakeTransport):
+        """In-process, so nothing in a request yields: only the batch's own checkpoints can stop it."""
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await super().handle_async_request(request)
+            if response.status_code == 429:
+                scope.cancel()
+            return response
+
+    async_ching, _ = clients(fake, CancelOn429(fake))
+    async with async_ching:
+        with scope:
+            await async_ching.customers.upsert_many(people(100), identify_by="email", concurrency=4)
+
+    assert scope.cancelled_caught
+    assert upserts(fake) <= 4  # no worker resent its row after the cancel
 
 
 @pytest.mark.parametrize(
