@@ -128,11 +128,16 @@ class OverlapTransport(FakeTransport):
     """Records, per email, how many requests were in flight at once and the order they arrived in.
 
     Each request yields to other tasks (or threads) before it is answered, so requests that are
-    allowed to overlap do.
+    allowed to overlap do. With ``gather``, no request is answered until that many are in flight
+    at once (or a second has passed): the batch's first requests are certain to overlap.
     """
 
-    def __init__(self, fake: FakeChing) -> None:
+    def __init__(self, fake: FakeChing, gather: int = 0) -> None:
         super().__init__(fake)
+        self._gathered = threading.Event()
+        self._gather = gather
+        if not gather:
+            self._gathered.set()
         self._lock = threading.Lock()
         self.in_flight: Counter[str] = Counter()
         self.most: Counter[str] = Counter()
@@ -149,6 +154,8 @@ class OverlapTransport(FakeTransport):
             self.peak = max(self.peak, sum(self.in_flight.values()))
             self.events.append(sum(self.in_flight.values()))
             self.names.setdefault(key, []).append(body.get("name"))
+            if self.peak >= self._gather:
+                self._gathered.set()
         return key
 
     def _end(self, key: str, response: httpx.Response | None) -> None:
@@ -161,8 +168,10 @@ class OverlapTransport(FakeTransport):
         key = self._start(request)
         response = None
         try:
-            for _ in range(5):
+            for turn in range(1000):
                 await anyio.lowlevel.checkpoint()
+                if turn >= 4 and self._gathered.is_set():
+                    break
             response = await super().handle_async_request(request)
             return response
         finally:
@@ -173,6 +182,7 @@ class OverlapTransport(FakeTransport):
         response = None
         try:
             threading.Event().wait(0.005)  # let the other workers send theirs
+            self._gathered.wait(1)
             response = super().handle_request(request)
             return response
         finally:
@@ -271,7 +281,7 @@ async def test_on_progress_is_called_after_every_row(kind: Kind):
 
 async def test_a_burst_of_429s_slows_the_whole_batch_and_every_row_lands_once(kind: Kind):
     fake = FakeChing()
-    transport = OverlapTransport(fake)
+    transport = OverlapTransport(fake, gather=16)
     fake.faults.add("status", status=429, operation="customers_upsert", times=30, retry_after="1")
 
     report = await upsert_many(kind, fake, people(100), transport=transport, concurrency=16)
@@ -289,7 +299,7 @@ async def test_a_burst_of_429s_slows_the_whole_batch_and_every_row_lands_once(ki
 
 async def test_one_wave_of_429s_costs_one_pause_not_one_per_request(kind: Kind):
     fake = FakeChing()
-    transport = OverlapTransport(fake)
+    transport = OverlapTransport(fake, gather=16)
     # Sixteen requests in flight are all refused with a 5 s Retry-After: that is one 5 s pause, well
     # within the client's 60 s of patience, not sixteen of them.
     fake.faults.add("status", status=429, operation="customers_upsert", times=16, retry_after="5")
