@@ -19,7 +19,7 @@ from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import AsyncResources
 from ._generated.operations import AsyncRequester, Operation
 from ._retry_policy import wait_time
-from ._transport import AsyncShardedTransport, proxies_in_environment
+from ._transport import AsyncShardedTransport, NoCookies, proxies_in_environment
 
 if TYPE_CHECKING:
     from ._customers_async import AsyncCustomers
@@ -55,6 +55,7 @@ class AsyncChing(BaseChing, AsyncResources):
         return httpx.AsyncClient(
             timeout=httpx.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
             follow_redirects=False,
+            cookies=NoCookies(),
             # httpx applies HTTP(S)_PROXY / NO_PROXY only to its own default transport.
             transport=None if proxies_in_environment() else AsyncShardedTransport(),
         )

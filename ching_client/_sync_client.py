@@ -20,7 +20,7 @@ from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import Resources
 from ._generated.operations import SyncRequester, Operation
 from ._retry_policy import wait_time
-from ._transport import ShardedTransport, proxies_in_environment
+from ._transport import ShardedTransport, NoCookies, proxies_in_environment
 
 if TYPE_CHECKING:
     from ._customers_sync import Customers
@@ -56,6 +56,7 @@ class Ching(BaseChing, Resources):
         return httpx.Client(
             timeout=httpx.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
             follow_redirects=False,
+            cookies=NoCookies(),
             # httpx applies HTTP(S)_PROXY / NO_PROXY only to its own default transport.
             transport=None if proxies_in_environment() else ShardedTransport(),
         )

@@ -1,10 +1,26 @@
-"""The clients' own connection pool: httpx's transport, split into small shards.
+"""The clients' own connection pool: httpx's transport, split into small shards that heal.
 
 httpcore's pool rescans all its connections, with a socket poll for each idle one and a
 nested count of the idle ones, every time a request starts or ends. At 32 requests in flight
 that bookkeeping costs about as much CPU as the request itself (scripts/bench.py, bulk section).
 Several small pools, each given the next request when it is the least busy, keep every scan short
 while the client still holds up to 100 connections in all.
+
+Three things plain httpx leaves to chance are handled here:
+
+- **Healing.** A request interrupted at the wrong moment (``asyncio.wait_for`` or
+  ``asyncio.timeout`` cancelling it while the response is being closed, or an exception raised by
+  a signal handler in a sync call) can leave httpcore's pool holding a connection that no request
+  owns (httpcore issues #830 and #1093). Four of them fill a shard, and every later request to it
+  waits for a connection that never frees. Whenever a request or a response close on a shard ends
+  with an exception, that shard is checked before its next request: a connection that is neither
+  idle nor held by a request is taken out and closed, and the request it held is released.
+- **Deadlines on every socket operation (sync).** httpx's read timeout bounds each read, so a
+  server dripping a byte a second keeps a call alive for ever. The sync shards read through a
+  network backend that also stops every read, write and connect at the attempt's deadline, taken
+  from the request's read timeout (the SDK sets it to what is left of the call).
+- **Fork.** A child process must not share the parent's pooled sockets (both would read each
+  other's responses). After ``os.fork()`` every pool of this module is replaced in the child.
 
 When the environment names a proxy (``HTTPS_PROXY``, ``NO_PROXY``, ...) the clients keep httpx's
 own transport, which is where httpx applies those settings.
@@ -16,11 +32,42 @@ enforces its limit exactly.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import http.cookiejar
+import os
+import socket
 import threading
+import time
+import typing
 import urllib.request
-from typing import Final
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any, Final, Generic, TypeVar
 
+import httpcore
 import httpx
+from httpcore._backends.sync import SyncStream
+
+MAX_CONNECTIONS: Final = 100
+SHARD_CONNECTIONS: Final = 4
+_T = TypeVar("_T", httpx.AsyncHTTPTransport, httpx.HTTPTransport)
+_PLAIN_LOCK: Final = type(threading.Lock())
+
+
+class NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing, for the clients' own httpx clients.
+
+    Ching sets no cookies, and an API client should not send back what a proxy or a load balancer set. The standard
+    jar also takes its lock outside ``try`` on every response: an exception from a signal handler there (Ctrl-C) left
+    the lock held by the interrupted thread, and every other thread of the sync client waited for it for ever.
+    """
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def add_cookie_header(self, request: Any) -> None:
+        return None
 
 
 def proxies_in_environment() -> bool:
@@ -28,71 +75,388 @@ def proxies_in_environment() -> bool:
     return bool(urllib.request.getproxies())
 
 
-MAX_CONNECTIONS: Final = 100
-SHARD_CONNECTIONS: Final = 4
-
-
-class _Shards:
-    """How many requests each shard is serving; under a lock, as the sync client's threads share it."""
-
-    def __init__(self, count: int) -> None:
-        self._busy = [0] * count
-        self._lock = threading.Lock()
-
-    def take(self) -> int:
-        with self._lock:
-            busy = self._busy
-            index = busy.index(min(busy))
-            busy[index] += 1
-            return index
-
-    def release(self, index: int) -> None:
-        with self._lock:
-            self._busy[index] -= 1
-
-
 def _shard_limits() -> tuple[int, httpx.Limits]:
     count = MAX_CONNECTIONS // SHARD_CONNECTIONS
     return count, httpx.Limits(max_connections=SHARD_CONNECTIONS, max_keepalive_connections=SHARD_CONNECTIONS)
 
 
-class AsyncShardedTransport(httpx.AsyncBaseTransport):
-    """``httpx.AsyncHTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy."""
+def _least_busy(shards: list[_Shard[_T]]) -> _Shard[_T]:
+    """The first shard serving the fewest of our requests: an idle client keeps reusing the first shard's
+    connections. No lock: two threads picking the same shard at once only share it, as its pool allows."""
+    best = shards[0]
+    fewest = len(best.live)
+    if fewest:
+        for shard in shards:
+            busy = len(shard.live)
+            if busy < fewest:
+                best, fewest = shard, busy
+                if not busy:
+                    break
+    return best
 
-    def __init__(self) -> None:
-        count, limits = _shard_limits()
-        verify = httpx.create_ssl_context()  # one context for all shards: building one loads the CA bundle
-        self._pools = [httpx.AsyncHTTPTransport(verify=verify, limits=limits) for _ in range(count)]
-        self._shards = _Shards(count)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        index = self._shards.take()
-        try:
-            return await self._pools[index].handle_async_request(request)
-        finally:
-            self._shards.release(index)
+# -- healing ---------------------------------------------------------------------------------------------------------
+# httpcore's pools (sync and async) share these attribute names: ``_connections``, ``_requests`` (each with its
+# ``request`` and ``connection``), ``_optional_thread_lock`` and ``_assign_requests_to_connections``.
+# tests/clients/test_pool_healing.py interrupts real requests as users do and fails if a new httpcore renames them.
+
+
+def _held(lock: Any) -> bool:
+    """Whether a sync lock (a plain one, or httpcore's wrapper) is taken; httpcore's async locks never stay taken."""
+    inner = lock if isinstance(lock, _PLAIN_LOCK) else getattr(lock, "_lock", None)
+    return inner is not None and inner.locked()
+
+
+def _jammed(connection: Any) -> bool:
+    """A connection with one of its locks taken: unusable unless a request of ours is inside it right now."""
+    inner = getattr(connection, "_connection", None)
+    return _held(getattr(connection, "_request_lock", None)) or _held(getattr(inner, "_state_lock", None))
+
+
+class _Shard(Generic[_T]):
+    """One small pool, and the requests of ours it is serving, by the identity of their extensions dict (which httpx
+    hands to httpcore as is): a request in the pool that is none of ours was abandoned by an interrupted call.
+
+    ``suspect`` is set when a request ends with an exception; the next request on the shard checks it first.
+    """
+
+    __slots__ = ("closing", "live", "suspect", "transport")
+
+    def __init__(self, transport: _T) -> None:
+        self.transport: _T = transport
+        self.live: set[int] = set()
+        self.suspect = False
+        self.closing: list[Any] = []  # connections taken out of the pool, to be closed
+
+    @property
+    def pool(self) -> Any:
+        return self.transport._pool
+
+    def needs_check(self) -> bool:
+        """Cheap test, run before each request once it counts in ``live``: was a request on this shard interrupted,
+        does the pool hold requests that are none of ours, or (sync) is its lock taken with no one else inside?"""
+        pool = self.pool
+        alone = len(self.live) == 1
+        return self.suspect or len(pool._requests) >= len(self.live) or (alone and _held(pool._optional_thread_lock))
+
+    def heal(self) -> None:
+        """Release abandoned requests; take out connections in use by no request, and (when no other request of ours
+        is in the pool) connections whose locks an interrupted call left taken."""
+        pool = self.pool
+        alone = len(self.live) == 1
+        with pool._optional_thread_lock:
+            for abandoned in [r for r in pool._requests if id(r.request.extensions) not in self.live]:
+                pool._requests.remove(abandoned)
+            held = {id(r.connection) for r in pool._requests if r.connection is not None}
+            stuck = [
+                c
+                for c in pool._connections
+                if (id(c) not in held and not c.is_idle() and not c.is_closed()) or (alone and _jammed(c))
+            ]
+            for connection in stuck:
+                pool._connections.remove(connection)
+            self.closing.extend(stuck)
+            self.closing.extend(pool._assign_requests_to_connections())
+        self.suspect = not alone  # with others inside, a lock taken now may be theirs: look again later
+
+    def close_retired(self) -> None:
+        while self.closing:
+            connection = self.closing.pop()
+            with contextlib.suppress(Exception):  # a broken connection may fail to close; it is gone either way
+                connection.close()
+
+    async def aclose_retired(self) -> None:
+        while self.closing:
+            connection = self.closing.pop()
+            with contextlib.suppress(Exception):
+                await connection.aclose()
+
+
+class _HealingAsyncStream(httpx.AsyncByteStream):
+    """A response body that stops counting as ours once closed; a close that is interrupted marks the shard."""
+
+    __slots__ = ("_inner", "_key", "_shard")
+
+    def __init__(self, inner: httpx.AsyncByteStream, shard: _Shard[httpx.AsyncHTTPTransport], key: int) -> None:
+        self._inner = inner
+        self._shard = shard
+        self._key = key
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._inner.__aiter__()  # no wrapper per chunk
 
     async def aclose(self) -> None:
-        for pool in self._pools:
-            await pool.aclose()
+        try:
+            await self._inner.aclose()
+        except BaseException:
+            self._shard.suspect = True  # the pool may still hold this request: the shard's next request heals it
+            raise
+        finally:
+            self._shard.live.discard(self._key)
+
+
+def _with_signal_safe_locks(pool: Any) -> None:
+    """Give a sync pool, and each connection it makes, plain ``threading.Lock`` objects.
+
+    httpcore wraps its locks in classes whose ``__enter__`` is Python code, and Python runs a signal handler right
+    after the ``acquire()`` call inside it returns: a handler that raises (Ctrl-C) leaves the lock taken with no
+    ``with`` block to give it back. The pool's own error path then waits for its lock for ever. A plain lock is
+    entered by the ``with`` statement itself, in C, so nothing can strike between taking it and the block.
+    """
+    pool._optional_thread_lock = threading.Lock()
+    create = pool.create_connection
+
+    def create_connection(origin: Any) -> Any:
+        connection = create(origin)
+        connection._request_lock = threading.Lock()
+        return connection
+
+    pool.create_connection = create_connection
+
+
+# -- deadlines on every socket operation (sync) ----------------------------------------------------------------------
+
+_ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("ching_attempt_deadline", default=None)
+_WRITE_CHUNK: Final = 65536
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to what is left of the attempt's deadline; raises ``error`` once it has passed."""
+    deadline = _ATTEMPT_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the call's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every operation also ends at the attempt's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        # In chunks, so that a server reading slowly cannot hold one write past the deadline.
+        view = memoryview(buffer)
+        for start in range(0, len(view), _WRITE_CHUNK):
+            self._inner.write(bytes(view[start : start + _WRITE_CHUNK]), _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's sync socket backend, with every stream bounded by the attempt's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        source = None if local_address is None else (local_address, 0)
+        try:
+            sock = _connect((host, port), bounded, source)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except BaseException:
+            sock.close()
+            raise
+        return _DeadlineStream(SyncStream(sock))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, bounded, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _connect(address: tuple[str, int], timeout: float | None, source: tuple[str, int] | None) -> socket.socket:
+    """``socket.create_connection``, except that the socket is closed whatever interrupts the connect: the standard
+    one closes it only on ``OSError``, so an exception from a signal handler there left an open socket behind."""
+    last: OSError | None = None
+    for family, kind, proto, _, target in socket.getaddrinfo(*address, 0, socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            if source is not None:
+                sock.bind(source)
+            sock.connect(target)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+        except BaseException:
+            sock.close()
+            raise
+    raise last if last is not None else OSError(f"no address found for {address[0]}")
+
+
+def _start_attempt(request: httpx.Request) -> None:
+    """Fix this attempt's deadline from its read timeout; the body is read after the transport returns, in the
+    same thread, so the value stays set until the next attempt replaces it."""
+    timeout = request.extensions.get("timeout")
+    seconds = timeout.get("read") if isinstance(timeout, dict) else None
+    _ATTEMPT_DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
+
+
+# -- the transports --------------------------------------------------------------------------------------------------
+
+_LIVE: weakref.WeakSet[AsyncShardedTransport | ShardedTransport] = weakref.WeakSet()
+_ABANDONED: list[object] = []
+"""Pools a forked child inherited: never used nor closed there (closing would act on the parent's connections)."""
+
+
+class AsyncShardedTransport(httpx.AsyncBaseTransport):
+    """``httpx.AsyncHTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
+
+    Cancellation strikes only at an ``await``, so the bookkeeping here is never half done: a request counts as ours
+    from the moment it is picked until its response is closed, and a close that is interrupted heals the shard.
+    """
+
+    def __init__(self) -> None:
+        self._count, self._limits = _shard_limits()
+        self._verify = httpx.create_ssl_context()  # one context for all shards: building one loads the CA bundle
+        self._build()
+        _LIVE.add(self)
+
+    def _build(self) -> None:
+        self._shards: list[_Shard[httpx.AsyncHTTPTransport]] = [
+            _Shard(httpx.AsyncHTTPTransport(verify=self._verify, limits=self._limits)) for _ in range(self._count)
+        ]
+
+    def _after_fork(self) -> None:
+        _ABANDONED.append(self._shards)
+        self._build()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        shard = _least_busy(self._shards)
+        key = id(request.extensions)
+        shard.live.add(key)
+        try:
+            if shard.needs_check():
+                shard.heal()
+            if shard.closing:
+                await shard.aclose_retired()
+            response = await shard.transport.handle_async_request(request)
+        except BaseException:
+            shard.live.discard(key)
+            shard.suspect = True
+            raise
+        response.stream = _HealingAsyncStream(typing.cast(httpx.AsyncByteStream, response.stream), shard, key)
+        return response
+
+    async def aclose(self) -> None:
+        for shard in self._shards:
+            await shard.aclose_retired()
+            await shard.transport.aclose()
 
 
 class ShardedTransport(httpx.BaseTransport):
-    """``httpx.HTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy."""
+    """``httpx.HTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
+
+    An exception raised by a signal handler (Ctrl-C raises one) can strike between any two bytecodes, inside httpx
+    and httpcore too. So each response is read whole and its connection given back before this returns, all under
+    one ``try``, and before each request the shard is checked for what such an exception leaves behind: requests
+    of no one, connections in use by no request, and a lock held by no one (then the shard gets a new pool).
+    """
 
     def __init__(self) -> None:
-        count, limits = _shard_limits()
-        verify = httpx.create_ssl_context()
-        self._pools = [httpx.HTTPTransport(verify=verify, limits=limits) for _ in range(count)]
-        self._shards = _Shards(count)
+        self._count, self._limits = _shard_limits()
+        self._verify = httpx.create_ssl_context()
+        self._build()
+        _LIVE.add(self)
+
+    def _build(self) -> None:
+        self._shards: list[_Shard[httpx.HTTPTransport]] = [_Shard(self._new_pool()) for _ in range(self._count)]
+
+    def _new_pool(self) -> httpx.HTTPTransport:
+        transport = httpx.HTTPTransport(verify=self._verify, limits=self._limits)
+        pool = transport._pool
+        pool._network_backend = _DeadlineBackend(pool._network_backend)
+        _with_signal_safe_locks(pool)
+        return transport
+
+    def _after_fork(self) -> None:
+        _ABANDONED.append(self._shards)
+        self._build()
+
+    def _repair(self, shard: _Shard[httpx.HTTPTransport]) -> None:
+        """After an exception, nothing in the pool can be trusted: a lock left taken, a connection mid-way through
+        a state change (h11 then fails an assertion on its next request). With no other request of ours inside,
+        its sockets are closed directly (that takes no lock) and the shard starts anew; otherwise what is certain
+        is healed now and the rest when the shard is next alone."""
+        if len(shard.live) == 1:
+            shard.closing.extend(shard.pool._connections)
+            shard.transport = self._new_pool()
+            shard.suspect = False
+        else:
+            shard.heal()
+        shard.close_retired()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        index = self._shards.take()
+        shard = _least_busy(self._shards)
+        key = id(request.extensions)
         try:
-            return self._pools[index].handle_request(request)
+            shard.live.add(key)  # inside the try: an exception right after it must still take it back
+            if shard.needs_check():
+                self._repair(shard)
+            _start_attempt(request)
+            response = shard.transport.handle_request(request)
+            stream = typing.cast(httpx.SyncByteStream, response.stream)
+            try:
+                content = b"".join(stream)
+            finally:
+                stream.close()
+        except BaseException:
+            shard.suspect = True
+            raise
         finally:
-            self._shards.release(index)
+            shard.live.discard(key)
+        body = httpx.ByteStream(content)
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=body, extensions=response.extensions
+        )
 
     def close(self) -> None:
-        for pool in self._pools:
-            pool.close()
+        for shard in self._shards:
+            shard.close_retired()
+            shard.transport.close()
+
+
+def _renew_pools_in_child() -> None:
+    for transport in list(_LIVE):
+        transport._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_renew_pools_in_child)

@@ -20,7 +20,7 @@ def server() -> Iterator[FakeServer]:
 
 
 def busy(transport: AsyncShardedTransport | ShardedTransport) -> list[int]:
-    return transport._shards._busy
+    return [len(shard.live) for shard in transport._shards]
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
