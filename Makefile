@@ -11,7 +11,7 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 INTEROP_NPM_STAMP := interop/node_modules/.installed
 GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
 
-.PHONY: setup interop-tools go-toolchain generate check-generated spec-check lint typecheck test demo bench clean
+.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release-spec lint typecheck test demo bench clean
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -59,6 +59,16 @@ check-generated: $(VENV_STAMP)
 
 spec-check: setup
 	bash scripts/spec_check.sh
+
+# Record the spec as released: its CHANGELOG entry must exist and every spec gate must pass first.
+release-spec: setup
+	@version=$$($(PY) -c 'import yaml; print(yaml.safe_load(open("openapi/ching.yaml"))["info"]["version"])'); \
+	grep -qx "## $$version" openapi/CHANGELOG.md || \
+	  { echo "openapi/CHANGELOG.md has no '## $$version' entry: describe the release there first" >&2; exit 1; }; \
+	bash scripts/spec_check.sh && \
+	{ sed -n '1,2p' openapi/ching.released.yaml; cat openapi/ching.yaml; } > openapi/ching.released.yaml.new && \
+	mv openapi/ching.released.yaml.new openapi/ching.released.yaml && \
+	echo "released spec $$version: openapi/ching.released.yaml"
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
