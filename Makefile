@@ -11,7 +11,7 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 INTEROP_NPM_STAMP := interop/node_modules/.installed
 GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
 
-.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release-spec lint typecheck test demo bench clean
+.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release-spec docs lint typecheck test demo bench clean
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -69,6 +69,10 @@ release-spec: setup
 	{ sed -n '1,2p' openapi/ching.released.yaml; cat openapi/ching.yaml; } > openapi/ching.released.yaml.new && \
 	mv openapi/ching.released.yaml.new openapi/ching.released.yaml && \
 	echo "released spec $$version: openapi/ching.released.yaml"
+
+# The API reference as one HTML file that opens offline: build/docs/ching-api.html.
+docs: setup
+	$(PY) scripts/build_docs.py
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
