@@ -71,7 +71,7 @@ release-spec: setup
 	echo "released spec $$version: openapi/ching.released.yaml"
 
 # The API reference as one HTML file that opens offline: build/docs/ching-api.html.
-docs: setup
+docs: $(VENV_STAMP)
 	$(PY) scripts/build_docs.py
 
 lint: $(VENV_STAMP)
