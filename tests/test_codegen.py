@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -135,3 +136,27 @@ def test_generated_client_never_sends_without_a_timeout(timeout: object) -> None
     assert configured.connect is not None
     assert configured.read is not None
     client.get_httpx_client().close()
+
+
+def test_an_open_enum_in_the_spec_is_a_literal_type_in_python() -> None:
+    from typing import get_args
+
+    from ching_client._generated.models.upsert_action import UpsertAction
+
+    assert get_args(UpsertAction) == ("created", "updated")
+
+
+def test_only_the_open_enum_form_is_read_as_a_plain_enum() -> None:
+    from generator.generate import _open_enums_as_plain_enums
+
+    spec: dict[str, Any] = {
+        "open": {"description": "d", "anyOf": [{"type": "string", "enum": ["a", "b"]}, {"type": "string"}]},
+        "union": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        "nested": [{"anyOf": [{"type": "string"}, {"type": "string", "enum": ["x"]}]}],
+    }
+    assert _open_enums_as_plain_enums(spec) == {
+        "open": {"description": "d", "type": "string", "enum": ["a", "b"]},
+        "union": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        "nested": [{"type": "string", "enum": ["x"]}],
+    }
+    assert spec["open"]["anyOf"]  # the loaded spec itself is left as it was

@@ -7,14 +7,16 @@ from __future__ import annotations
 from attrs import frozen
 
 from .models.customer import Customer
-from .models.customer_upsert_envelope_action import CustomerUpsertEnvelopeAction
+from .models.upsert_action import UpsertAction
 
 
 @frozen
 class CustomersUpsertResult:
     """The result of `customers.upsert`."""
 
-    action: CustomerUpsertEnvelopeAction
-    """Whether the upsert created a new customer or updated an existing one."""
+    action: UpsertAction
+    """What an upsert did: `created` or `updated`. An open set: Ching may add values,
+so a client must accept any string and keep it.
+"""
     customer: Customer
     """The customer."""

@@ -85,6 +85,8 @@ class ProductRecord:
             "image_url": self.image_url,
             "features": [dict(feature) for feature in self.features],
             "active": self.active,
+            # Ching's official CLI reads `unlisted`; nothing in the API sets it, so it is always false here.
+            "unlisted": False,
             "metadata": dict(self.metadata),
             "livemode": self.livemode,
             "created": format_millis(self.created_ms),

@@ -49,7 +49,8 @@ export async function uploadContentTypeOutsideEnum() {
 export async function readUnknownResponseField() {
   const { data } = await client.POST("/v1/products/upload_image", { body: { content: "iVBORw0KGgo=" } });
   if (data) {
-    const id: string = data.data.id; // MISUSE upload-has-no-id: TS2339 Property 'id' does not exist on type '{ url: string; }'
+    // The image allows unknown fields, so `id` is `unknown`, never a string by accident.
+    const id: string = data.data.id; // MISUSE upload-has-no-id: TS2322 Type 'unknown' is not assignable to type 'string'
     void id;
   }
 }

@@ -35,6 +35,7 @@ def test_create_defaults(client: httpx.Client) -> None:
         "image_url": None,
         "features": [],
         "active": True,
+        "unlisted": False,
         "metadata": {},
         "livemode": False,
         "created": "2026-04-19T09:12:43.000Z",

@@ -13,13 +13,12 @@ if TYPE_CHECKING:
     from .customer_or_deleted_envelope import CustomerOrDeletedEnvelope
     from .customer_update_request import CustomerUpdateRequest
     from .customer_upsert_envelope import CustomerUpsertEnvelope
-    from .customer_upsert_envelope_action import CustomerUpsertEnvelopeAction
     from .customer_upsert_request import CustomerUpsertRequest
     from .customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
     from .deleted_customer import DeletedCustomer
     from .deleted_customer_envelope import DeletedCustomerEnvelope
     from .deleted_customer_object import DeletedCustomerObject
-    from .error import Error
+    from .error_detail import ErrorDetail
     from .error_envelope import ErrorEnvelope
     from .error_issue import ErrorIssue
     from .product import Product
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from .product_list_envelope import ProductListEnvelope
     from .product_object import ProductObject
     from .product_update_request import ProductUpdateRequest
+    from .upsert_action import UpsertAction
 
 __all__ = (
     "Customer",
@@ -44,13 +44,12 @@ __all__ = (
     "CustomerOrDeletedEnvelope",
     "CustomerUpdateRequest",
     "CustomerUpsertEnvelope",
-    "CustomerUpsertEnvelopeAction",
     "CustomerUpsertRequest",
     "CustomerUpsertRequestIdentifyBy",
     "DeletedCustomer",
     "DeletedCustomerEnvelope",
     "DeletedCustomerObject",
-    "Error",
+    "ErrorDetail",
     "ErrorEnvelope",
     "ErrorIssue",
     "Product",
@@ -65,6 +64,7 @@ __all__ = (
     "ProductListEnvelope",
     "ProductObject",
     "ProductUpdateRequest",
+    "UpsertAction",
 )
 
 _MODULES = {
@@ -76,13 +76,12 @@ _MODULES = {
     "CustomerOrDeletedEnvelope": ".customer_or_deleted_envelope",
     "CustomerUpdateRequest": ".customer_update_request",
     "CustomerUpsertEnvelope": ".customer_upsert_envelope",
-    "CustomerUpsertEnvelopeAction": ".customer_upsert_envelope_action",
     "CustomerUpsertRequest": ".customer_upsert_request",
     "CustomerUpsertRequestIdentifyBy": ".customer_upsert_request_identify_by",
     "DeletedCustomer": ".deleted_customer",
     "DeletedCustomerEnvelope": ".deleted_customer_envelope",
     "DeletedCustomerObject": ".deleted_customer_object",
-    "Error": ".error",
+    "ErrorDetail": ".error_detail",
     "ErrorEnvelope": ".error_envelope",
     "ErrorIssue": ".error_issue",
     "Product": ".product",
@@ -97,6 +96,7 @@ _MODULES = {
     "ProductListEnvelope": ".product_list_envelope",
     "ProductObject": ".product_object",
     "ProductUpdateRequest": ".product_update_request",
+    "UpsertAction": ".upsert_action",
 }
 
 

@@ -15,7 +15,8 @@ T = TypeVar("T", bound="CustomerCreateRequest")
 
 @_attrs_define
 class CustomerCreateRequest:
-    """
+    """The new customer. Only `name` is required.
+
     Attributes:
         name (str): Display name, used across the dashboard and receipts.
         email (str | Unset): Email address, used for receipts and the billing portal. Unique within the project.

@@ -15,9 +15,10 @@ T = TypeVar("T", bound="CustomerEnvelope")
 
 @_attrs_define
 class CustomerEnvelope:
-    """
+    """A success carrying one customer.
+
     Attributes:
-        success (bool):
+        success (bool): Always true in a success envelope.
         data (Customer): A person paying you. Reuse its `cus_` id for everything done on their behalf.
     """
 

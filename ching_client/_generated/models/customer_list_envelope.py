@@ -15,10 +15,11 @@ T = TypeVar("T", bound="CustomerListEnvelope")
 
 @_attrs_define
 class CustomerListEnvelope:
-    """
+    """A success carrying up to 100 customers, newest first.
+
     Attributes:
-        success (bool):
-        data (list[Customer]):
+        success (bool): Always true in a success envelope.
+        data (list[Customer]): Up to 100 customers, newest first. Deleted customers are left out.
     """
 
     success: bool

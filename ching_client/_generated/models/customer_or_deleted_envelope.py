@@ -16,10 +16,14 @@ T = TypeVar("T", bound="CustomerOrDeletedEnvelope")
 
 @_attrs_define
 class CustomerOrDeletedEnvelope:
-    """
+    """A success carrying a customer, or its tombstone if it was deleted.
+
     Attributes:
-        success (bool):
-        data (Customer | DeletedCustomer): The customer, or its tombstone if it was deleted.
+        success (bool): Always true in a success envelope.
+        data (Customer | DeletedCustomer): A customer, or its tombstone if it was deleted. A tombstone has `deleted:
+            true` and
+            only `id` and `object`; a customer has no `deleted` field. Exactly one of the two
+            shapes matches any response.
     """
 
     success: bool
@@ -54,16 +58,16 @@ class CustomerOrDeletedEnvelope:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_0 = Customer.from_dict(data)
+                componentsschemas_customer_or_deleted_type_0 = Customer.from_dict(data)
 
-                return data_type_0
+                return componentsschemas_customer_or_deleted_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            data_type_1 = DeletedCustomer.from_dict(data)
+            componentsschemas_customer_or_deleted_type_1 = DeletedCustomer.from_dict(data)
 
-            return data_type_1
+            return componentsschemas_customer_or_deleted_type_1
 
         data = _parse_data(src_dict["data"])
 

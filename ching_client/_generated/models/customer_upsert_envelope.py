@@ -9,22 +9,24 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.customer import Customer
-from ..models.customer_upsert_envelope_action import CustomerUpsertEnvelopeAction
+from ..models.upsert_action import UpsertAction
 
 T = TypeVar("T", bound="CustomerUpsertEnvelope")
 
 
 @_attrs_define
 class CustomerUpsertEnvelope:
-    """
+    """A success carrying the upserted customer and whether it was created or updated.
+
     Attributes:
-        success (bool):
-        action (CustomerUpsertEnvelopeAction): Whether the upsert created a new customer or updated an existing one.
+        success (bool): Always true in a success envelope.
+        action (UpsertAction): What an upsert did: `created` or `updated`. An open set: Ching may add values,
+            so a client must accept any string and keep it.
         data (Customer): A person paying you. Reuse its `cus_` id for everything done on their behalf.
     """
 
     success: bool
-    action: CustomerUpsertEnvelopeAction
+    action: UpsertAction
     data: Customer
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -51,7 +53,7 @@ class CustomerUpsertEnvelope:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         success = src_dict["success"]
 
-        action: CustomerUpsertEnvelopeAction = src_dict["action"]
+        action: UpsertAction = src_dict["action"]
 
         data = Customer.from_dict(src_dict["data"])
 

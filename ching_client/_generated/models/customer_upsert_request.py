@@ -18,7 +18,8 @@ T = TypeVar("T", bound="CustomerUpsertRequest")
 
 @_attrs_define
 class CustomerUpsertRequest:
-    """
+    """The customer to create or update, and the field that identifies it.
+
     Attributes:
         identify_by (CustomerUpsertRequestIdentifyBy): The field that locates an existing customer. It must be present
             in the body.

@@ -20,7 +20,7 @@ class DeletedCustomer:
     Attributes:
         id (str): The deleted customer's id.
         object_ (DeletedCustomerObject): Always `customer`.
-        deleted (bool): Always true.
+        deleted (bool): Always true for a tombstone. A customer that is not deleted has no `deleted` field.
     """
 
     id: str

@@ -15,9 +15,10 @@ T = TypeVar("T", bound="DeletedCustomerEnvelope")
 
 @_attrs_define
 class DeletedCustomerEnvelope:
-    """
+    """A success carrying the tombstone of a deleted customer.
+
     Attributes:
-        success (bool):
+        success (bool): Always true in a success envelope.
         data (DeletedCustomer): The tombstone of a deleted customer, returned by delete and by retrieve afterwards.
     """
 

@@ -8,21 +8,22 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.error import Error
+from ..models.error_detail import ErrorDetail
 
 T = TypeVar("T", bound="ErrorEnvelope")
 
 
 @_attrs_define
 class ErrorEnvelope:
-    """
+    """A failure, with the HTTP status repeated in `error.status`.
+
     Attributes:
-        success (bool):
-        error (Error):
+        success (bool): Always false in a failure envelope.
+        error (ErrorDetail): What went wrong, in a failure envelope.
     """
 
     success: bool
-    error: Error
+    error: ErrorDetail
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,7 +46,7 @@ class ErrorEnvelope:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         success = src_dict["success"]
 
-        error = Error.from_dict(src_dict["error"])
+        error = ErrorDetail.from_dict(src_dict["error"])
 
         error_envelope = cls(
             success,

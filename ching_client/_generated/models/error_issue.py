@@ -16,8 +16,9 @@ class ErrorIssue:
     """One validation problem.
 
     Attributes:
-        path (list[int | str] | str): Where the problem is. Documented as an array of segments; some responses send a
-            plain string.
+        path (list[int | str] | str): Where the problem is. Documented as an array of segments (`["features", 0,
+            "title"]`);
+            some responses send a plain string instead.
         message (str): What is wrong with the field.
     """
 
@@ -29,10 +30,10 @@ class ErrorIssue:
         path: list[int | str] | str
         if isinstance(self.path, list):
             path = []
-            for path_type_0_item_data in self.path:
-                path_type_0_item: int | str
-                path_type_0_item = path_type_0_item_data
-                path.append(path_type_0_item)
+            for componentsschemas_error_path_type_0_item_data in self.path:
+                componentsschemas_error_path_type_0_item: int | str
+                componentsschemas_error_path_type_0_item = componentsschemas_error_path_type_0_item_data
+                path.append(componentsschemas_error_path_type_0_item)
 
         else:
             path = self.path
@@ -56,14 +57,14 @@ class ErrorIssue:
             try:
                 if not isinstance(data, list):
                     raise TypeError()
-                path_type_0 = []
-                _path_type_0 = data
-                for path_type_0_item_data in _path_type_0:
-                    path_type_0_item: int | str = path_type_0_item_data
+                componentsschemas_error_path_type_0 = []
+                _componentsschemas_error_path_type_0 = data
+                for componentsschemas_error_path_type_0_item_data in _componentsschemas_error_path_type_0:
+                    componentsschemas_error_path_type_0_item: int | str = componentsschemas_error_path_type_0_item_data
 
-                    path_type_0.append(path_type_0_item)
+                    componentsschemas_error_path_type_0.append(componentsschemas_error_path_type_0_item)
 
-                return path_type_0
+                return componentsschemas_error_path_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(list[int | str] | str, data)

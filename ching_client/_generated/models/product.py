@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 
 from ..models.product_feature import ProductFeature
 from ..models.product_object import ProductObject
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Product")
 
@@ -30,6 +31,8 @@ class Product:
         metadata (dict[str, str]): Key-value pairs you attach to an object for your own use. Returned as-is.
         livemode (bool): True for live-mode objects, false for test mode.
         created (datetime.datetime): When the product was created (ISO-8601, UTC).
+        unlisted (bool | Unset): Whether the product is unlisted, as Ching's official command-line client reads it.
+            Optional: a response may leave it out.
     """
 
     id: str
@@ -42,6 +45,7 @@ class Product:
     metadata: dict[str, str]
     livemode: bool
     created: datetime.datetime
+    unlisted: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,6 +74,8 @@ class Product:
 
         created = self.created.isoformat()
 
+        unlisted = self.unlisted
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -86,6 +92,8 @@ class Product:
                 "created": created,
             }
         )
+        if unlisted is not UNSET:
+            field_dict["unlisted"] = unlisted
 
         return field_dict
 
@@ -111,6 +119,8 @@ class Product:
 
         created = datetime.datetime.fromisoformat(src_dict["created"])
 
+        unlisted = src_dict.get("unlisted", UNSET)
+
         product = cls(
             id,
             object_,
@@ -122,10 +132,11 @@ class Product:
             metadata,
             livemode,
             created,
+            unlisted,
         )
 
         # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
-        if len(src_dict) > 10:
+        if len(src_dict) > 10 + ("unlisted" in src_dict):
             declared = {
                 "id",
                 "object",
@@ -137,6 +148,7 @@ class Product:
                 "metadata",
                 "livemode",
                 "created",
+                "unlisted",
             }
             d = {k: v for k, v in src_dict.items() if k not in declared}
 

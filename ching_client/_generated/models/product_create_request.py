@@ -16,7 +16,8 @@ T = TypeVar("T", bound="ProductCreateRequest")
 
 @_attrs_define
 class ProductCreateRequest:
-    """
+    """The new product. Only `name` is required; new products are active.
+
     Attributes:
         name (str): Product name, shown to the customer.
         description (str | Unset): Long-form description, shown on hosted checkout.

@@ -15,9 +15,10 @@ T = TypeVar("T", bound="ProductEnvelope")
 
 @_attrs_define
 class ProductEnvelope:
-    """
+    """A success carrying one product.
+
     Attributes:
-        success (bool):
+        success (bool): Always true in a success envelope.
         data (Product): Something you sell.
     """
 

@@ -15,9 +15,10 @@ T = TypeVar("T", bound="ProductImageEnvelope")
 
 @_attrs_define
 class ProductImageEnvelope:
-    """
+    """A success carrying the URL of a stored image.
+
     Attributes:
-        success (bool):
+        success (bool): Always true in a success envelope.
         data (ProductImage): A stored product image.
     """
 

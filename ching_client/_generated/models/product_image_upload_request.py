@@ -18,7 +18,8 @@ T = TypeVar("T", bound="ProductImageUploadRequest")
 
 @_attrs_define
 class ProductImageUploadRequest:
-    """
+    """An image to store, as base64 in JSON (not multipart).
+
     Attributes:
         content (str): Base64 of the image, without a `data:` prefix. Must decode to less than about 2 MB.
         content_type (ProductImageUploadRequestContentType | Unset): The image's media type. Default: 'image/png'.

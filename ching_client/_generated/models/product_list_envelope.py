@@ -15,10 +15,11 @@ T = TypeVar("T", bound="ProductListEnvelope")
 
 @_attrs_define
 class ProductListEnvelope:
-    """
+    """A success carrying up to 100 products, newest first.
+
     Attributes:
-        success (bool):
-        data (list[Product]):
+        success (bool): Always true in a success envelope.
+        data (list[Product]): Up to 100 products, newest first, retired ones included.
     """
 
     success: bool

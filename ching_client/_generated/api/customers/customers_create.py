@@ -104,6 +104,11 @@ def _parse_response(
 
             return response_422
 
+        if response.status_code == 429:
+            response_429 = ErrorEnvelope.from_dict(data)
+
+            return response_429
+
         if response.status_code == 500:
             response_500 = ErrorEnvelope.from_dict(data)
 
@@ -142,7 +147,7 @@ def sync_detailed(
     creates two customers. To sync customers safely use `customers_upsert`.
 
     Args:
-        body (CustomerCreateRequest):
+        body (CustomerCreateRequest): The new customer. Only `name` is required.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,7 +183,7 @@ def sync(
     creates two customers. To sync customers safely use `customers_upsert`.
 
     Args:
-        body (CustomerCreateRequest):
+        body (CustomerCreateRequest): The new customer. Only `name` is required.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -209,7 +214,7 @@ async def asyncio_detailed(
     creates two customers. To sync customers safely use `customers_upsert`.
 
     Args:
-        body (CustomerCreateRequest):
+        body (CustomerCreateRequest): The new customer. Only `name` is required.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -243,7 +248,7 @@ async def asyncio(
     creates two customers. To sync customers safely use `customers_upsert`.
 
     Args:
-        body (CustomerCreateRequest):
+        body (CustomerCreateRequest): The new customer. Only `name` is required.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -74,6 +74,11 @@ def _parse_response(
 
             return response_403
 
+        if response.status_code == 429:
+            response_429 = ErrorEnvelope.from_dict(data)
+
+            return response_429
+
         if response.status_code == 500:
             response_500 = ErrorEnvelope.from_dict(data)
 

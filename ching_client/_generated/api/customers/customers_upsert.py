@@ -74,6 +74,11 @@ def _parse_response(
 
             return response_200
 
+        if response.status_code == 201:
+            response_201 = CustomerUpsertEnvelope.from_dict(data)
+
+            return response_201
+
         if response.status_code == 400:
             response_400 = ErrorEnvelope.from_dict(data)
 
@@ -98,6 +103,11 @@ def _parse_response(
             response_422 = ErrorEnvelope.from_dict(data)
 
             return response_422
+
+        if response.status_code == 429:
+            response_429 = ErrorEnvelope.from_dict(data)
+
+            return response_429
 
         if response.status_code == 500:
             response_500 = ErrorEnvelope.from_dict(data)
@@ -138,7 +148,8 @@ def sync_detailed(
     Safe to repeat: the same body gives the same single customer.
 
     Args:
-        body (CustomerUpsertRequest):
+        body (CustomerUpsertRequest): The customer to create or update, and the field that
+            identifies it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,7 +186,8 @@ def sync(
     Safe to repeat: the same body gives the same single customer.
 
     Args:
-        body (CustomerUpsertRequest):
+        body (CustomerUpsertRequest): The customer to create or update, and the field that
+            identifies it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -207,7 +219,8 @@ async def asyncio_detailed(
     Safe to repeat: the same body gives the same single customer.
 
     Args:
-        body (CustomerUpsertRequest):
+        body (CustomerUpsertRequest): The customer to create or update, and the field that
+            identifies it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -242,7 +255,8 @@ async def asyncio(
     Safe to repeat: the same body gives the same single customer.
 
     Args:
-        body (CustomerUpsertRequest):
+        body (CustomerUpsertRequest): The customer to create or update, and the field that
+            identifies it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -99,6 +99,11 @@ def _parse_response(
 
             return response_422
 
+        if response.status_code == 429:
+            response_429 = ErrorEnvelope.from_dict(data)
+
+            return response_429
+
         if response.status_code == 500:
             response_500 = ErrorEnvelope.from_dict(data)
 
@@ -134,7 +139,8 @@ def sync_detailed(
     Not safe to repeat: sending this twice creates two products.
 
     Args:
-        body (ProductCreateRequest):
+        body (ProductCreateRequest): The new product. Only `name` is required; new products are
+            active.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -167,7 +173,8 @@ def sync(
     Not safe to repeat: sending this twice creates two products.
 
     Args:
-        body (ProductCreateRequest):
+        body (ProductCreateRequest): The new product. Only `name` is required; new products are
+            active.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -195,7 +202,8 @@ async def asyncio_detailed(
     Not safe to repeat: sending this twice creates two products.
 
     Args:
-        body (ProductCreateRequest):
+        body (ProductCreateRequest): The new product. Only `name` is required; new products are
+            active.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -226,7 +234,8 @@ async def asyncio(
     Not safe to repeat: sending this twice creates two products.
 
     Args:
-        body (ProductCreateRequest):
+        body (ProductCreateRequest): The new product. Only `name` is required; new products are
+            active.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -94,6 +94,11 @@ def _parse_response(
 
             return response_422
 
+        if response.status_code == 429:
+            response_429 = ErrorEnvelope.from_dict(data)
+
+            return response_429
+
         if response.status_code == 500:
             response_500 = ErrorEnvelope.from_dict(data)
 
@@ -131,7 +136,7 @@ def sync_detailed(
     Not safe to repeat: each call stores another file.
 
     Args:
-        body (ProductImageUploadRequest):
+        body (ProductImageUploadRequest): An image to store, as base64 in JSON (not multipart).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -166,7 +171,7 @@ def sync(
     Not safe to repeat: each call stores another file.
 
     Args:
-        body (ProductImageUploadRequest):
+        body (ProductImageUploadRequest): An image to store, as base64 in JSON (not multipart).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,7 +201,7 @@ async def asyncio_detailed(
     Not safe to repeat: each call stores another file.
 
     Args:
-        body (ProductImageUploadRequest):
+        body (ProductImageUploadRequest): An image to store, as base64 in JSON (not multipart).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -229,7 +234,7 @@ async def asyncio(
     Not safe to repeat: each call stores another file.
 
     Args:
-        body (ProductImageUploadRequest):
+        body (ProductImageUploadRequest): An image to store, as base64 in JSON (not multipart).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -2,18 +2,18 @@
 # change the spec or generator/templates and regenerate.
 from typing import Literal, cast
 
-CustomerUpsertEnvelopeAction = Literal["created", "updated"]
+UpsertAction = Literal["created", "updated"]
 
-CUSTOMER_UPSERT_ENVELOPE_ACTION_VALUES: set[CustomerUpsertEnvelopeAction] = {
+UPSERT_ACTION_VALUES: set[UpsertAction] = {
     "created",
     "updated",
 }
 
 
-def check_customer_upsert_envelope_action(value: str) -> CustomerUpsertEnvelopeAction:
+def check_upsert_action(value: str) -> UpsertAction:
     """Accept a value the spec lists, and keep any other value as it came.
 
     The server may add enum values at any time; a response carrying one must still
     parse, and the raw value stays visible to the caller.
     """
-    return cast(CustomerUpsertEnvelopeAction, value)
+    return cast(UpsertAction, value)

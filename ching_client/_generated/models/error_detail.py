@@ -11,19 +11,20 @@ from attrs import field as _attrs_field
 from ..models.error_issue import ErrorIssue
 from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="Error")
+T = TypeVar("T", bound="ErrorDetail")
 
 
 @_attrs_define
-class Error:
-    """
+class ErrorDetail:
+    """What went wrong, in a failure envelope.
+
     Attributes:
         status (int): The HTTP status code.
         code (str): A machine-readable code such as `INVALID_FIELD`, `NO_ACCESS`, `NOT_FOUND` or `EMAIL_EXISTS`. An open
             set.
         message (str): A human-readable message, possibly in Hebrew.
         issues (list[ErrorIssue] | Unset): Present on validation failures.
-        details (Any | Unset): Extra context some errors carry.
+        details (Any | Unset): Extra context some errors carry, of any JSON type.
     """
 
     status: int
@@ -84,7 +85,7 @@ class Error:
 
         details = src_dict.get("details", UNSET)
 
-        error = cls(
+        error_detail = cls(
             status,
             code,
             message,
@@ -97,8 +98,8 @@ class Error:
             declared = {"status", "code", "message", "issues", "details"}
             d = {k: v for k, v in src_dict.items() if k not in declared}
 
-            error.additional_properties = d
-        return error
+            error_detail.additional_properties = d
+        return error_detail
 
     @property
     def additional_keys(self) -> list[str]:

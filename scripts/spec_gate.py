@@ -1,0 +1,170 @@
+"""Fail when the spec changed in a way that breaks clients, unless its `info.version` says so.
+
+Compares ``openapi/ching.yaml`` with the last released spec (``openapi/ching.released.yaml``,
+written by ``make release-spec``). Redocly's ``diff`` (the pinned CLI) rates every change by
+the semver bump it needs; two of its ratings are raised here, because they break clients:
+
+- a request field removed: Redocly rates it a patch, but a client still sending the field is
+  refused, or silently loses what it sent;
+- a response field's type changed in any way: Redocly rates a narrowing as a patch, but a
+  generated client's type for the field changes with it, and code using it stops compiling.
+
+The version must then rise by at least the bump needed: major for a breaking change (minor
+while the major version is 0), minor for an additive one, patch for anything else.
+
+    .venv/bin/python scripts/spec_gate.py [--base openapi/ching.released.yaml] [--revision openapi/ching.yaml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REDOCLY = ROOT / "openapi" / "typescript" / "node_modules" / ".bin" / "redocly"
+BASE = ROOT / "openapi" / "ching.released.yaml"
+REVISION = ROOT / "openapi" / "ching.yaml"
+IMPACTS = ("none", "patch", "minor", "major")
+REDOCLY_ENV = {
+    "REDOCLY_TELEMETRY": "off",
+    "REDOCLY_SUPPRESS_NOTIFICATIONS": "true",
+    "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true",
+    "NO_COLOR": "1",
+}
+
+
+class GateError(Exception):
+    """The comparison itself could not be made (a tool or a file is missing, a version is not semver)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One rated difference between the released spec and the revision."""
+
+    where: str
+    kind: str
+    impact: str
+    why: str
+
+
+def _escalated(change: dict[str, Any]) -> str | None:
+    """Why our rules rate a change as major where Redocly rates it lower, or None."""
+    path, kind, prop = change["path"], change["kind"], change.get("property")
+    if kind == "removed" and "/requestBody/" in path and "/properties/" in path:
+        return "a request field was removed: clients still sending it break"
+    if kind == "modified" and prop == "type" and "/responses/" in path:
+        return "a response field's type changed: generated clients' types change with it"
+    return None
+
+
+def _readable(pointer: str) -> str:
+    """`#/paths/~1v1~1customers/post/...` as `POST /v1/customers ...`."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("#/").split("/")]
+    if len(parts) >= 3 and parts[0] == "paths":
+        return f"{parts[2].upper()} {parts[1]} " + "/".join(parts[3:])
+    return "/".join(parts)
+
+
+def compare(base: Path, revision: Path) -> tuple[list[Change], str, str]:
+    """Every change between the two specs with its impact, and both `info.version`s."""
+    if not REDOCLY.exists():
+        raise GateError(f"{REDOCLY} is missing; run: (cd openapi/typescript && npm ci)")
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "diff.json"
+        result = subprocess.run(
+            [
+                str(REDOCLY),
+                "diff",
+                str(base),
+                str(revision),
+                "--format",
+                "json",
+                "--fail-on",
+                "none",
+                "-o",
+                str(report),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **REDOCLY_ENV},
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0 or not report.exists():
+            raise GateError(f"redocly diff failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
+        data = json.loads(report.read_text(encoding="utf-8"))
+    changes = []
+    for change in data["changes"]:
+        if change["path"] == "#/info" and change.get("property") == "version":
+            continue
+        reason = _escalated(change)
+        verdicts = [v["message"] for v in change.get("verdicts", [])]
+        why = reason or (verdicts[0] if verdicts else f"{change['kind']} {change.get('property') or ''}".strip())
+        impact = "major" if reason else change["impact"]
+        changes.append(Change(_readable(change["path"]), change["kind"], impact, why))
+    versions = data["infoVersions"]
+    return changes, str(versions["base"]), str(versions["revision"])
+
+
+def _semver(version: str) -> tuple[int, int, int]:
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version)
+    if match is None:
+        raise GateError(f"info.version {version!r} is not MAJOR.MINOR.PATCH")
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
+
+
+def bump_of(base: str, revision: str) -> str:
+    """The bump from `base` to `revision` ("none" if equal); raises if the version went down."""
+    old, new = _semver(base), _semver(revision)
+    if new < old:
+        raise GateError(f"info.version went down from {base} to {revision}")
+    for level, (a, b) in zip(("major", "minor", "patch"), zip(old, new, strict=True), strict=True):
+        if b > a:
+            # While 0.x, a minor bump may break (semver's initial development).
+            return "major" if level == "minor" and old[0] == 0 else level
+    return "none"
+
+
+def verdict(changes: list[Change], base: str, revision: str) -> tuple[bool, str]:
+    """Whether the version change covers the changes, and a one-line reason."""
+    needed = max((c.impact for c in changes), key=IMPACTS.index, default="none")
+    given = bump_of(base, revision)
+    if IMPACTS.index(given) >= IMPACTS.index(needed):
+        return True, f"info.version {base} -> {revision} ({given}) covers the changes ({needed})"
+    what = {"major": "a breaking change", "minor": "an additive change", "patch": "a change"}[needed]
+    hint = "a major bump (or minor while 0.x)" if needed == "major" else f"at least a {needed} bump"
+    return False, f"{what} needs {hint}, but info.version went {base} -> {revision} ({given})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", type=Path, default=BASE, help="the released spec (default: %(default)s)")
+    parser.add_argument("--revision", type=Path, default=REVISION, help="the spec to check (default: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        changes, base, revision = compare(args.base, args.revision)
+        ok, reason = verdict(changes, base, revision)
+    except GateError as exc:
+        print(f"spec gate: {exc}", file=sys.stderr)
+        return 2
+    for change in sorted(changes, key=lambda c: -IMPACTS.index(c.impact)):
+        if change.impact != "patch":
+            print(f"{change.impact:<6} {change.where}: {change.why}")
+    patches = sum(c.impact == "patch" for c in changes)
+    if patches:
+        print(f"patch  {patches} changes to descriptions, examples and the like (redocly diff lists them)")
+    print(("ok: " if ok else "FAIL: ") + reason)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
