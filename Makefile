@@ -8,7 +8,7 @@ NPM_STAMP := $(TS_DIR)/node_modules/.installed
 # Other languages' generators and toolchains (scripts/interop.py), cached in ignored directories.
 TOOLS_VENV := .tools/venv
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
-INTEROP_NPM_STAMP := interop/node_modules/.installed
+INTEROP_NPM_STAMP := openapi/interop/node_modules/.installed
 GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
 
 .PHONY: setup interop-tools go-toolchain generate check-generated spec-check release-spec docs lint typecheck test demo bench clean
@@ -26,14 +26,14 @@ $(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	touch $@
 
 # openapi-generator (with a Java runtime from PyPI) and the generated Python client's runtime.
-$(TOOLS_STAMP): interop/requirements.txt
+$(TOOLS_STAMP): openapi/interop/requirements.txt
 	$(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS_VENV)/bin/python -m pip install --quiet -r interop/requirements.txt
+	$(TOOLS_VENV)/bin/python -m pip install --quiet -r openapi/interop/requirements.txt
 	touch $@
 
-$(INTEROP_NPM_STAMP): interop/package.json interop/package-lock.json
-	cd interop && npm ci --no-audit --no-fund --loglevel=error
+$(INTEROP_NPM_STAMP): openapi/interop/package.json openapi/interop/package-lock.json
+	cd openapi/interop && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Go and the one library the generated Go client imports, from Debian (no Go module proxy here).
@@ -91,4 +91,4 @@ bench: $(VENV_STAMP)
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .tools interop/node_modules .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .tools openapi/interop/node_modules .mypy_cache .pytest_cache .ruff_cache

