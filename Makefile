@@ -21,11 +21,11 @@ $(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	touch $@
 
 generate: $(VENV_STAMP)
-	$(PY) generator/generate.py
+	$(PY) -m generator.generate
 	$(PY) scripts/unasync.py
 
 check-generated: $(VENV_STAMP)
-	$(PY) generator/generate.py --check
+	$(PY) -m generator.generate --check
 	$(PY) scripts/unasync.py --check
 
 spec-check: setup

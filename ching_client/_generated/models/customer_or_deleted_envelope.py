@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.customer import Customer
 from ..models.deleted_customer import DeletedCustomer
 
@@ -15,7 +16,7 @@ T = TypeVar("T", bound="CustomerOrDeletedEnvelope")
 
 
 @_attrs_define
-class CustomerOrDeletedEnvelope:
+class CustomerOrDeletedEnvelope(Model):
     """
     Attributes:
         success (bool):
@@ -25,6 +26,7 @@ class CustomerOrDeletedEnvelope:
     success: bool
     data: Customer | DeletedCustomer
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","data"],"type":"object","properties":{"success":{"const":true,"type":"boolean"},"data":{"oneOf":[{"$ref":"#/components/schemas/Customer"},{"$ref":"#/components/schemas/DeletedCustomer"}],"description":"The customer, or its tombstone if it was deleted."}}}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

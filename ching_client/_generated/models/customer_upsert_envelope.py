@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.customer import Customer
 from ..models.customer_upsert_envelope_action import CustomerUpsertEnvelopeAction
 
@@ -15,7 +16,7 @@ T = TypeVar("T", bound="CustomerUpsertEnvelope")
 
 
 @_attrs_define
-class CustomerUpsertEnvelope:
+class CustomerUpsertEnvelope(Model):
     """
     Attributes:
         success (bool):
@@ -27,6 +28,7 @@ class CustomerUpsertEnvelope:
     action: CustomerUpsertEnvelopeAction
     data: Customer
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","action","data"],"type":"object","properties":{"success":{"const":true,"type":"boolean"},"action":{"enum":["created","updated"],"type":"string","description":"Whether the upsert created a new customer or updated an existing one."},"data":{"$ref":"#/components/schemas/Customer"}}}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

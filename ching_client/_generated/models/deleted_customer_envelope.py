@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.deleted_customer import DeletedCustomer
 
 T = TypeVar("T", bound="DeletedCustomerEnvelope")
 
 
 @_attrs_define
-class DeletedCustomerEnvelope:
+class DeletedCustomerEnvelope(Model):
     """
     Attributes:
         success (bool):
@@ -24,6 +25,7 @@ class DeletedCustomerEnvelope:
     success: bool
     data: DeletedCustomer
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","data"],"type":"object","properties":{"success":{"const":true,"type":"boolean"},"data":{"$ref":"#/components/schemas/DeletedCustomer"}}}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.product import Product
 
 T = TypeVar("T", bound="ProductListEnvelope")
 
 
 @_attrs_define
-class ProductListEnvelope:
+class ProductListEnvelope(Model):
     """
     Attributes:
         success (bool):
@@ -24,6 +25,7 @@ class ProductListEnvelope:
     success: bool
     data: list[Product]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","data"],"type":"object","properties":{"success":{"const":true,"type":"boolean"},"data":{"maxItems":100,"type":"array","items":{"$ref":"#/components/schemas/Product"}}}}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success
