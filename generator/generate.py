@@ -84,8 +84,7 @@ def _parse(spec_path: Path, spec: dict[str, Any], staging: Path) -> tuple[Genera
     )
     openapi = GeneratorData.from_dict(_for_parser(spec), config=config)
     if isinstance(openapi, GeneratorError):
-        _check_errors([openapi])
-        raise AssertionError("unreachable")
+        raise GenerationFailed(f"{openapi.header}: {openapi.detail}")
     _check_errors(openapi.errors)
     for collection in openapi.endpoint_collections_by_tag.values():
         _check_errors(collection.parse_errors)

@@ -264,6 +264,28 @@ def _check_names(where: str, arguments: list[Argument]) -> None:
         seen[arg.name] = arg
 
 
+def _body(spec: dict[str, Any], endpoint: Endpoint, where: str) -> tuple[list[Argument], list[ModelProperty]]:
+    """The body's fields as arguments, and the request models it carries (the body first)."""
+    if not endpoint.bodies:
+        return [], []
+    body = endpoint.bodies[0].prop
+    if not isinstance(body, ModelProperty) or len(endpoint.bodies) > 1:
+        raise GenerationFailed(f"{where}: the request body must be one JSON object")
+    arguments, nested = body_arguments(spec, body)
+    return arguments, [body, *nested]
+
+
+def _envelope(
+    spec: dict[str, Any], endpoint: Endpoint, operation: dict[str, Any], where: str
+) -> tuple[ModelProperty, PropertyProtocol, list[PropertyProtocol]]:
+    """The success envelope, its ``data``, and the fields beside it (``success`` aside)."""
+    envelope = _success(spec, endpoint, operation, where)
+    fields = {_wire(p): p for p in envelope.required_properties or []}
+    if "data" not in fields:
+        raise GenerationFailed(f"{where}: the success envelope has no required `data`")
+    return envelope, fields["data"], [p for name, p in fields.items() if name not in ("success", "data")]
+
+
 def operation_view(
     spec: dict[str, Any], endpoint: Endpoint, method: str, path: str, operation: dict[str, Any]
 ) -> OperationView:
@@ -278,41 +300,17 @@ def operation_view(
     missing = {s[1:-1] for s in path.split("/") if s.startswith("{")} - {a.wire for a in path_args}
     if missing:
         raise GenerationFailed(f"{where}: the path parameters {sorted(missing)} are not declared")
-    body_class: str | None = None
-    body_args: list[Argument] = []
-    nested: list[ModelProperty] = []
-    if endpoint.bodies:
-        body = endpoint.bodies[0].prop
-        if not isinstance(body, ModelProperty) or len(endpoint.bodies) > 1:
-            raise GenerationFailed(f"{where}: the request body must be one JSON object")
-        body_class = body.class_info.name
-        body_args, nested = body_arguments(spec, body)
-        nested = [body, *nested]
     query_and_headers = [p for p in params if p.location != "path"]
+    body_args, nested = _body(spec, endpoint, where)
     _check_names(where, path_args + query_and_headers + body_args)
 
-    envelope = _success(spec, endpoint, operation, where)
-    fields = {_wire(p): p for p in envelope.required_properties or []}
-    if "data" not in fields:
-        raise GenerationFailed(f"{where}: the success envelope has no required `data`")
-    data = fields["data"]
-    extras = [
-        Extra(p.python_name, text(p.get_type_string()), text(p.description))
-        for name, p in fields.items()
-        if name not in ("success", "data")
-    ]
-    result_imports = _model_imports(data)
-    for name, prop in fields.items():
-        if name not in ("success", "data"):
-            result_imports |= _model_imports(prop)
-    imports = {model_import(envelope)} | result_imports
+    envelope, data, beside = _envelope(spec, endpoint, operation, where)
+    extras = [Extra(p.python_name, text(p.get_type_string()), text(p.description)) for p in beside]
+    result_imports = _model_imports(data).union(*(_model_imports(p) for p in beside))
+    imports = {model_import(envelope)} | result_imports | {i for arg in body_args for i in arg.imports}
     if nested:
         imports.add(model_import(nested[0]))
-    for arg in body_args:
-        imports |= arg.imports
     result_field = operation.get(RESULT_FIELD)
-    verb = operation_id.removeprefix(f"{tag}_")
-    data_field = data.class_info.module_name if hasattr(data, "class_info") else "data"
     returns = text(data.get_type_string())
     if extras:
         returns = strings.pascal_case(f"{operation_id}_result")
@@ -321,7 +319,7 @@ def operation_view(
     return OperationView(
         operation_id=operation_id,
         tag=tag,
-        verb=verb,
+        verb=operation_id.removeprefix(f"{tag}_"),
         method=method.upper(),
         path=path,
         safe_to_repeat=operation[SAFE_TO_REPEAT],
@@ -330,13 +328,13 @@ def operation_view(
         path_expression=_path_expression(path, path_args),
         path_args=path_args,
         params=query_and_headers,
-        body_class=body_class,
+        body_class=nested[0].class_info.name if nested else None,
         body_args=body_args,
         envelope_class=envelope.class_info.name,
         returns=returns,
         data_annotation=text(data.get_type_string()),
         extras=extras,
-        data_field=str(data_field),
+        data_field=str(data.class_info.module_name) if isinstance(data, ModelProperty) else "data",
         result_class=returns if extras else None,
         result_field=result_field,
         imports=imports,
