@@ -65,7 +65,7 @@ ANSWERS: dict[tuple[str, str], Any] = {
     ("DELETE", "/ching/v1/customers/cus_1/notes/note_1"): {"id": "note_1", "deleted": True},
     ("POST", "/ching/v1/prices"): {**PRICE, "recurring": RECURRING, "tiers": TIERS},
     ("GET", "/ching/v1/prices"): [{**PRICE, "recurring": None, "tiers": []}],
-    ("GET", "/ching/v1/prices/price_1"): {**PRICE, "recurring": RECURRING, "tiers": TIERS},
+    ("GET", "/ching/v1/prices/price_1"): {**PRICE, "recurring": RECURRING, "tiers": TIERS, "taxBehavior": "inclusive"},
 }
 Sent = tuple[str, str, dict[str, str], Any]
 sent: list[Sent] = []
@@ -289,7 +289,7 @@ def check_results(client: str, r: dict[str, Any]) -> None:
     assert (r["replaced"], r["deleted"].deleted) == (r["note"], True), client
     assert (r["price"].recurring.interval_count, r["price"].tiers[1].up_to) == (1, None), client
     assert r["prices"][0].recurring is None, client
-    assert r["fetched_price"].tiers[0].up_to == 10, client
+    assert (r["fetched_price"].tiers[0].up_to, r["fetched_price"]["taxBehavior"]) == (10, "inclusive"), client
     assert [type(r["busy_list"]), type(r["busy_create"])] == [InternalServerError] * 2, client
     assert "not retried" in str(r["busy_create"]), client
 
