@@ -50,11 +50,11 @@ go-toolchain:
 interop-tools: $(TOOLS_STAMP) $(INTEROP_NPM_STAMP) go-toolchain
 
 generate: $(VENV_STAMP)
-	$(PY) generator/generate.py
+	$(PY) -m generator.generate
 	$(PY) scripts/unasync.py
 
 check-generated: $(VENV_STAMP)
-	$(PY) generator/generate.py --check
+	$(PY) -m generator.generate --check
 	$(PY) scripts/unasync.py --check
 
 spec-check: setup

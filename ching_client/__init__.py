@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._generated.models.product_feature import ProductFeature
     from ._generated.models.product_feature_input import ProductFeatureInput
     from ._generated.results import CustomersUpsertResult
-    from ._generated.types import UNSET, Unset
+    from ._runtime.unset import UNSET, Unset
     from ._sync_client import Ching
 
 # Where the other public names live. `import ching_client` loads only the error classes: an application that only
@@ -57,8 +57,8 @@ _LAZY = {
     "RowFailure": "._bulk",
     "UpsertProgress": "._bulk",
     "UpsertReport": "._bulk",
-    "UNSET": "._generated.types",
-    "Unset": "._generated.types",
+    "UNSET": "._runtime.unset",
+    "Unset": "._runtime.unset",
 }
 
 __all__ = [

@@ -17,8 +17,8 @@ from ._base_client import AttemptDeadline, BaseChing
 from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import AsyncResources
-from ._generated.operations import AsyncRequester, Operation
 from ._retry_policy import wait_time
+from ._runtime.contract import AsyncRequester, Operation, Request
 from ._transport import AsyncShardedTransport, NoCookies, proxies_in_environment
 
 if TYPE_CHECKING:
@@ -102,10 +102,10 @@ class AsyncChing(BaseChing, AsyncResources):
     ) -> None:
         await self.aclose()
 
-    async def request(
+    async def _request(
         self,
         operation: Operation,
-        build: Callable[[], dict[str, Any]],
+        build: Callable[[], Request],
         parse: Callable[[Any], T],
         *,
         timeout: float | None,

@@ -21,9 +21,10 @@ from ._exceptions import (
     InvalidArgumentError,
     WriteOutcomeUnknownError,
 )
-from ._generated.operations import InvalidArgument, Operation
 from ._logs import configure_from_env, logger
 from ._retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, decide, parse_retry_after
+from ._runtime.contract import Operation, Request
+from ._runtime.kinds import InvalidArgument
 from ._version import __version__
 
 USER_AGENT: Final = f"ching-client-python/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
@@ -40,17 +41,17 @@ class Call:
     def __init__(
         self,
         operation: Operation,
-        kwargs: dict[str, Any],
+        request: Request,
         base_url: str,
         headers: dict[str, str],
         timeout: float,
         max_retries: int,
     ) -> None:
         self.operation = operation
-        self.method: str = kwargs["method"].upper()
-        self.path: str = kwargs["url"]
-        self.url = base_url + self.path
-        self.json: Any = kwargs.get("json")
+        self.method = request.method
+        self.path = request.path  # what logs and messages show: the query may carry personal data
+        self.url = base_url + self.path + ("?" + request.query if request.query else "")
+        self.json: Any = request.json
         self.headers = headers
         self.max_retries = max_retries
         self.deadline = time.monotonic() + timeout
@@ -193,7 +194,7 @@ class BaseChing:
     def _prepare(
         self,
         operation: Operation,
-        build: Callable[[], dict[str, Any]],
+        build: Callable[[], Request],
         timeout: float | None,
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
@@ -201,14 +202,14 @@ class BaseChing:
         """Build the call, refusing bad arguments before anything is sent."""
         call_timeout, call_retries = self._options(timeout, max_retries)
         try:
-            kwargs = build()
+            request = build()
         except InvalidArgument as exc:
             raise InvalidArgumentError(
                 f"{operation.operation_id.replace('_', '.', 1)}: {exc}", argument=exc.argument
             ) from None
         headers = self._headers  # shared, never mutated: a copy is made only when a call adds headers
-        if "headers" in kwargs or extra_headers:
-            headers = {**headers, **kwargs.get("headers", {})}
+        if request.headers or extra_headers:
+            headers = {**headers, **(request.headers or {})}
         if extra_headers:
             for name, value in extra_headers.items():
                 if not isinstance(name, str) or not isinstance(value, str):
@@ -218,7 +219,7 @@ class BaseChing:
                         "extra_headers cannot set Authorization; pass api_key to the client.", argument="extra_headers"
                     )
                 headers[name] = value
-        return Call(operation, kwargs, self._config.base_url, headers, call_timeout, call_retries)
+        return Call(operation, request, self._config.base_url, headers, call_timeout, call_retries)
 
     @staticmethod
     def _failure(exc: BaseException) -> Failure:

@@ -18,8 +18,8 @@ from ._base_client import AttemptDeadline, BaseChing
 from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import Resources
-from ._generated.operations import SyncRequester, Operation
 from ._retry_policy import wait_time
+from ._runtime.contract import SyncRequester, Operation, Request
 from ._transport import ShardedTransport, NoCookies, proxies_in_environment
 
 if TYPE_CHECKING:
@@ -103,10 +103,10 @@ class Ching(BaseChing, Resources):
     ) -> None:
         self.close()
 
-    def request(
+    def _request(
         self,
         operation: Operation,
-        build: Callable[[], dict[str, Any]],
+        build: Callable[[], Request],
         parse: Callable[[Any], T],
         *,
         timeout: float | None,

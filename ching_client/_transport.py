@@ -16,9 +16,9 @@ Three things plain httpx leaves to chance are handled here:
   with an exception, that shard is checked before its next request: a connection that is neither
   idle nor held by a request is taken out and closed, and the request it held is released.
 - **Deadlines on every socket operation (sync).** httpx's read timeout bounds each read, so a
-  server dripping a byte a second keeps a call alive for ever. The sync shards read through a
-  network backend that also stops every read, write and connect at the attempt's deadline, taken
-  from the request's read timeout (the SDK sets it to what is left of the call).
+  server dripping a byte a second keeps a call alive for ever. The sync shards read through
+  ``_deadline.DeadlineBackend``, which also stops every read, write and connect at the attempt's
+  deadline.
 - **Fork.** A child process must not share the parent's pooled sockets (both would read each
   other's responses). After ``os.fork()`` every pool of this module is replaced in the child.
 
@@ -33,21 +33,16 @@ enforces its limit exactly.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import http.cookiejar
 import os
-import socket
 import threading
-import time
 import typing
 import urllib.request
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any, Final, Generic, TypeVar
 
-import httpcore
 import httpx
-from httpcore._backends.sync import SyncStream
 
 MAX_CONNECTIONS: Final = 100
 SHARD_CONNECTIONS: Final = 4
@@ -214,121 +209,6 @@ def _with_signal_safe_locks(pool: Any) -> None:
     pool.create_connection = create_connection
 
 
-# -- deadlines on every socket operation (sync) ----------------------------------------------------------------------
-
-_ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("ching_attempt_deadline", default=None)
-_WRITE_CHUNK: Final = 65536
-
-
-def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
-    """``timeout`` cut to what is left of the attempt's deadline; raises ``error`` once it has passed."""
-    deadline = _ATTEMPT_DEADLINE.get()
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise error("the call's deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket stream whose every operation also ends at the attempt's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        # In chunks, so that a server reading slowly cannot hold one write past the deadline.
-        view = memoryview(buffer)
-        for start in range(0, len(view), _WRITE_CHUNK):
-            self._inner.write(bytes(view[start : start + _WRITE_CHUNK]), _bounded(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's sync socket backend, with every stream bounded by the attempt's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        source = None if local_address is None else (local_address, 0)
-        try:
-            sock = _connect((host, port), bounded, source)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        try:
-            for option in socket_options or ():
-                sock.setsockopt(*option)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except BaseException:
-            sock.close()
-            raise
-        return _DeadlineStream(SyncStream(sock))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_unix_socket(path, bounded, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-def _connect(address: tuple[str, int], timeout: float | None, source: tuple[str, int] | None) -> socket.socket:
-    """``socket.create_connection``, except that the socket is closed whatever interrupts the connect: the standard
-    one closes it only on ``OSError``, so an exception from a signal handler there left an open socket behind."""
-    last: OSError | None = None
-    for family, kind, proto, _, target in socket.getaddrinfo(*address, 0, socket.SOCK_STREAM):
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.settimeout(timeout)
-            if source is not None:
-                sock.bind(source)
-            sock.connect(target)
-            return sock
-        except OSError as exc:
-            sock.close()
-            last = exc
-        except BaseException:
-            sock.close()
-            raise
-    raise last if last is not None else OSError(f"no address found for {address[0]}")
-
-
-def _start_attempt(request: httpx.Request) -> None:
-    """Fix this attempt's deadline from its read timeout; the body is read after the transport returns, in the
-    same thread, so the value stays set until the next attempt replaces it."""
-    timeout = request.extensions.get("timeout")
-    seconds = timeout.get("read") if isinstance(timeout, dict) else None
-    _ATTEMPT_DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
-
-
 # -- the transports --------------------------------------------------------------------------------------------------
 
 _LIVE: weakref.WeakSet[AsyncShardedTransport | ShardedTransport] = weakref.WeakSet()
@@ -391,6 +271,9 @@ class ShardedTransport(httpx.BaseTransport):
     """
 
     def __init__(self) -> None:
+        from ._deadline import start_attempt
+
+        self._start_attempt = start_attempt
         self._count, self._limits = _shard_limits()
         self._verify = httpx.create_ssl_context()
         self._build()
@@ -400,9 +283,11 @@ class ShardedTransport(httpx.BaseTransport):
         self._shards: list[_Shard[httpx.HTTPTransport]] = [_Shard(self._new_pool()) for _ in range(self._count)]
 
     def _new_pool(self) -> httpx.HTTPTransport:
+        from ._deadline import DeadlineBackend  # with httpcore, which httpx also imports only now
+
         transport = httpx.HTTPTransport(verify=self._verify, limits=self._limits)
         pool = transport._pool
-        pool._network_backend = _DeadlineBackend(pool._network_backend)
+        pool._network_backend = DeadlineBackend(pool._network_backend)
         _with_signal_safe_locks(pool)
         return transport
 
@@ -430,7 +315,7 @@ class ShardedTransport(httpx.BaseTransport):
             shard.live.add(key)  # inside the try: an exception right after it must still take it back
             if shard.needs_check():
                 self._repair(shard)
-            _start_attempt(request)
+            self._start_attempt(request)
             response = shard.transport.handle_request(request)
             stream = typing.cast(httpx.SyncByteStream, response.stream)
             try:

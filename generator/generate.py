@@ -1,46 +1,48 @@
-"""Generate ``ching_client/_generated`` from ``openapi/ching.yaml``.
+"""Generate ``ching_client/_generated`` from ``openapi/ching.yaml``: ``make generate``.
 
-Drives openapi-python-client (pinned) with the templates in ``generator/templates``,
-then renders the resource layer (``operations.py``, ``resources.py`` for the async
-client, ``sync_resources.py`` for the sync one, and ``lazy_resources.py`` which gives clients
-their resources on first access) from the same parsed spec, stamps
-every file with a "generated" header and formats it with the pinned ruff using
-settings given here, so the output is the same on every machine.
+openapi-python-client (pinned) parses the spec and supplies the model templates; this driver
+checks the operation names, keeps only the models the operations use, and renders, with the
+templates in ``generator/templates``: the models, one module per operation (its ``OPERATION``, its
+request builder ``build`` and its parser ``parse``), the async and sync resource classes, and the
+resources as client attributes. Generated code imports the hand-written runtime
+(``ching_client/_runtime``) for everything else. Every file is stamped with a "generated" header
+and formatted by the pinned ruff with settings given here, so the output is the same on every machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import re
+import copy
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
-from attrs import define
-from openapi_python_client import Project, strings
+from jinja2 import Environment
+from openapi_python_client import Project
 from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError
 from openapi_python_client.parser.openapi import Endpoint
-from openapi_python_client.parser.properties.any import AnyProperty
-from openapi_python_client.parser.properties.boolean import BooleanProperty
-from openapi_python_client.parser.properties.const import ConstProperty
-from openapi_python_client.parser.properties.float import FloatProperty
-from openapi_python_client.parser.properties.int import IntProperty
-from openapi_python_client.parser.properties.list_property import ListProperty
-from openapi_python_client.parser.properties.literal_enum_property import LiteralEnumProperty
-from openapi_python_client.parser.properties.model_property import ModelProperty
-from openapi_python_client.parser.properties.none import NoneProperty
-from openapi_python_client.parser.properties.protocol import PropertyProtocol
-from openapi_python_client.parser.properties.string import StringProperty
-from openapi_python_client.parser.properties.union import UnionProperty
+
+from generator.arguments import PARAM_SUFFIX, Import
+from generator.errors import GenerationFailed
+from generator.models import (
+    RequestModel,
+    component_classes,
+    enum_modules,
+    import_models_eagerly,
+    json_schema,
+    keep_used,
+    replace_string_maps,
+    request_models,
+)
+from generator.naming import naming_problems
+from generator.operations import OperationView, operation_view, resolve, spec_operations
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "ching.yaml"
@@ -52,299 +54,8 @@ HEADER = (
     "# change the spec or generator/templates and regenerate.\n"
 )
 RUFF_SETTINGS = ["--isolated", "--line-length", "120", "--target-version", "py311"]
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-SAFE_TO_REPEAT = "x-ching-safe-to-repeat"
-RESULT_FIELD = "x-ching-result-field"
 
-
-@define
-class StringMapProperty(AnyProperty):
-    """An object whose only content is string values under string keys: a plain ``dict[str, str]``."""
-
-    _type_string: ClassVar[str] = "dict[str, str]"
-    _json_type_string: ClassVar[str] = "dict[str, str]"
-    template: ClassVar[str] = "string_map_property.py.jinja"
-
-
-class GenerationFailed(Exception):
-    """The spec or the templates could not be turned into code."""
-
-
-def _is_string_map(prop: PropertyProtocol) -> bool:
-    return (
-        isinstance(prop, ModelProperty)
-        and not prop.required_properties
-        and not prop.optional_properties
-        and isinstance(prop.additional_properties, StringProperty)
-    )
-
-
-def _as_string_map(prop: ModelProperty) -> StringMapProperty:
-    return StringMapProperty(
-        name=prop.name,
-        required=prop.required,
-        default=None,
-        python_name=prop.python_name,
-        description=prop.description,
-        example=None,
-    )
-
-
-def _replace_string_maps(openapi: GeneratorData) -> None:
-    """Turn string-map models (like ``Metadata``) into plain dicts wherever they are used."""
-    maps = {m.class_info.name for m in openapi.models if _is_string_map(m)}
-    bodies = [
-        b.prop
-        for collection in openapi.endpoint_collections_by_tag.values()
-        for endpoint in collection.endpoints
-        for b in endpoint.bodies
-        if isinstance(b.prop, ModelProperty)
-    ]
-    for model in [*openapi.models, *bodies]:
-        for props in (model.required_properties, model.optional_properties):
-            if props is None:
-                continue
-            for i, prop in enumerate(props):
-                if _is_string_map(prop):
-                    assert isinstance(prop, ModelProperty)
-                    props[i] = _as_string_map(prop)
-        for attribute in ("relative_imports", "lazy_imports"):
-            imports = getattr(model, attribute)
-            if imports:
-                kept = {line for line in imports if not any(line.endswith(f" import {n}") for n in maps)}
-                object.__setattr__(model, attribute, kept)
-    openapi.models[:] = [m for m in openapi.models if m.class_info.name not in maps]
-
-
-_MODEL_IMPORT = re.compile(r"^from \.\.models\.(\w+) import ")
-
-
-def _import_models_eagerly(openapi: GeneratorData) -> None:
-    """Import the models a model refers to at the top of its module, unless that closes an import cycle.
-
-    openapi-python-client imports them inside ``to_dict``/``from_dict`` so that models referring to
-    each other can load. But that import statement then runs on every call (0.6 µs each), and an
-    envelope's ``from_dict`` runs on every response. Only imports on a cycle need to stay lazy.
-    """
-
-    def referenced(model: ModelProperty) -> set[str]:
-        lines = set(model.relative_imports or ()) | set(model.lazy_imports or ())
-        return {match.group(1) for line in lines if (match := _MODEL_IMPORT.match(line))}
-
-    graph: dict[str, set[str]] = {str(model.class_info.module_name): referenced(model) for model in openapi.models}
-
-    def reaches(start: str, goal: str) -> bool:
-        seen: set[str] = set()
-        todo = [start]
-        while todo:
-            module = todo.pop()
-            if module == goal:
-                return True
-            if module not in seen:
-                seen.add(module)
-                todo.extend(graph.get(module, ()))
-        return False
-
-    for model in openapi.models:
-        name = str(model.class_info.module_name)
-        eager = {
-            line
-            for line in model.lazy_imports or ()
-            if (match := _MODEL_IMPORT.match(line)) and not reaches(match.group(1), name)
-        }
-        if eager:
-            object.__setattr__(model, "lazy_imports", set(model.lazy_imports or ()) - eager)
-            object.__setattr__(model, "relative_imports", set(model.relative_imports or ()) | eager)
-
-
-def _operation_extensions(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The ``x-ching-*`` extensions of every operation, keyed by (method, path)."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for path, item in spec.get("paths", {}).items():
-        for method in HTTP_METHODS:
-            operation = item.get(method)
-            if operation is None:
-                continue
-            if not isinstance(operation.get(SAFE_TO_REPEAT), bool):
-                raise GenerationFailed(f"{method.upper()} {path} needs a boolean `{SAFE_TO_REPEAT}`")
-            found[(method, path)] = {k: v for k, v in operation.items() if k.startswith("x-ching-")}
-    return found
-
-
-def _reserved_segments(paths: list[str]) -> Any:
-    """For a path parameter, the fixed sibling segments at its place (``upsert`` beside ``{id}``)."""
-
-    def reserved(endpoint: Endpoint, name: Any) -> tuple[str, ...]:
-        parts = endpoint.path.get_untrusted_value().split("/")
-        param = "{" + str(name.get_untrusted_value() if hasattr(name, "get_untrusted_value") else name) + "}"
-        if param not in parts:
-            return ()
-        i = parts.index(param)
-        found = {
-            other[i]
-            for other in (p.split("/") for p in paths)
-            if len(other) > i and other[:i] == parts[:i] and not other[i].startswith("{")
-        }
-        return tuple(sorted(found))
-
-    return reserved
-
-
-def _key(endpoint: Endpoint) -> tuple[str, str]:
-    return (endpoint.method, endpoint.path.get_untrusted_value())
-
-
-def _argument_kind(prop: PropertyProtocol) -> str:
-    """How the resource layer checks a user's argument for this property before sending."""
-    if isinstance(prop, UnionProperty):
-        inner = [p for p in prop.inner_properties if not isinstance(p, NoneProperty)]
-        return _argument_kind(inner[0]) if len(inner) == 1 else "any"
-    kinds: list[tuple[type[Any], str]] = [
-        (StringMapProperty, "string_map"),
-        (StringProperty, "string"),
-        (BooleanProperty, "boolean"),
-        (IntProperty, "integer"),
-        (FloatProperty, "number"),
-        (LiteralEnumProperty, "enum"),
-        (ListProperty, "list"),
-        (ModelProperty, "model"),
-        (ConstProperty, "any"),
-    ]
-    for cls, kind in kinds:
-        if isinstance(prop, cls):
-            return kind
-    return "any"
-
-
-def _nullable(prop: PropertyProtocol) -> bool:
-    return isinstance(prop, UnionProperty) and any(isinstance(p, NoneProperty) for p in prop.inner_properties)
-
-
-def _non_null(prop: PropertyProtocol) -> PropertyProtocol:
-    if isinstance(prop, UnionProperty):
-        inner = [p for p in prop.inner_properties if not isinstance(p, NoneProperty)]
-        if len(inner) == 1:
-            return inner[0]
-    return prop
-
-
-@define
-class Argument:
-    """One body field as a keyword argument: its property, how it is checked, and its spec constraints."""
-
-    prop: PropertyProtocol
-    kind: str
-    constraints: dict[str, Any]
-
-
-@define
-class ResourceMethod:
-    """What the resource templates need to render one operation as a client method."""
-
-    name: str
-    endpoint: Endpoint
-    body_props: list[PropertyProtocol]
-    arguments: list[Argument]
-    data: PropertyProtocol
-    extras: list[PropertyProtocol]
-    result_class: str | None
-    result_field: str | None
-    imports: set[str]
-
-
-def _model_imports(prop: PropertyProtocol) -> set[str]:
-    """Import lines for the models and enum value sets a resource method refers to."""
-    if isinstance(prop, ModelProperty):
-        found = {f"from .models.{prop.class_info.module_name} import {prop.class_info.name}"}
-        for inner in (prop.required_properties or []) + (prop.optional_properties or []):
-            if isinstance(_non_null(inner), (ListProperty, ModelProperty, LiteralEnumProperty)):
-                found |= _argument_imports(inner)
-        return found
-    if isinstance(prop, ListProperty):
-        return _model_imports(prop.inner_property)
-    if isinstance(prop, UnionProperty):
-        return set().union(*(_model_imports(p) for p in prop.inner_properties))
-    return set()
-
-
-def _argument_imports(prop: PropertyProtocol) -> set[str]:
-    inner = _non_null(prop)
-    if isinstance(inner, LiteralEnumProperty):
-        module, name = inner.class_info.module_name, inner.class_info.name
-        values = f"{inner.get_class_name_snake_case().upper()}_VALUES"
-        return {f"from .models.{module} import {name}, {values}"}
-    if isinstance(inner, ListProperty) and isinstance(inner.inner_property, ModelProperty):
-        return {_import_line(inner.inner_property)}
-    if isinstance(inner, ModelProperty) and not _is_string_map(inner):
-        return {_import_line(inner)}
-    return set()
-
-
-def _import_line(model: ModelProperty) -> str:
-    return f"from .models.{model.class_info.module_name} import {model.class_info.name}"
-
-
-CONSTRAINT_KEYS = ("pattern", "minLength", "maxLength", "contentEncoding", "x-ching-max-decoded-bytes")
-
-
-def _constraints(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """String constraints of every schema property, keyed by (schema name, wire name), for client-side checks."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for schema_name, schema in spec.get("components", {}).get("schemas", {}).items():
-        for prop_name, prop in (schema.get("properties") or {}).items():
-            kept = {k: prop[k] for k in CONSTRAINT_KEYS if k in prop}
-            if kept:
-                found[(strings.pascal_case(schema_name), prop_name)] = kept
-    return found
-
-
-def _resource_method(
-    endpoint: Endpoint, tag: str, extensions: dict[str, Any], constraints: dict[tuple[str, str], dict[str, Any]]
-) -> ResourceMethod:
-    prefix = f"{tag}_"
-    name = endpoint.name[len(prefix) :] if endpoint.name.startswith(prefix) else endpoint.name
-    success = next(
-        (r for r in endpoint.responses.patterns if r.status_code.range and 200 <= r.status_code.range[0] < 300),
-        None,
-    )
-    envelope = success.prop if success is not None else None
-    if not isinstance(envelope, ModelProperty):
-        raise GenerationFailed(f"{endpoint.name}: the 2xx response must be an envelope object")
-    fields: dict[str, PropertyProtocol] = {p.name.get_untrusted_value(): p for p in envelope.required_properties or []}
-    if "data" not in fields:
-        raise GenerationFailed(f"{endpoint.name}: the success envelope has no required `data`")
-    data = fields["data"]
-    extras = [p for n, p in fields.items() if n not in ("success", "data")]
-    body_props: list[PropertyProtocol] = []
-    arguments: list[Argument] = []
-    imports = _model_imports(data)
-    for extra in extras:
-        imports |= _argument_imports(extra)
-    if endpoint.bodies:
-        body = endpoint.bodies[0].prop
-        if not isinstance(body, ModelProperty):
-            raise GenerationFailed(f"{endpoint.name}: the request body must be an object")
-        body_props = [*(body.required_properties or []), *(body.optional_properties or [])]
-        imports.add(_import_line(body))
-        for prop in body_props:
-            imports |= _argument_imports(prop)
-            found = constraints.get((body.class_info.name, prop.name.get_untrusted_value()), {})
-            kind = "base64" if found.get("contentEncoding") == "base64" else _argument_kind(prop)
-            arguments.append(Argument(prop=prop, kind=kind, constraints=found))
-    result_class = None
-    if extras:
-        result_class = strings.pascal_case(f"{endpoint.name}_result")
-    return ResourceMethod(
-        name=name,
-        endpoint=endpoint,
-        body_props=body_props,
-        arguments=arguments,
-        data=data,
-        extras=extras,
-        result_class=result_class,
-        result_field=extensions.get(RESULT_FIELD),
-        imports=imports,
-    )
+__all__ = ["HEADER", "GenerationFailed", "drift", "generate", "tree"]
 
 
 def _check_errors(errors: Iterable[GeneratorError]) -> None:
@@ -353,36 +64,144 @@ def _check_errors(errors: Iterable[GeneratorError]) -> None:
         raise GenerationFailed("\n".join(problems))
 
 
+def _for_parser(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec without query and header parameters, which the generator reads itself (see generator/arguments.py)."""
+    trimmed = copy.deepcopy(spec)
+    for item in (trimmed.get("paths") or {}).values():
+        for holder in [item, *(op for op in item.values() if isinstance(op, dict))]:
+            if isinstance(holder.get("parameters"), list):
+                holder["parameters"] = [p for p in holder["parameters"] if _location(spec, p) == "path"]
+    return trimmed
+
+
+def _location(spec: dict[str, Any], param: dict[str, Any]) -> str:
+    return str(resolve(spec, param).get("in"))
+
+
+def _parse(spec_path: Path, spec: dict[str, Any], staging: Path) -> tuple[GeneratorData, Config]:
+    config = Config.from_sources(
+        ConfigFile.load_from_path(CONFIG), MetaType.NONE, spec_path, "utf-8", overwrite=True, output_path=staging
+    )
+    openapi = GeneratorData.from_dict(_for_parser(spec), config=config)
+    if isinstance(openapi, GeneratorError):
+        raise GenerationFailed(f"{openapi.header}: {openapi.detail}")
+    _check_errors(openapi.errors)
+    for collection in openapi.endpoint_collections_by_tag.values():
+        _check_errors(collection.parse_errors)
+    return openapi, config
+
+
+def _operations(spec: dict[str, Any], openapi: GeneratorData) -> list[OperationView]:
+    endpoints: dict[str, Endpoint] = {
+        str(e.name): e for collection in openapi.endpoint_collections_by_tag.values() for e in collection.endpoints
+    }
+    return [
+        operation_view(spec, endpoints[operation["operationId"]], method, path, operation)
+        for method, path, operation, _ in spec_operations(spec)
+    ]
+
+
+def _import_lines(imports: Iterable[Import], prefix: str, exclude: str = "") -> str:
+    """``from <prefix><module> import A, B`` lines, one per module, sorted."""
+    by_module: dict[str, set[str]] = {}
+    for module, name in imports:
+        if module != exclude:
+            by_module.setdefault(module, set()).add(name)
+    return "\n".join(f"from {prefix}{m} import {', '.join(sorted(names))}" for m, names in sorted(by_module.items()))
+
+
+def _environment(project: Project, spec: dict[str, Any]) -> Environment:
+    env = project.env
+    env.filters.update(import_lines=_import_lines, pyrepr=repr)
+    env.globals.update(tag_descriptions={t["name"]: t.get("description", "") for t in spec.get("tags", [])})
+    return env
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _render_models(
+    env: Environment, package: Path, spec: dict[str, Any], openapi: GeneratorData, requests: dict[str, RequestModel]
+) -> None:
+    models = package / "models"
+    classes = component_classes(openapi)
+    exports: list[Import] = []
+    request_enums = {
+        name.removesuffix("_VALUES")
+        for model in requests.values()
+        for arg in model.arguments
+        for _, name in arg.imports
+        if name.endswith("_VALUES")
+    }
+    for model in openapi.models:
+        name, module = str(model.class_info.name), str(model.class_info.module_name)
+        request = requests.get(name)
+        text = env.get_template("model.py.jinja").render(
+            model=model,
+            request=request,
+            request_imports={i for arg in request.arguments for i in arg.imports} if request else set(),
+            json_schema=json_schema(spec, model, classes),
+        )
+        _write(models / f"{module}.py", text)
+        exports.append((f".{module}", name))
+        if request is not None and request.nested:
+            exports.append((f".{module}", name + PARAM_SUFFIX))
+    for enum in enum_modules(openapi):
+        module = str(enum.class_info.module_name)
+        snake = enum.get_class_name_snake_case().upper()
+        text = env.get_template("literal_enum.py.jinja").render(
+            enum=enum, request_enums={str(enum.class_info.name)} if snake in request_enums else set()
+        )
+        _write(models / f"{module}.py", text)
+        exports.append((f".{module}", str(enum.class_info.name)))
+    lines = [f"from {module} import {name}" for module, name in exports]
+    _write(
+        models / "__init__.py",
+        env.get_template("models_init.py.jinja").render(imports=lines, alls=[n for _, n in exports]),
+    )
+
+
+def _render_operations(env: Environment, package: Path, operations: list[OperationView]) -> None:
+    by_tag: dict[str, list[OperationView]] = {}
+    for op in operations:
+        by_tag.setdefault(op.tag, []).append(op)
+    resources = {tag: by_tag[tag] for tag in sorted(by_tag)}
+    _write(package / "__init__.py", env.get_template("package_init.py.jinja").render())
+    _write(package / "api" / "__init__.py", '"""One module per operation, by tag."""\n')
+    for tag, tag_operations in resources.items():
+        _write(package / "api" / tag / "__init__.py", f'"""The operations of `{tag}`."""\n')
+        for op in tag_operations:
+            text = env.get_template("endpoint_module.py.jinja").render(op=op)
+            _write(package / "api" / tag / f"{op.operation_id}.py", text)
+    imports: set[Import] = set()
+    for op in operations:
+        imports |= op.imports | {(f"api.{op.tag}", f"{op.operation_id} as _{op.operation_id}")}
+        for arg in op.arguments:
+            imports |= arg.imports
+        if op.result_class:
+            imports.add(("results", op.result_class))
+    env.globals["resources"] = resources
+    for filename, is_async in (("resources.py", True), ("sync_resources.py", False)):
+        _write(package / filename, env.get_template("resources.py.jinja").render(is_async=is_async, imports=imports))
+    result_imports = {i for op in operations if op.result_class for i in op.result_imports}
+    results = env.get_template("results.py.jinja").render(operations=operations, imports=result_imports)
+    _write(package / "results.py", results)
+    _write(package / "lazy_resources.py", env.get_template("lazy_resources.py.jinja").render())
+
+
 def _stamp_and_format(package: Path) -> None:
     for path in sorted(package.rglob("*.py")):
         path.write_text(HEADER + path.read_text(encoding="utf-8"), encoding="utf-8")
     ruff = [sys.executable, "-m", "ruff"]
-    subprocess.run(
-        [*ruff, "check", "--fix-only", "--select", "F401,I,UP", *RUFF_SETTINGS, "--quiet", str(package)],
-        check=True,
-    )
-    subprocess.run([*ruff, "format", *RUFF_SETTINGS, "--quiet", str(package)], check=True)
-
-
-def _render_resources(
-    project: Project, package: Path, spec: dict[str, Any], extensions: dict[tuple[str, str], dict[str, Any]]
-) -> None:
-    env = project.env
-    constraints = _constraints(spec)
-    resources = {
-        str(tag): [_resource_method(e, str(tag), extensions[_key(e)], constraints) for e in collection.endpoints]
-        for tag, collection in sorted(project.openapi.endpoint_collections_by_tag.items())
-    }
-    env.globals["resources"] = resources
-    for template, filename, is_async in (
-        ("operations.py.jinja", "operations.py", False),
-        ("results.py.jinja", "results.py", False),
-        ("resources.py.jinja", "resources.py", True),
-        ("resources.py.jinja", "sync_resources.py", False),
-        ("lazy_resources.py.jinja", "lazy_resources.py", False),
+    for command in (
+        ["check", "--fix-only", "--select", "F401,I,UP", *RUFF_SETTINGS, "--quiet", str(package)],
+        ["format", *RUFF_SETTINGS, str(package)],
     ):
-        text = env.get_template(template).render(is_async=is_async)
-        (package / filename).write_text(text, encoding="utf-8")
+        done = subprocess.run([*ruff, *command], capture_output=True, text=True, check=False)
+        if done.returncode != 0:  # a template rendered code that does not parse
+            raise GenerationFailed(f"ruff {command[0]} failed on the rendered code:\n{done.stdout}{done.stderr}")
 
 
 def _open_enums_as_plain_enums(node: Any) -> Any:
@@ -410,41 +229,28 @@ def _open_enums_as_plain_enums(node: Any) -> Any:
 def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
     """Regenerate ``out_dir`` from ``spec_path``, replacing whatever was there."""
     spec = _open_enums_as_plain_enums(yaml.safe_load(spec_path.read_text(encoding="utf-8")))
-    extensions = _operation_extensions(spec)
+    problems = naming_problems(spec)
+    if problems:
+        raise GenerationFailed("operations must be named `<tag>_<verb>`:\n" + "\n".join(problems))
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp) / out_dir.name
-        config = Config.from_sources(
-            ConfigFile.load_from_path(CONFIG),
-            MetaType.NONE,
-            spec_path,
-            "utf-8",
-            overwrite=True,
-            output_path=staging,
-        )
-        openapi = GeneratorData.from_dict(spec, config=config)
-        if isinstance(openapi, GeneratorError):
-            _check_errors([openapi])
-            return
-        _check_errors(openapi.errors)
-        _replace_string_maps(openapi)
-        _import_models_eagerly(openapi)
-        project = Project(openapi=openapi, config=config, custom_template_path=TEMPLATES)
-        project.env.globals.update(
-            extension=lambda endpoint, key: extensions[_key(endpoint)].get(key),
-            reserved_segments=_reserved_segments(list(spec.get("paths", {}))),
-            tag_descriptions={t["name"]: t.get("description", "") for t in spec.get("tags", [])},
-        )
-        project.env.filters.update(argument_kind=_argument_kind, nullable=_nullable, non_null=_non_null)
-        with contextlib.redirect_stdout(io.StringIO()):  # the library prints its temporary path
-            _check_errors(project.build())
-        _render_resources(project, staging, spec, extensions)
+        openapi, config = _parse(spec_path, spec, staging)
+        replace_string_maps(openapi)
+        import_models_eagerly(openapi)
+        operations = _operations(spec, openapi)
+        keep_used(openapi, [root for op in operations for root in op.roots])
+        requests = request_models(spec, openapi, operations)
+        env = _environment(Project(openapi=openapi, config=config, custom_template_path=TEMPLATES), spec)
+        _render_models(env, staging, spec, openapi, requests)
+        _render_operations(env, staging, operations)
         _stamp_and_format(staging)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         shutil.copytree(staging, out_dir)
 
 
-def _tree(root: Path) -> dict[str, bytes]:
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (caches aside), by relative path."""
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
@@ -457,7 +263,7 @@ def drift(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / out_dir.name
         generate(spec_path, fresh)
-        expected, actual = _tree(fresh), _tree(out_dir) if out_dir.exists() else {}
+        expected, actual = tree(fresh), tree(out_dir) if out_dir.exists() else {}
     return sorted(name for name in expected.keys() | actual.keys() if expected.get(name) != actual.get(name))
 
 

@@ -1,9 +1,9 @@
 """Generate other languages' Ching clients from the spec, build them strictly, and run their round trips.
 
 Other teams generate their clients from ``openapi/ching.yaml`` with their own tools. This script does
-what they do, with the generators and options listed in ``openapi/interop/`` (pinned in ``openapi/interop/requirements.txt``
-and ``openapi/interop/package.json``): openapi-generator's ``python``, ``typescript-fetch`` and ``go`` (one JVM,
-``batch``) and ``@hey-api/openapi-ts``. Each client is then compiled strictly and its round trip
+what they do, with the generators and options listed in ``openapi/interop/`` (pinned in its
+``requirements.txt`` and ``package.json``): openapi-generator's ``python``, ``typescript-fetch`` and ``go``
+(one JVM, ``batch``) and ``@hey-api/openapi-ts``. Each client is then compiled strictly and its round trip
 (``openapi/interop/<target>/``: all 11 operations, a tombstone, a typed error body) runs against a local Ching.
 ``tests/test_interop.py`` drives it in ``make test``; run it by hand to try another spec:
 

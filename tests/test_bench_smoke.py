@@ -30,7 +30,7 @@ def test_the_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert results["machine"]["cpu"]
     assert sorted(results["per_call"]) == sorted(PER_CALL)
     for row in results["per_call"].values():
-        for figure in ("raw_httpx_us", "generated_us", "sdk_us", "generated_ratio", "sdk_ratio"):
+        for figure in ("raw_httpx_us", "codec_us", "sdk_us", "codec_ratio", "sdk_ratio"):
             assert _positive(row[figure]), (row["operation"], row["mode"], figure)
 
     loopback = results["loopback"]

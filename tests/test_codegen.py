@@ -1,65 +1,77 @@
-"""The generated package: importable, deterministic, and free of the stock generator's known gaps."""
+"""The generated package: deterministic, stamped, nothing in it unused, and the generator's rules enforced."""
 
 from __future__ import annotations
 
-import json
+import ast
+import copy
+import importlib
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
-from ching_client._generated.api.customers import customers_delete, customers_retrieve
-from ching_client._generated.client import AuthenticatedClient, Client
+from ching_client._generated.api.customers import customers_delete, customers_retrieve, customers_update
 from ching_client._generated.models.customer_upsert_envelope import CustomerUpsertEnvelope
-from ching_client._generated.operations import InvalidArgument
-from generator.generate import HEADER, _tree, generate
+from ching_client._runtime.kinds import InvalidArgument
+from generator.generate import HEADER, GenerationFailed, generate, tree
+
+from .clients._support import CUSTOMER
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "ching_client" / "_generated"
-CUSTOMER: dict[str, object] = {
-    "id": "cus_V8ltq1pK_MWH",
-    "object": "customer",
-    "name": "Tal Levi",
-    "email": "tal@example.com",
-    "phone": "+972501234567",
-    "locale": "he",
-    "taxId": None,
-    "metadata": {},
-    "default_payment_method": None,
-    "livemode": False,
-    "created": "2026-04-19T09:12:43.000Z",
-}
-
-
-def _recorder(sent: list[httpx.Request], response: httpx.Response) -> httpx.MockTransport:
-    def handle(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return response
-
-    return httpx.MockTransport(handle)
-
-
-def _client(handler: httpx.MockTransport) -> AuthenticatedClient:
-    client = AuthenticatedClient(base_url="https://api.example.test/ching", token="ck_test_x")
-    client.set_httpx_client(httpx.Client(base_url="https://api.example.test/ching", transport=handler))
-    return client
+SPEC = yaml.safe_load((ROOT / "openapi" / "ching.yaml").read_text(encoding="utf-8"))
 
 
 def test_every_generated_file_says_it_is_generated() -> None:
     files = sorted(GENERATED.rglob("*.py"))
-    assert len(files) > 40
+    assert len(files) > 30
     for path in files:
         assert path.read_text(encoding="utf-8").startswith(HEADER), path
 
 
-def test_generation_is_deterministic(tmp_path: Path) -> None:
+def test_generation_is_deterministic_and_matches_what_is_committed(tmp_path: Path) -> None:
     generate(out_dir=tmp_path / "first")
     generate(out_dir=tmp_path / "second")
-    first, second = _tree(tmp_path / "first"), _tree(tmp_path / "second")
+    first, second = tree(tmp_path / "first"), tree(tmp_path / "second")
     assert first == second
-    assert first == {k: v for k, v in _tree(GENERATED).items() if k in first}
-    assert set(first) == set(_tree(GENERATED))
+    assert first == tree(GENERATED)
+
+
+def _modules() -> list[str]:
+    return sorted(
+        ".".join(("ching_client", "_generated", *p.relative_to(GENERATED).with_suffix("").parts)).removesuffix(
+            ".__init__"
+        )
+        for p in GENERATED.rglob("*.py")
+    )
+
+
+def test_every_generated_module_is_imported_by_the_clients_resources() -> None:
+    """Nothing is generated that the SDK does not use: using both clients' resources loads every module."""
+    code = (
+        "import sys; from ching_client import AsyncChing, Ching\n"
+        "for cls in (AsyncChing, Ching):\n"
+        "    c = cls(api_key='ck_test_' + '0' * 64)\n"
+        "    for tag in ('customers', 'products'): getattr(c, tag)\n"
+        "print('\\n'.join(m for m in sys.modules if m.startswith('ching_client._generated')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert sorted(set(done.stdout.split())) == _modules()
+
+
+def test_generated_code_keeps_no_stock_client_and_no_unused_functions() -> None:
+    assert not {"client.py", "errors.py", "types.py", "operations.py"} & {p.name for p in GENERATED.iterdir()}
+    for path in (GENERATED / "api").rglob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        names = {
+            node.name for node in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(node, ast.FunctionDef)
+        }
+        assert names == {"build"}, path
 
 
 def test_unknown_enum_value_from_the_server_is_kept_not_raised() -> None:
@@ -74,68 +86,110 @@ def test_httpx_collapses_dot_segments_which_is_why_they_are_refused() -> None:
     assert request.url.path == "/ching/v1"
 
 
-@pytest.mark.parametrize("bad_id", ["", ".", ".."])
-def test_dot_and_empty_path_parameters_are_refused_before_any_request(bad_id: str) -> None:
-    sent: list[httpx.Request] = []
-    client = _client(_recorder(sent, httpx.Response(200)))
-    with pytest.raises(InvalidArgument, match="id"):
-        customers_delete.sync_detailed(bad_id, client=client)
-    assert sent == []
+@pytest.mark.parametrize("bad_id", ["", ".", "..", "a/b", "../products", "upsert"])
+def test_the_request_builder_refuses_ids_that_reach_another_route(bad_id: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        customers_delete.build(bad_id)
+    assert caught.value.argument == "id"
 
 
-def test_path_parameters_are_percent_encoded_into_one_segment() -> None:
-    sent: list[httpx.Request] = []
-    client = _client(_recorder(sent, httpx.Response(404)))
-    customers_retrieve.sync_detailed("x?y=1#z %", client=client)
-    assert sent[0].url.raw_path == b"/ching/v1/customers/x%3Fy%3D1%23z%20%25"
+def test_the_request_builder_percent_encodes_a_path_parameter_into_one_segment() -> None:
+    request = customers_retrieve.build("x?y=1#z %")
+    assert (request.method, request.path, request.query) == ("GET", "/v1/customers/x%3Fy%3D1%23z%20%25", "")
 
 
-@pytest.mark.parametrize("bad_id", ["a/b", "../products", "upsert"])
-def test_ids_that_could_reach_another_route_are_refused(bad_id: str) -> None:
-    sent: list[httpx.Request] = []
-    client = _client(_recorder(sent, httpx.Response(200)))
-    with pytest.raises(InvalidArgument, match="not a valid id"):
-        customers_retrieve.sync_detailed(bad_id, client=client)
-    assert sent == []
+def test_the_request_builder_sends_wire_names_and_leaves_out_what_was_not_given() -> None:
+    request = customers_update.build("cus_1", tax_id="123", metadata={"a": "b"})
+    assert (request.method, request.path, request.json) == (
+        "POST",
+        "/v1/customers/cus_1",
+        {"taxId": "123", "metadata": {"a": "b"}},
+    )
 
 
-def test_html_error_page_from_a_proxy_does_not_crash_parsing() -> None:
-    html = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-    client = _client(httpx.MockTransport(lambda r: httpx.Response(502, content=html)))
-    response = customers_retrieve.sync_detailed("cus_1", client=client)
-    assert response.status_code == 502
-    assert response.parsed is None
-    assert response.content == html
+def _spec_with(change: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = copy.deepcopy(SPEC)
+    change(spec)
+    return spec
 
 
-def test_non_standard_status_code_does_not_crash_parsing() -> None:
-    client = _client(httpx.MockTransport(lambda r: httpx.Response(520, content=b"origin error")))
-    response = customers_retrieve.sync_detailed("cus_1", client=client)
-    assert response.status_code == 520
-    assert response.parsed is None
+def _generate(tmp_path: Path, spec: dict[str, Any]) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    generate(path, tmp_path / "out")
 
 
-def test_documented_status_with_malformed_json_gives_none() -> None:
-    client = _client(httpx.MockTransport(lambda r: httpx.Response(200, content=b'{"success": true, "da')))
-    assert customers_retrieve.sync_detailed("cus_1", client=client).parsed is None
+@pytest.mark.parametrize(
+    ("operation_id", "tags", "message"),
+    [
+        ("listCustomers", ["customers"], "rename it to 'customers_list'"),
+        ("customers-list", ["customers"], "rename it to 'customers_list'"),
+        ("list_customers", ["customers"], "rename it to 'customers_list'"),
+        ("products_list", ["customers"], "starting with its first tag 'customers'"),
+        ("customers_timeout", ["customers"], "rename it to"),
+        ("customers_list", [], "has no tag"),
+        ("customers_list", ["Customers"], "tag 'Customers' must be snake_case"),
+    ],
+)
+def test_an_operation_outside_the_naming_rule_fails_generation_saying_what_to_rename(
+    tmp_path: Path, operation_id: str, tags: list[str], message: str
+) -> None:
+    def rename(spec: dict[str, Any]) -> None:
+        spec["paths"]["/v1/customers"]["get"].update(operationId=operation_id, tags=tags)
+
+    with pytest.raises(GenerationFailed) as caught:
+        _generate(tmp_path, _spec_with(rename))
+    assert "GET /v1/customers" in str(caught.value)
+    assert message in str(caught.value)
+    assert not (tmp_path / "out").exists()
 
 
-def test_documented_success_still_parses() -> None:
-    body = json.dumps({"success": True, "data": CUSTOMER}).encode()
-    client = _client(httpx.MockTransport(lambda r: httpx.Response(200, content=body)))
-    parsed = customers_retrieve.sync_detailed("cus_V8ltq1pK_MWH", client=client).parsed
-    assert parsed is not None
-    assert parsed.to_dict()["data"]["id"] == "cus_V8ltq1pK_MWH"
+def test_make_generate_exits_non_zero_with_the_message(tmp_path: Path) -> None:
+    spec = _spec_with(lambda s: s["paths"]["/v1/customers"]["get"].update(operationId="listCustomers"))
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "generator.generate",
+            "--spec",
+            str(tmp_path / "spec.yaml"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "rename it to 'customers_list'" in done.stderr
 
 
-@pytest.mark.parametrize("timeout", [None, "omitted"])
-def test_generated_client_never_sends_without_a_timeout(timeout: object) -> None:
-    kwargs = {} if timeout == "omitted" else {"timeout": timeout}
-    client = Client(base_url="https://api.example.test", **kwargs)  # type: ignore[arg-type]
-    configured = client.get_httpx_client().timeout
-    assert configured.connect is not None
-    assert configured.read is not None
-    client.get_httpx_client().close()
+def test_two_success_responses_with_different_bodies_fail_generation(tmp_path: Path) -> None:
+    def different_201(spec: dict[str, Any]) -> None:
+        spec["paths"]["/v1/customers"]["post"]["responses"]["201"] = {"$ref": "#/components/responses/ProductOk"}
+
+    with pytest.raises(GenerationFailed, match="2xx responses have different bodies"):
+        _generate(tmp_path, _spec_with(different_201))
+
+
+def test_unsupported_parameters_fail_generation_rather_than_being_dropped(tmp_path: Path) -> None:
+    def cookie(spec: dict[str, Any]) -> None:
+        spec["paths"]["/v1/customers"]["get"]["parameters"] = [
+            {"name": "session", "in": "cookie", "schema": {"type": "string"}}
+        ]
+
+    with pytest.raises(GenerationFailed, match="cookie parameters are not supported"):
+        _generate(tmp_path, _spec_with(cookie))
+
+
+def test_every_endpoint_module_names_its_operation_as_the_spec_does() -> None:
+    for name in _modules():
+        if name.count(".") == 4:  # ching_client._generated.api.<tag>.<operation_id>
+            module = importlib.import_module(name)
+            assert module.OPERATION.operation_id == name.rsplit(".", 1)[1]
 
 
 def test_an_open_enum_in_the_spec_is_a_literal_type_in_python() -> None:

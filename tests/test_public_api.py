@@ -58,3 +58,12 @@ def test_importing_the_sync_client_skips_anyio_and_resources_load_on_first_use()
 def test_unknown_names_raise_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchThing"):
         ching_client.NoSuchThing  # noqa: B018
+
+
+def test_the_requester_contract_is_private() -> None:
+    """Resources send through `_request`; the clients expose no public `request` that bypasses the resources."""
+    from ching_client import AsyncChing, Ching
+
+    for client in (AsyncChing, Ching):
+        assert not hasattr(client, "request")
+        assert callable(client._request)

@@ -11,6 +11,7 @@ import anyio
 import httpx
 import pytest
 
+from ching_client import AsyncChing
 from ching_client.testing import DEFAULT_TEST_KEY, FakeServer, serve
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -35,22 +36,52 @@ def test_readme_example_runs(source: str, server: FakeServer, capsys: pytest.Cap
     assert capsys.readouterr().out.strip()
 
 
-def test_fastapi_example_serves_a_signup(server: FakeServer) -> None:
+def test_fastapi_example_serves_customers_and_turns_a_missing_one_into_a_404(server: FakeServer) -> None:
     (source,) = [e for e in EXAMPLES if "FastAPI" in e]
     namespace: dict[str, Any] = {"__name__": "readme_fastapi"}
     exec(compile(source, "README.md", "exec"), namespace)
     app = namespace["app"]
 
-    async def two_signups() -> tuple[httpx.Response, httpx.Response]:
+    async def requests() -> list[httpx.Response]:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
                 first = await client.post("/signup", params={"email": "ada@example.com", "name": "Ada"})
                 second = await client.post("/signup", params={"email": "ada@example.com", "name": "Ada L."})
-        return first, second
+                customer_id = first.json()["customer_id"]
+                responses = [
+                    first,
+                    second,
+                    await client.get(f"/customers/{customer_id}"),
+                    await client.get("/customers"),
+                    await client.get("/customers/cus_missing"),
+                    await client.get("/openapi.json"),
+                ]
+                async with AsyncChing() as ching:
+                    await ching.customers.delete(customer_id)
+                return [*responses, await client.get(f"/customers/{customer_id}")]
 
-    first, second = anyio.run(two_signups)
+    first, second, one, listed, missing, openapi, deleted = anyio.run(requests)
     assert first.status_code == 200
     assert first.json()["action"] == "created"
     assert second.json() == {"customer_id": first.json()["customer_id"], "action": "updated"}
-    assert server.fake.counts().customers == 1
+    assert server.fake.counts().deleted_customers == 1  # one customer was made, and deleted at the end
+
+    assert one.status_code == 200
+    assert one.json()["id"] == first.json()["customer_id"]
+    assert one.json()["name"] == "Ada L."
+    assert one.json()["taxId"] is None  # Ching's wire names
+    assert listed.json() == [one.json()]
+
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "NOT_FOUND"
+    assert missing.json()["detail"]
+
+    schemas = openapi.json()["components"]["schemas"]
+    customer = schemas["Customer"]
+    assert set(customer["required"]) >= {"id", "name", "email", "taxId", "created"}
+    assert customer["properties"]["created"]["format"] == "date-time"
+    ok = openapi.json()["paths"]["/customers"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok["items"] == {"$ref": "#/components/schemas/Customer"}
+
+    assert deleted.status_code == 410

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .operations import AsyncRequester, SyncRequester
+    from .._runtime.contract import AsyncRequester, SyncRequester
     from .resources import AsyncCustomers, AsyncProducts
     from .sync_resources import Customers, Products
 

@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from .._runtime.contract import AsyncRequester
+from .._runtime.unset import UNSET, Unset
 from .api.customers import customers_create as _customers_create
 from .api.customers import customers_delete as _customers_delete
 from .api.customers import customers_list as _customers_list
@@ -19,34 +20,16 @@ from .api.products import products_retrieve as _products_retrieve
 from .api.products import products_update as _products_update
 from .api.products import products_upload_image as _products_upload_image
 from .models.customer import Customer
-from .models.customer_create_request import CustomerCreateRequest
-from .models.customer_update_request import CustomerUpdateRequest
-from .models.customer_upsert_request import CustomerUpsertRequest
 from .models.customer_upsert_request_identify_by import (
-    CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES,
     CustomerUpsertRequestIdentifyBy,
 )
 from .models.deleted_customer import DeletedCustomer
 from .models.product import Product
-from .models.product_create_request import ProductCreateRequest
-from .models.product_feature_input import ProductFeatureInput
-from .models.product_image_upload_request import ProductImageUploadRequest
+from .models.product_feature_input import ProductFeatureInput, ProductFeatureInputParam
 from .models.product_image_upload_request_content_type import (
-    PRODUCT_IMAGE_UPLOAD_REQUEST_CONTENT_TYPE_VALUES,
     ProductImageUploadRequestContentType,
 )
-from .models.product_update_request import ProductUpdateRequest
-from .operations import (
-    AsyncRequester,
-    check_boolean,
-    check_enum,
-    check_string,
-    encode_base64,
-    string_map,
-    to_model_list,
-)
 from .results import CustomersUpsertResult
-from .types import UNSET, Unset
 
 
 class AsyncCustomers:
@@ -76,14 +59,10 @@ class AsyncCustomers:
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            return _customers_list._get_kwargs()
-
-        envelope = await self._requester.request(
+        envelope = await self._requester._request(
             _customers_list.OPERATION,
-            build,
-            _customers_list.parse_success,
+            _customers_list.build,
+            _customers_list.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -127,29 +106,17 @@ class AsyncCustomers:
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            check_string("name", name, nullable=False, min_length=1)
-            check_string("email", email, nullable=False)
-            check_string("phone", phone, nullable=False)
-            check_string("locale", locale, nullable=False)
-            check_string("tax_id", tax_id, nullable=False)
-            body = CustomerCreateRequest(
+        envelope = await self._requester._request(
+            _customers_create.OPERATION,
+            lambda: _customers_create.build(
                 name=name,
                 email=email,
                 phone=phone,
                 locale=locale,
                 tax_id=tax_id,
-                metadata=string_map("metadata", metadata, nullable=False),
-            )
-            return _customers_create._get_kwargs(
-                body=body,
-            )
-
-        envelope = await self._requester.request(
-            _customers_create.OPERATION,
-            build,
-            _customers_create.parse_success,
+                metadata=metadata,
+            ),
+            _customers_create.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -194,31 +161,18 @@ class AsyncCustomers:
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            check_enum("identify_by", identify_by, CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES, nullable=False)
-            check_string("name", name, nullable=False, min_length=1)
-            check_string("email", email, nullable=False)
-            check_string("phone", phone, nullable=False)
-            check_string("locale", locale, nullable=False)
-            check_string("tax_id", tax_id, nullable=False)
-            body = CustomerUpsertRequest(
+        envelope = await self._requester._request(
+            _customers_upsert.OPERATION,
+            lambda: _customers_upsert.build(
                 identify_by=identify_by,
                 name=name,
                 email=email,
                 phone=phone,
                 locale=locale,
                 tax_id=tax_id,
-                metadata=string_map("metadata", metadata, nullable=False),
-            )
-            return _customers_upsert._get_kwargs(
-                body=body,
-            )
-
-        envelope = await self._requester.request(
-            _customers_upsert.OPERATION,
-            build,
-            _customers_upsert.parse_success,
+                metadata=metadata,
+            ),
+            _customers_upsert.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -244,21 +198,17 @@ class AsyncCustomers:
         The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
-            id: The object's id.
+            id: The customer id (e.g. `cus_V8ltq1pK_MWH`).
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            return _customers_retrieve._get_kwargs(
-                id,
-            )
-
-        envelope = await self._requester.request(
+        envelope = await self._requester._request(
             _customers_retrieve.OPERATION,
-            build,
-            _customers_retrieve.parse_success,
+            lambda: _customers_retrieve.build(
+                id,
+            ),
+            _customers_retrieve.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -290,7 +240,7 @@ class AsyncCustomers:
         The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
-            id: The object's id.
+            id: The customer id (e.g. `cus_V8ltq1pK_MWH`).
             name: Display name.
             email: Email address. An empty string clears it.
             phone: Phone number. Local Israeli formats are stored as E.164.
@@ -301,30 +251,18 @@ class AsyncCustomers:
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            check_string("name", name, nullable=False, min_length=1)
-            check_string("email", email, nullable=False)
-            check_string("phone", phone, nullable=False)
-            check_string("locale", locale, nullable=False)
-            check_string("tax_id", tax_id, nullable=False)
-            body = CustomerUpdateRequest(
+        envelope = await self._requester._request(
+            _customers_update.OPERATION,
+            lambda: _customers_update.build(
+                id,
                 name=name,
                 email=email,
                 phone=phone,
                 locale=locale,
                 tax_id=tax_id,
-                metadata=string_map("metadata", metadata, nullable=False),
-            )
-            return _customers_update._get_kwargs(
-                id,
-                body=body,
-            )
-
-        envelope = await self._requester.request(
-            _customers_update.OPERATION,
-            build,
-            _customers_update.parse_success,
+                metadata=metadata,
+            ),
+            _customers_update.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -351,21 +289,17 @@ class AsyncCustomers:
         The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
-            id: The object's id.
+            id: The customer id (e.g. `cus_V8ltq1pK_MWH`).
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            return _customers_delete._get_kwargs(
-                id,
-            )
-
-        envelope = await self._requester.request(
+        envelope = await self._requester._request(
             _customers_delete.OPERATION,
-            build,
-            _customers_delete.parse_success,
+            lambda: _customers_delete.build(
+                id,
+            ),
+            _customers_delete.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -399,14 +333,10 @@ class AsyncProducts:
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            return _products_list._get_kwargs()
-
-        envelope = await self._requester.request(
+        envelope = await self._requester._request(
             _products_list.OPERATION,
-            build,
-            _products_list.parse_success,
+            _products_list.build,
+            _products_list.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -419,7 +349,7 @@ class AsyncProducts:
         name: str,
         description: str | Unset = UNSET,
         image_url: str | Unset = UNSET,
-        features: Sequence[ProductFeatureInput | Mapping[str, Any]] | Unset = UNSET,
+        features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
         timeout: float | None = None,
         max_retries: int | None = None,
@@ -443,26 +373,16 @@ class AsyncProducts:
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            check_string("name", name, nullable=False, min_length=1)
-            check_string("description", description, nullable=False)
-            check_string("image_url", image_url, nullable=False)
-            body = ProductCreateRequest(
+        envelope = await self._requester._request(
+            _products_create.OPERATION,
+            lambda: _products_create.build(
                 name=name,
                 description=description,
                 image_url=image_url,
-                features=to_model_list("features", features, ProductFeatureInput, nullable=False),
-                metadata=string_map("metadata", metadata, nullable=False),
-            )
-            return _products_create._get_kwargs(
-                body=body,
-            )
-
-        envelope = await self._requester.request(
-            _products_create.OPERATION,
-            build,
-            _products_create.parse_success,
+                features=features,
+                metadata=metadata,
+            ),
+            _products_create.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -498,23 +418,14 @@ class AsyncProducts:
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            check_enum("content_type", content_type, PRODUCT_IMAGE_UPLOAD_REQUEST_CONTENT_TYPE_VALUES, nullable=False)
-            check_string("filename", filename, nullable=False, pattern="^[A-Za-z0-9_-]{1,48}$")
-            body = ProductImageUploadRequest(
-                content=encode_base64("content", content, max_bytes=2097151),
+        envelope = await self._requester._request(
+            _products_upload_image.OPERATION,
+            lambda: _products_upload_image.build(
+                content=content,
                 content_type=content_type,
                 filename=filename,
-            )
-            return _products_upload_image._get_kwargs(
-                body=body,
-            )
-
-        envelope = await self._requester.request(
-            _products_upload_image.OPERATION,
-            build,
-            _products_upload_image.parse_success,
+            ),
+            _products_upload_image.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -536,21 +447,17 @@ class AsyncProducts:
         The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
-            id: The object's id.
+            id: The product id (e.g. `prod_Lkt0TxOhGNMY`).
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            return _products_retrieve._get_kwargs(
-                id,
-            )
-
-        envelope = await self._requester.request(
+        envelope = await self._requester._request(
             _products_retrieve.OPERATION,
-            build,
-            _products_retrieve.parse_success,
+            lambda: _products_retrieve.build(
+                id,
+            ),
+            _products_retrieve.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
@@ -564,7 +471,7 @@ class AsyncProducts:
         name: str | Unset = UNSET,
         description: str | None | Unset = UNSET,
         image_url: str | None | Unset = UNSET,
-        features: Sequence[ProductFeatureInput | Mapping[str, Any]] | None | Unset = UNSET,
+        features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | None | Unset = UNSET,
         active: bool | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
         timeout: float | None = None,
@@ -582,7 +489,7 @@ class AsyncProducts:
         The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
-            id: The object's id.
+            id: The product id (e.g. `prod_Lkt0TxOhGNMY`).
             name: New name.
             description: New description, or null to clear it.
             image_url: New image URL, or null to clear it.
@@ -593,29 +500,18 @@ class AsyncProducts:
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
         """
-
-        def build() -> dict[str, Any]:
-            check_string("name", name, nullable=False, min_length=1)
-            check_string("description", description, nullable=True)
-            check_string("image_url", image_url, nullable=True)
-            check_boolean("active", active, nullable=False)
-            body = ProductUpdateRequest(
+        envelope = await self._requester._request(
+            _products_update.OPERATION,
+            lambda: _products_update.build(
+                id,
                 name=name,
                 description=description,
                 image_url=image_url,
-                features=to_model_list("features", features, ProductFeatureInput, nullable=True),
+                features=features,
                 active=active,
-                metadata=string_map("metadata", metadata, nullable=False),
-            )
-            return _products_update._get_kwargs(
-                id,
-                body=body,
-            )
-
-        envelope = await self._requester.request(
-            _products_update.OPERATION,
-            build,
-            _products_update.parse_success,
+                metadata=metadata,
+            ),
+            _products_update.parse,
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,

@@ -18,14 +18,11 @@ if TYPE_CHECKING:
     from .deleted_customer import DeletedCustomer
     from .deleted_customer_envelope import DeletedCustomerEnvelope
     from .deleted_customer_object import DeletedCustomerObject
-    from .error_detail import ErrorDetail
-    from .error_envelope import ErrorEnvelope
-    from .error_issue import ErrorIssue
     from .product import Product
     from .product_create_request import ProductCreateRequest
     from .product_envelope import ProductEnvelope
     from .product_feature import ProductFeature
-    from .product_feature_input import ProductFeatureInput
+    from .product_feature_input import ProductFeatureInput, ProductFeatureInputParam
     from .product_image import ProductImage
     from .product_image_envelope import ProductImageEnvelope
     from .product_image_upload_request import ProductImageUploadRequest
@@ -49,14 +46,12 @@ __all__ = (
     "DeletedCustomer",
     "DeletedCustomerEnvelope",
     "DeletedCustomerObject",
-    "ErrorDetail",
-    "ErrorEnvelope",
-    "ErrorIssue",
     "Product",
     "ProductCreateRequest",
     "ProductEnvelope",
     "ProductFeature",
     "ProductFeatureInput",
+    "ProductFeatureInputParam",
     "ProductImage",
     "ProductImageEnvelope",
     "ProductImageUploadRequest",
@@ -81,14 +76,12 @@ _MODULES = {
     "DeletedCustomer": ".deleted_customer",
     "DeletedCustomerEnvelope": ".deleted_customer_envelope",
     "DeletedCustomerObject": ".deleted_customer_object",
-    "ErrorDetail": ".error_detail",
-    "ErrorEnvelope": ".error_envelope",
-    "ErrorIssue": ".error_issue",
     "Product": ".product",
     "ProductCreateRequest": ".product_create_request",
     "ProductEnvelope": ".product_envelope",
     "ProductFeature": ".product_feature",
     "ProductFeatureInput": ".product_feature_input",
+    "ProductFeatureInputParam": ".product_feature_input",
     "ProductImage": ".product_image",
     "ProductImageEnvelope": ".product_image_envelope",
     "ProductImageUploadRequest": ".product_image_upload_request",

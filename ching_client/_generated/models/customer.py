@@ -9,13 +9,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.customer_object import CustomerObject
 
 T = TypeVar("T", bound="Customer")
 
 
 @_attrs_define
-class Customer:
+class Customer(Model):
     """A person paying you. Reuse its `cus_` id for everything done on their behalf.
 
     Attributes:
@@ -44,6 +45,7 @@ class Customer:
     livemode: bool
     created: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["id","object","name","email","phone","locale","taxId","metadata","default_payment_method","livemode","created"],"type":"object","properties":{"id":{"type":"string","description":"Unique identifier, `cus_…`.","examples":["cus_V8ltq1pK_MWH"]},"object":{"enum":["customer"],"type":"string","description":"Always `customer`."},"name":{"type":"string","description":"Display name, used across the dashboard and receipts."},"email":{"type":["string","null"],"description":"Email address, unique within the project and mode."},"phone":{"type":["string","null"],"description":"Phone number in E.164 format."},"locale":{"type":"string","description":"Preferred locale for customer-facing surfaces (default `he`)."},"taxId":{"type":["string","null"],"description":"Tax ID, if the customer is a business."},"metadata":{"type":"object","description":"Key-value pairs you attach for your own use, returned as-is.","additionalProperties":{"type":"string"},"example":{"user_id":"42"}},"default_payment_method":{"type":["string","null"],"description":"The saved payment method charged by default (`pm_…`), if any."},"livemode":{"type":"boolean","description":"True for live-mode objects, false for test mode."},"created":{"type":"string","description":"When the customer was created (ISO-8601, UTC).","format":"date-time"}},"additionalProperties":true,"description":"A person paying you. Reuse its `cus_` id for everything done on their behalf."}'
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id

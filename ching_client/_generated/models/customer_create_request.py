@@ -8,13 +8,19 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..._runtime.fields import Field, fields
+from ..._runtime.kinds import (
+    String,
+    StringMap,
+)
+from ..._runtime.model import Model
+from ..._runtime.unset import UNSET, Unset
 
 T = TypeVar("T", bound="CustomerCreateRequest")
 
 
 @_attrs_define
-class CustomerCreateRequest:
+class CustomerCreateRequest(Model):
     """The new customer. Only `name` is required.
 
     Attributes:
@@ -33,6 +39,7 @@ class CustomerCreateRequest:
     tax_id: str | Unset = UNSET
     metadata: dict[str, str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["name"],"type":"object","properties":{"name":{"minLength":1,"type":"string","description":"Display name, used across the dashboard and receipts."},"email":{"type":"string","description":"Email address, used for receipts and the billing portal. Unique within the project."},"phone":{"type":"string","description":"Phone number in E.164 (e.g. `+972501234567`); local Israeli formats are normalised."},"locale":{"type":"string","description":"Preferred locale for customer-facing surfaces. Defaults to `he`."},"taxId":{"type":"string","description":"Tax ID, if the customer is a business."},"metadata":{"type":"object","description":"Key-value pairs you attach for your own use, returned as-is.","additionalProperties":{"type":"string"},"example":{"user_id":"42"}}},"description":"The new customer. Only `name` is required."}'
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -118,3 +125,13 @@ class CustomerCreateRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+CustomerCreateRequest._arguments = fields(
+    Field("name", "name", String(min_length=1), required=True),
+    Field("email", "email", String()),
+    Field("phone", "phone", String()),
+    Field("locale", "locale", String()),
+    Field("tax_id", "taxId", String()),
+    Field("metadata", "metadata", StringMap()),
+)

@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.customer import Customer
 
 T = TypeVar("T", bound="CustomerEnvelope")
 
 
 @_attrs_define
-class CustomerEnvelope:
+class CustomerEnvelope(Model):
     """A success carrying one customer.
 
     Attributes:
@@ -25,6 +26,7 @@ class CustomerEnvelope:
     success: bool
     data: Customer
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","data"],"type":"object","properties":{"success":{"type":"boolean","description":"Always true in a success envelope."},"data":{"$ref":"#/components/schemas/Customer","description":"The customer."}},"additionalProperties":true,"description":"A success carrying one customer."}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

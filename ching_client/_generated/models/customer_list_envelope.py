@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.customer import Customer
 
 T = TypeVar("T", bound="CustomerListEnvelope")
 
 
 @_attrs_define
-class CustomerListEnvelope:
+class CustomerListEnvelope(Model):
     """A success carrying up to 100 customers, newest first.
 
     Attributes:
@@ -25,6 +26,7 @@ class CustomerListEnvelope:
     success: bool
     data: list[Customer]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","data"],"type":"object","properties":{"success":{"type":"boolean","description":"Always true in a success envelope."},"data":{"maxItems":100,"type":"array","items":{"$ref":"#/components/schemas/Customer"},"description":"Up to 100 customers, newest first. Deleted customers are left out."}},"additionalProperties":true,"description":"A success carrying up to 100 customers, newest first."}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

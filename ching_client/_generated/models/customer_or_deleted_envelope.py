@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.customer import Customer
 from ..models.deleted_customer import DeletedCustomer
 
@@ -15,7 +16,7 @@ T = TypeVar("T", bound="CustomerOrDeletedEnvelope")
 
 
 @_attrs_define
-class CustomerOrDeletedEnvelope:
+class CustomerOrDeletedEnvelope(Model):
     """A success carrying a customer, or its tombstone if it was deleted.
 
     Attributes:
@@ -29,6 +30,7 @@ class CustomerOrDeletedEnvelope:
     success: bool
     data: Customer | DeletedCustomer
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","data"],"type":"object","properties":{"success":{"type":"boolean","description":"Always true in a success envelope."},"data":{"description":"The customer, or its tombstone if it was deleted.","oneOf":[{"$ref":"#/components/schemas/Customer"},{"$ref":"#/components/schemas/DeletedCustomer"}]}},"additionalProperties":true,"description":"A success carrying a customer, or its tombstone if it was deleted."}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

@@ -8,13 +8,19 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..._runtime.fields import Field, fields
+from ..._runtime.kinds import (
+    String,
+    StringMap,
+)
+from ..._runtime.model import Model
+from ..._runtime.unset import UNSET, Unset
 
 T = TypeVar("T", bound="CustomerUpdateRequest")
 
 
 @_attrs_define
-class CustomerUpdateRequest:
+class CustomerUpdateRequest(Model):
     """Only the fields sent are changed.
 
     Attributes:
@@ -33,6 +39,7 @@ class CustomerUpdateRequest:
     tax_id: str | Unset = UNSET
     metadata: dict[str, str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"type":"object","properties":{"name":{"minLength":1,"type":"string","description":"Display name."},"email":{"type":"string","description":"Email address. An empty string clears it."},"phone":{"type":"string","description":"Phone number. Local Israeli formats are stored as E.164."},"locale":{"type":"string","description":"Preferred locale for customer-facing surfaces."},"taxId":{"type":"string","description":"Tax ID, if the customer is a business."},"metadata":{"type":"object","description":"Key-value pairs you attach for your own use, returned as-is.","additionalProperties":{"type":"string"},"example":{"user_id":"42"}}},"description":"Only the fields sent are changed."}'
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -116,3 +123,13 @@ class CustomerUpdateRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+CustomerUpdateRequest._arguments = fields(
+    Field("name", "name", String(min_length=1)),
+    Field("email", "email", String()),
+    Field("phone", "phone", String()),
+    Field("locale", "locale", String()),
+    Field("tax_id", "taxId", String()),
+    Field("metadata", "metadata", StringMap()),
+)

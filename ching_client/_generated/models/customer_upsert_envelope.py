@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.customer import Customer
 from ..models.upsert_action import UpsertAction
 
@@ -15,7 +16,7 @@ T = TypeVar("T", bound="CustomerUpsertEnvelope")
 
 
 @_attrs_define
-class CustomerUpsertEnvelope:
+class CustomerUpsertEnvelope(Model):
     """A success carrying the upserted customer and whether it was created or updated.
 
     Attributes:
@@ -29,6 +30,7 @@ class CustomerUpsertEnvelope:
     action: UpsertAction
     data: Customer
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","action","data"],"type":"object","properties":{"success":{"type":"boolean","description":"Always true in a success envelope."},"action":{"description":"Whether the upsert created a new customer or updated an existing one.","type":"string","enum":["created","updated"]},"data":{"$ref":"#/components/schemas/Customer","description":"The customer as it is now."}},"additionalProperties":true,"description":"A success carrying the upserted customer and whether it was created or updated."}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

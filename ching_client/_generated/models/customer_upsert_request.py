@@ -8,16 +8,24 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.fields import Field, fields
+from ..._runtime.kinds import (
+    Enum,
+    String,
+    StringMap,
+)
+from ..._runtime.model import Model
+from ..._runtime.unset import UNSET, Unset
 from ..models.customer_upsert_request_identify_by import (
+    CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES,
     CustomerUpsertRequestIdentifyBy,
 )
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CustomerUpsertRequest")
 
 
 @_attrs_define
-class CustomerUpsertRequest:
+class CustomerUpsertRequest(Model):
     """The customer to create or update, and the field that identifies it.
 
     Attributes:
@@ -39,6 +47,7 @@ class CustomerUpsertRequest:
     tax_id: str | Unset = UNSET
     metadata: dict[str, str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["identifyBy"],"type":"object","properties":{"identifyBy":{"enum":["email","taxId","phone"],"type":"string","description":"The field that locates an existing customer. It must be present in the body."},"name":{"minLength":1,"type":"string","description":"Display name. Required when no customer matches and one is created."},"email":{"type":"string","description":"Email address."},"phone":{"type":"string","description":"Phone number. Local Israeli formats are normalised to E.164 before matching."},"locale":{"type":"string","description":"Preferred locale. Defaults to `he` on create."},"taxId":{"type":"string","description":"Tax ID, if the customer is a business."},"metadata":{"type":"object","description":"Key-value pairs you attach for your own use, returned as-is.","additionalProperties":{"type":"string"},"example":{"user_id":"42"}}},"description":"The customer to create or update, and the field that identifies it."}'
 
     def to_dict(self) -> dict[str, Any]:
         identify_by: str = self.identify_by
@@ -131,3 +140,14 @@ class CustomerUpsertRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+CustomerUpsertRequest._arguments = fields(
+    Field("identify_by", "identifyBy", Enum(CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES), required=True),
+    Field("name", "name", String(min_length=1)),
+    Field("email", "email", String()),
+    Field("phone", "phone", String()),
+    Field("locale", "locale", String()),
+    Field("tax_id", "taxId", String()),
+    Field("metadata", "metadata", StringMap()),
+)

@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.deleted_customer_object import DeletedCustomerObject
 
 T = TypeVar("T", bound="DeletedCustomer")
 
 
 @_attrs_define
-class DeletedCustomer:
+class DeletedCustomer(Model):
     """The tombstone of a deleted customer, returned by delete and by retrieve afterwards.
 
     Attributes:
@@ -27,6 +28,7 @@ class DeletedCustomer:
     object_: DeletedCustomerObject
     deleted: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["id","object","deleted"],"type":"object","properties":{"id":{"type":"string","description":"The deleted customer\'s id."},"object":{"enum":["customer"],"type":"string","description":"Always `customer`."},"deleted":{"type":"boolean","description":"Always true for a tombstone. A customer that is not deleted has no `deleted` field."}},"additionalProperties":true,"description":"The tombstone of a deleted customer, returned by delete and by retrieve afterwards."}'
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id

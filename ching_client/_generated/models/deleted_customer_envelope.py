@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.deleted_customer import DeletedCustomer
 
 T = TypeVar("T", bound="DeletedCustomerEnvelope")
 
 
 @_attrs_define
-class DeletedCustomerEnvelope:
+class DeletedCustomerEnvelope(Model):
     """A success carrying the tombstone of a deleted customer.
 
     Attributes:
@@ -25,6 +26,7 @@ class DeletedCustomerEnvelope:
     success: bool
     data: DeletedCustomer
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","data"],"type":"object","properties":{"success":{"type":"boolean","description":"Always true in a success envelope."},"data":{"$ref":"#/components/schemas/DeletedCustomer","description":"The tombstone."}},"additionalProperties":true,"description":"A success carrying the tombstone of a deleted customer."}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

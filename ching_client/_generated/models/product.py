@@ -9,15 +9,16 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
+from ..._runtime.unset import UNSET, Unset
 from ..models.product_feature import ProductFeature
 from ..models.product_object import ProductObject
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Product")
 
 
 @_attrs_define
-class Product:
+class Product(Model):
     """Something you sell.
 
     Attributes:
@@ -47,6 +48,7 @@ class Product:
     created: datetime.datetime
     unlisted: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["id","object","name","description","image_url","features","active","metadata","livemode","created"],"type":"object","properties":{"id":{"type":"string","description":"Unique identifier, `prod_…`.","examples":["prod_Lkt0TxOhGNMY"]},"object":{"enum":["product"],"type":"string","description":"Always `product`."},"name":{"type":"string","description":"Product name, shown to the customer."},"description":{"type":["string","null"],"description":"Long-form description, shown on hosted checkout."},"image_url":{"type":["string","null"],"description":"URL of the product image."},"features":{"type":"array","items":{"$ref":"#/components/schemas/ProductFeature"},"description":"Bullet points rendered on the hosted checkout."},"active":{"type":"boolean","description":"False once the product is retired."},"unlisted":{"type":"boolean","description":"Whether the product is unlisted, as Ching\'s official command-line client reads it.\\nOptional: a response may leave it out.\\n"},"metadata":{"type":"object","description":"Key-value pairs you attach for your own use, returned as-is.","additionalProperties":{"type":"string"},"example":{"user_id":"42"}},"livemode":{"type":"boolean","description":"True for live-mode objects, false for test mode."},"created":{"type":"string","description":"When the product was created (ISO-8601, UTC).","format":"date-time"}},"additionalProperties":true,"description":"Something you sell."}'
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id

@@ -8,14 +8,22 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.fields import Field, fields
+from ..._runtime.kinds import (
+    ListOf,
+    ModelOf,
+    String,
+    StringMap,
+)
+from ..._runtime.model import Model
+from ..._runtime.unset import UNSET, Unset
 from ..models.product_feature_input import ProductFeatureInput
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProductCreateRequest")
 
 
 @_attrs_define
-class ProductCreateRequest:
+class ProductCreateRequest(Model):
     """The new product. Only `name` is required; new products are active.
 
     Attributes:
@@ -32,6 +40,7 @@ class ProductCreateRequest:
     features: list[ProductFeatureInput] | Unset = UNSET
     metadata: dict[str, str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["name"],"type":"object","properties":{"name":{"minLength":1,"type":"string","description":"Product name, shown to the customer."},"description":{"type":"string","description":"Long-form description, shown on hosted checkout."},"image_url":{"type":"string","description":"URL of a product image. Use `products_upload_image` to host one on Ching.","format":"uri"},"features":{"type":"array","items":{"$ref":"#/components/schemas/ProductFeatureInput"},"description":"Bullet points rendered on the hosted checkout."},"metadata":{"type":"object","description":"Key-value pairs you attach for your own use, returned as-is.","additionalProperties":{"type":"string"},"example":{"user_id":"42"}}},"description":"The new product. Only `name` is required; new products are active."}'
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -122,3 +131,12 @@ class ProductCreateRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+ProductCreateRequest._arguments = fields(
+    Field("name", "name", String(min_length=1), required=True),
+    Field("description", "description", String()),
+    Field("image_url", "image_url", String()),
+    Field("features", "features", ListOf(ModelOf(ProductFeatureInput))),
+    Field("metadata", "metadata", StringMap()),
+)

@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.product import Product
 
 T = TypeVar("T", bound="ProductEnvelope")
 
 
 @_attrs_define
-class ProductEnvelope:
+class ProductEnvelope(Model):
     """A success carrying one product.
 
     Attributes:
@@ -25,6 +26,7 @@ class ProductEnvelope:
     success: bool
     data: Product
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","data"],"type":"object","properties":{"success":{"type":"boolean","description":"Always true in a success envelope."},"data":{"$ref":"#/components/schemas/Product","description":"The product."}},"additionalProperties":true,"description":"A success carrying one product."}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

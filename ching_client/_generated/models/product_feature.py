@@ -8,11 +8,13 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
+
 T = TypeVar("T", bound="ProductFeature")
 
 
 @_attrs_define
-class ProductFeature:
+class ProductFeature(Model):
     """A bullet point rendered on the hosted checkout.
 
     Attributes:
@@ -23,6 +25,7 @@ class ProductFeature:
     title: str
     subtitle: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["title","subtitle"],"type":"object","properties":{"title":{"type":"string","description":"The bullet\'s text."},"subtitle":{"type":["string","null"],"description":"Optional smaller text under the title."}},"additionalProperties":true,"description":"A bullet point rendered on the hosted checkout."}'
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title

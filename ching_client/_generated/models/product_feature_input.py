@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Required, TypedDict, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..._runtime.fields import Field, fields
+from ..._runtime.kinds import (
+    String,
+)
+from ..._runtime.model import Model
+from ..._runtime.unset import UNSET, Unset
 
 T = TypeVar("T", bound="ProductFeatureInput")
 
 
 @_attrs_define
-class ProductFeatureInput:
+class ProductFeatureInput(Model):
     """A bullet point to render on the hosted checkout.
 
     Attributes:
@@ -25,6 +30,7 @@ class ProductFeatureInput:
     title: str
     subtitle: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["title"],"type":"object","properties":{"title":{"minLength":1,"type":"string","description":"The bullet\'s text."},"subtitle":{"type":["string","null"],"description":"Optional smaller text under the title."}},"description":"A bullet point to render on the hosted checkout."}'
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -81,3 +87,16 @@ class ProductFeatureInput:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+ProductFeatureInput._arguments = fields(
+    Field("title", "title", String(min_length=1), required=True),
+    Field("subtitle", "subtitle", String(nullable=True)),
+)
+
+
+class ProductFeatureInputParam(TypedDict, total=False):
+    """A ProductFeatureInput given as a mapping, with Python names (the model's attributes)."""
+
+    title: Required[str]
+    subtitle: str | None

@@ -8,11 +8,13 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
+
 T = TypeVar("T", bound="ProductImage")
 
 
 @_attrs_define
-class ProductImage:
+class ProductImage(Model):
     """A stored product image.
 
     Attributes:
@@ -21,6 +23,7 @@ class ProductImage:
 
     url: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["url"],"type":"object","properties":{"url":{"type":"string","description":"Public URL of the stored image, usable as a product\'s `image_url`.","format":"uri"}},"additionalProperties":true,"description":"A stored product image."}'
 
     def to_dict(self) -> dict[str, Any]:
         url = self.url

@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.model import Model
 from ..models.product_image import ProductImage
 
 T = TypeVar("T", bound="ProductImageEnvelope")
 
 
 @_attrs_define
-class ProductImageEnvelope:
+class ProductImageEnvelope(Model):
     """A success carrying the URL of a stored image.
 
     Attributes:
@@ -25,6 +26,7 @@ class ProductImageEnvelope:
     success: bool
     data: ProductImage
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["success","data"],"type":"object","properties":{"success":{"type":"boolean","description":"Always true in a success envelope."},"data":{"$ref":"#/components/schemas/ProductImage","description":"The stored image."}},"additionalProperties":true,"description":"A success carrying the URL of a stored image."}'
 
     def to_dict(self) -> dict[str, Any]:
         success = self.success

@@ -8,16 +8,24 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.fields import Field, fields
+from ..._runtime.kinds import (
+    Base64,
+    Enum,
+    String,
+)
+from ..._runtime.model import Model
+from ..._runtime.unset import UNSET, Unset
 from ..models.product_image_upload_request_content_type import (
+    PRODUCT_IMAGE_UPLOAD_REQUEST_CONTENT_TYPE_VALUES,
     ProductImageUploadRequestContentType,
 )
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProductImageUploadRequest")
 
 
 @_attrs_define
-class ProductImageUploadRequest:
+class ProductImageUploadRequest(Model):
     """An image to store, as base64 in JSON (not multipart).
 
     Attributes:
@@ -31,6 +39,7 @@ class ProductImageUploadRequest:
     content_type: ProductImageUploadRequestContentType | Unset = "image/png"
     filename: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"required":["content"],"type":"object","properties":{"content":{"minLength":1,"pattern":"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$","type":"string","description":"Base64 of the image, without a `data:` prefix. Must decode to less than about 2 MB.","contentEncoding":"base64","x-ching-max-decoded-bytes":2097151},"content_type":{"enum":["image/png","image/jpeg","image/webp","image/gif"],"type":"string","description":"The image\'s media type.","default":"image/png"},"filename":{"pattern":"^[A-Za-z0-9_-]{1,48}$","type":"string","description":"Readable file name without extension; letters, digits, dash or underscore, at most 48 characters."}},"description":"An image to store, as base64 in JSON (not multipart)."}'
 
     def to_dict(self) -> dict[str, Any]:
         content = self.content
@@ -92,3 +101,10 @@ class ProductImageUploadRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+ProductImageUploadRequest._arguments = fields(
+    Field("content", "content", Base64(max_bytes=2097151), required=True),
+    Field("content_type", "content_type", Enum(PRODUCT_IMAGE_UPLOAD_REQUEST_CONTENT_TYPE_VALUES)),
+    Field("filename", "filename", String(pattern="^[A-Za-z0-9_-]{1,48}$")),
+)

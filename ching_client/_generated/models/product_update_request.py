@@ -8,14 +8,23 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.fields import Field, fields
+from ..._runtime.kinds import (
+    Boolean,
+    ListOf,
+    ModelOf,
+    String,
+    StringMap,
+)
+from ..._runtime.model import Model
+from ..._runtime.unset import UNSET, Unset
 from ..models.product_feature_input import ProductFeatureInput
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProductUpdateRequest")
 
 
 @_attrs_define
-class ProductUpdateRequest:
+class ProductUpdateRequest(Model):
     """Only the fields sent are changed; `null` clears `description`, `image_url` and `features`.
 
     Attributes:
@@ -35,6 +44,7 @@ class ProductUpdateRequest:
     active: bool | Unset = UNSET
     metadata: dict[str, str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _json_schema = '{"type":"object","properties":{"name":{"minLength":1,"type":"string","description":"New name."},"description":{"type":["string","null"],"description":"New description, or null to clear it."},"image_url":{"type":["string","null"],"description":"New image URL, or null to clear it.","format":"uri"},"features":{"type":["array","null"],"items":{"$ref":"#/components/schemas/ProductFeatureInput"},"description":"New feature list (replaces the whole list), or null to clear it."},"active":{"type":"boolean","description":"Set to false to retire the product without deleting historical data."},"metadata":{"type":"object","description":"Key-value pairs you attach for your own use, returned as-is.","additionalProperties":{"type":"string"},"example":{"user_id":"42"}}},"description":"Only the fields sent are changed; `null` clears `description`, `image_url` and `features`."}'
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -153,3 +163,13 @@ class ProductUpdateRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+ProductUpdateRequest._arguments = fields(
+    Field("name", "name", String(min_length=1)),
+    Field("description", "description", String(nullable=True)),
+    Field("image_url", "image_url", String(nullable=True)),
+    Field("features", "features", ListOf(ModelOf(ProductFeatureInput), nullable=True)),
+    Field("active", "active", Boolean()),
+    Field("metadata", "metadata", StringMap()),
+)

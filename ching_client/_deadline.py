@@ -1,0 +1,133 @@
+"""Deadlines on every socket operation of the sync client's shards.
+
+httpx's read timeout bounds each read, so a server dripping a byte a second keeps a sync call alive for ever (the
+async clients cancel an attempt at its deadline instead). The sync shards connect and read through this network
+backend, which also stops every read, write and connect at the attempt's deadline: ``start_attempt`` takes it from
+the request's read timeout, which the SDK sets to what is left of the call.
+
+Imported when a sync client builds its pool, with httpcore itself (``import ching_client`` loads neither).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import socket
+import time
+import typing
+from typing import Any, Final
+
+import httpcore
+import httpx
+from httpcore._backends.sync import SyncStream
+
+_ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("ching_attempt_deadline", default=None)
+_WRITE_CHUNK: Final = 65536
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to what is left of the attempt's deadline; raises ``error`` once it has passed."""
+    deadline = _ATTEMPT_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the call's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every operation also ends at the attempt's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        # In chunks, so that a server reading slowly cannot hold one write past the deadline.
+        view = memoryview(buffer)
+        for start in range(0, len(view), _WRITE_CHUNK):
+            self._inner.write(bytes(view[start : start + _WRITE_CHUNK]), _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's sync socket backend, with every stream bounded by the attempt's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        source = None if local_address is None else (local_address, 0)
+        try:
+            sock = _connect((host, port), bounded, source)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except BaseException:
+            sock.close()
+            raise
+        return _DeadlineStream(SyncStream(sock))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, bounded, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _connect(address: tuple[str, int], timeout: float | None, source: tuple[str, int] | None) -> socket.socket:
+    """``socket.create_connection``, except that the socket is closed whatever interrupts the connect: the standard
+    one closes it only on ``OSError``, so an exception from a signal handler there left an open socket behind."""
+    last: OSError | None = None
+    for family, kind, proto, _, target in socket.getaddrinfo(*address, 0, socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            if source is not None:
+                sock.bind(source)
+            sock.connect(target)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+        except BaseException:
+            sock.close()
+            raise
+    raise last if last is not None else OSError(f"no address found for {address[0]}")
+
+
+def start_attempt(request: httpx.Request) -> None:
+    """Fix this attempt's deadline from its read timeout; the body is read after the transport returns, in the
+    same thread, so the value stays set until the next attempt replaces it."""
+    timeout = request.extensions.get("timeout")
+    seconds = timeout.get("read") if isinstance(timeout, dict) else None
+    _ATTEMPT_DEADLINE.set(None if seconds is None else time.monotonic() + seconds)

@@ -1,0 +1,86 @@
+"""The contract between the generated resources and the clients: operations, requests, requesters.
+
+Generated endpoint modules describe each operation (``Operation``) and build its ``Request``; the
+generated resources hand both to a requester, which the clients implement (``AsyncChing._request``,
+``Ching._request``): the requester owns retries, deadlines and error mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+from attrs import frozen
+
+T = TypeVar("T")
+
+
+@frozen
+class Operation:
+    """One API operation, with the facts the spec states about it."""
+
+    operation_id: str
+    method: str
+    #: The path template, such as ``/v1/customers/{id}``.
+    path: str
+    #: From ``x-ching-safe-to-repeat``: sending the request twice has the effect of sending it once.
+    safe_to_repeat: bool
+
+
+class Request:
+    """One request, ready to send: built (and its arguments checked) before any attempt."""
+
+    __slots__ = ("headers", "json", "method", "path", "query")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> None:
+        self.method = method
+        #: The path with its parameters filled in and percent-encoded (no query string).
+        self.path = path
+        #: The encoded query string without its ``?``, or ``""``.
+        self.query = query
+        #: Header parameters of the operation, already serialized.
+        self.headers = headers
+        #: The JSON body, or None for a request without one.
+        self.json = json
+
+    def __repr__(self) -> str:
+        target = f"{self.path}?{self.query}" if self.query else self.path
+        return f"Request({self.method} {target})"
+
+
+class AsyncRequester(Protocol):
+    """Sends one operation for the async resources and returns its parsed success body."""
+
+    async def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        timeout: float | None,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> T: ...
+
+
+class SyncRequester(Protocol):
+    """Sends one operation for the sync resources and returns its parsed success body."""
+
+    def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        timeout: float | None,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> T: ...

@@ -1,0 +1,254 @@
+"""What each kind of argument accepts, and how it becomes what the request model holds.
+
+The generator describes every argument (body fields, fields of nested objects, query and header
+parameters) with one of these, built from the spec's schema: ``String(min_length=1)``,
+``ListOf(ModelOf(ProductFeatureInput), nullable=True)``. Checking happens before anything is sent,
+so a wrong argument is an ``InvalidArgument`` naming it, never a request Ching refuses.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import re
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from .model import Model
+
+
+class InvalidArgument(ValueError):
+    """An argument that cannot be sent; raised before any request is built."""
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"{argument}: {problem}")
+        self.argument = argument
+        self.problem = problem
+
+
+class Kind:
+    """Checks one value and returns what the request model holds; ``None`` passes only where Ching accepts null."""
+
+    __slots__ = ("nullable",)
+    #: How an accepted value is described in a message ("must be a string").
+    expected: ClassVar[str] = "a value"
+
+    def __init__(self, *, nullable: bool = False) -> None:
+        self.nullable = nullable
+
+    def convert(self, name: str, value: object) -> Any:
+        """The value to send for argument ``name`` (a dotted path for nested fields), or ``InvalidArgument``."""
+        if value is None and self.nullable:
+            return None
+        return self._convert(name, value)
+
+    def _convert(self, name: str, value: object) -> Any:
+        return value
+
+    def refuse(self, name: str, value: object, expected: str | None = None) -> InvalidArgument:
+        what = (expected or self.expected) + (" or None" if self.nullable else "")
+        return InvalidArgument(name, f"must be {what}, got {type(value).__name__}")
+
+
+class Anything(Kind):
+    """A value the SDK does not check (a union of several types): sent as given."""
+
+    __slots__ = ()
+
+
+class String(Kind):
+    """A string within the spec's ``minLength``, ``maxLength`` and ``pattern``."""
+
+    __slots__ = ("max_length", "min_length", "pattern")
+    expected = "a string"
+
+    def __init__(
+        self,
+        *,
+        nullable: bool = False,
+        pattern: str | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+    ) -> None:
+        super().__init__(nullable=nullable)
+        self.pattern = pattern
+        self.min_length = min_length
+        self.max_length = max_length
+
+    def _convert(self, name: str, value: object) -> Any:
+        if not isinstance(value, str):
+            raise self.refuse(name, value)
+        if self.min_length is not None and len(value) < self.min_length:
+            problem = "must not be empty" if self.min_length == 1 else f"needs at least {self.min_length} characters"
+            raise InvalidArgument(name, problem)
+        if self.max_length is not None and len(value) > self.max_length:
+            raise InvalidArgument(name, f"has {len(value)} characters; at most {self.max_length} are allowed")
+        if self.pattern is not None and re.search(self.pattern, value) is None:
+            raise InvalidArgument(name, f"{value!r} does not match {self.pattern}")
+        return value
+
+
+class _Plain(Kind):
+    """A value of one of ``accepts`` and none of ``refuses``, sent as it is."""
+
+    __slots__ = ()
+    accepts: ClassVar[tuple[type, ...]]
+    refuses: ClassVar[tuple[type, ...]] = ()
+
+    def _convert(self, name: str, value: object) -> Any:
+        if isinstance(value, self.accepts) and not isinstance(value, self.refuses):
+            return value
+        raise self.refuse(name, value)
+
+
+class Integer(_Plain):
+    """An int (a bool is refused, though Python counts it as one)."""
+
+    __slots__ = ()
+    expected = "an integer"
+    accepts, refuses = (int,), (bool,)
+
+
+class Number(_Plain):
+    """An int or a float (not a bool)."""
+
+    __slots__ = ()
+    expected = "a number"
+    accepts, refuses = (int, float), (bool,)
+
+
+class Boolean(_Plain):
+    """True or False: ``"false"`` and ``0`` are refused rather than guessed at."""
+
+    __slots__ = ()
+    expected = "True or False"
+    accepts = (bool,)
+
+
+class DateTime(_Plain):
+    """A ``datetime.datetime``; the model sends it in ISO 8601."""
+
+    __slots__ = ()
+    expected = "a datetime.datetime"
+    accepts = (datetime.datetime,)
+
+
+class Date(_Plain):
+    """A ``datetime.date``; the model sends it in ISO 8601."""
+
+    __slots__ = ()
+    expected = "a datetime.date"
+    accepts, refuses = (datetime.date,), (datetime.datetime,)
+
+
+class Enum(Kind):
+    """One of the values the spec lists (a request cannot carry a value this version does not know)."""
+
+    __slots__ = ("allowed",)
+
+    def __init__(self, allowed: Collection[str], *, nullable: bool = False) -> None:
+        super().__init__(nullable=nullable)
+        self.allowed = allowed
+
+    def _convert(self, name: str, value: object) -> Any:
+        if isinstance(value, str) and value in self.allowed:
+            return value
+        raise InvalidArgument(name, f"must be one of {', '.join(sorted(self.allowed))}; got {value!r}")
+
+
+class Base64(Kind):
+    """Raw bytes, sent base64-encoded; refused when Ching would reject them as too large."""
+
+    __slots__ = ("max_bytes",)
+    expected = "bytes"
+
+    def __init__(self, *, nullable: bool = False, max_bytes: int | None = None) -> None:
+        super().__init__(nullable=nullable)
+        self.max_bytes = max_bytes
+
+    def _convert(self, name: str, value: object) -> Any:
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise self.refuse(name, value)
+        raw = bytes(value)
+        if not raw:
+            raise InvalidArgument(name, "is empty")
+        if self.max_bytes is not None and len(raw) > self.max_bytes:
+            raise InvalidArgument(name, f"is {len(raw):,} bytes; the largest accepted is {self.max_bytes:,} bytes")
+        return base64.b64encode(raw).decode("ascii")
+
+
+class StringMap(Kind):
+    """A mapping of strings to strings (such as ``metadata``), copied into a plain dict."""
+
+    __slots__ = ()
+    expected = "a mapping of strings to strings"
+
+    def _convert(self, name: str, value: object) -> Any:
+        if not isinstance(value, Mapping):
+            raise self.refuse(name, value)
+        for key, item in value.items():
+            if not isinstance(key, str) or not isinstance(item, str):
+                raise InvalidArgument(name, f"keys and values must be strings; {key!r} maps to {type(item).__name__}")
+        return dict(value)
+
+
+class ListOf(Kind):
+    """A list or tuple (not a string), each item checked as ``item`` and named ``name[i]``."""
+
+    __slots__ = ("item",)
+    expected = "a list"
+
+    def __init__(self, item: Kind, *, nullable: bool = False) -> None:
+        super().__init__(nullable=nullable)
+        self.item = item
+
+    def _convert(self, name: str, value: object) -> Any:
+        if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(value, Sequence):
+            raise self.refuse(name, value)
+        return [self.item.convert(f"{name}[{i}]", item) for i, item in enumerate(value)]
+
+
+class ModelOf(Kind):
+    """A nested object: the model itself, or a mapping with the model's Python (snake_case) names.
+
+    Another model (such as a response's ``ProductFeature`` given where a ``ProductFeatureInput`` is
+    expected) is read through its wire form, so its fields must all be fields of this model.
+    """
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: type[Model], *, nullable: bool = False) -> None:
+        super().__init__(nullable=nullable)
+        self.model = model
+
+    def _convert(self, name: str, value: object) -> Any:
+        from .fields import from_mapping, from_wire
+
+        if isinstance(value, self.model):
+            return value
+        if isinstance(value, Mapping):
+            return from_mapping(self.model, value, name)
+        to_dict = getattr(value, "to_dict", None)
+        if callable(to_dict):
+            return from_wire(self.model, to_dict(), name)
+        raise self.refuse(name, value, f"a {self.model.__name__} or a mapping")
+
+
+def path_segment(name: str, value: object, reserved: Collection[str] = (), *, integer: bool = False) -> str:
+    """Percent-encode one path parameter, refusing values that could reach another route.
+
+    ``""``, ``.`` and ``..`` would be collapsed by httpx; a ``/`` may be decoded by a proxy
+    into another path; and ``reserved`` are the fixed siblings in the spec (``upsert`` next
+    to ``{id}``), which name another operation. An ``integer`` parameter takes an int.
+    """
+    if integer:
+        return str(Integer().convert(name, value))
+    if not isinstance(value, str):
+        raise InvalidArgument(name, f"must be a string, got {type(value).__name__}")
+    if value in ("", ".", "..") or value in reserved:
+        raise InvalidArgument(name, f"{value!r} is not a valid id")
+    if "/" in value or "\\" in value:
+        raise InvalidArgument(name, f"{value!r} is not a valid id: ids never contain a slash")
+    return quote(value, safe="")
