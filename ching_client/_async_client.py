@@ -12,7 +12,7 @@ import anyio
 import attrs
 import httpx
 
-from . import _response
+from . import _config, _response
 from ._base_client import AttemptDeadline, BaseChing
 from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ._exceptions import ConfigurationError
@@ -45,7 +45,13 @@ class AsyncChing(BaseChing, AsyncResources):
         max_retries: int | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        try:
+            config = _config.resolve(api_key, base_url, timeout, max_retries)
+        except ConfigurationError as error:
+            raise error.with_traceback(None) from None  # the frames it passed through hold the key
+        finally:
+            del api_key  # and so did this frame: a traceback formatter that prints locals must not show it
+        super().__init__(config)
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ConfigurationError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}.")
         self._owns_http = http_client is None

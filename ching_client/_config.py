@@ -8,6 +8,7 @@ import re
 from typing import Final
 from urllib.parse import urlsplit
 
+import httpx
 from attrs import frozen
 
 from ._exceptions import ConfigurationError
@@ -46,8 +47,17 @@ def redacted_key(api_key: str) -> str:
     return f"{prefix}***"
 
 
-def resolve(api_key: str | None, base_url: str | None, timeout: float | None, max_retries: int | None) -> Config:
-    """Build the configuration from arguments, then ``CHING_API_KEY`` / ``CHING_BASE_URL``, then defaults."""
+def resolve(
+    api_key: str | None,
+    base_url: str | None,
+    timeout: float | None,
+    max_retries: int | None,
+) -> Config:
+    """Build the configuration from arguments, then ``CHING_API_KEY`` / ``CHING_BASE_URL``, then defaults.
+
+    The clients call this with the key in their own frame and cut the traceback of a refusal here,
+    so no frame that a traceback formatter prints holds the key (see ``AsyncChing.__init__``).
+    """
     key = api_key if api_key is not None else os.environ.get("CHING_API_KEY")
     livemode = _check_key(key)
     assert key is not None
@@ -88,17 +98,59 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_USERINFO = re.compile(r"(//)[^/?#]*@")
+_WHITESPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+_EXAMPLES: Final = f"such as {DEFAULT_BASE_URL!r} or 'http://127.0.0.1:12111/ching'"
+
+
+def _shown(url: str) -> str:
+    """The URL for messages: a ``user:password@`` part is never repeated."""
+    return repr(_USERINFO.sub(r"\1***@", url))
+
+
 def _check_base_url(url: str, livemode: bool) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """The base URL without a trailing slash, or a ``ConfigurationError`` that names what is wrong.
+
+    Everything httpx would refuse only at the first call (a newline, a port out of range, a broken
+    IPv6 address) is refused here, when the client is built.
+    """
+    if not isinstance(url, str):
+        raise ConfigurationError(f"Base URL must be a string, got {type(url).__name__}; {_EXAMPLES}.")
+    shown = _shown(url)
+    if _USERINFO.search(url):
         raise ConfigurationError(
-            f"Base URL {url!r} needs a scheme and a host, such as {DEFAULT_BASE_URL!r} or 'http://127.0.0.1:12111/ching'."
+            f"Base URL {shown} contains a user name or password (user:password@host): httpx would send it as "
+            "Basic auth instead of the API key. Remove it; the key is the only credential Ching takes."
         )
+    if _WHITESPACE_OR_CONTROL.search(url):
+        raise ConfigurationError(
+            f"Base URL {shown} contains whitespace or a control character (a stray space or newline, or text "
+            f"captured with it); give the URL alone, {_EXAMPLES}."
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # a port out of range or not a number, a broken [IPv6] host
+        raise ConfigurationError(f"Base URL {shown} is not a valid URL ({exc}); {_EXAMPLES}.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"Base URL {shown} needs a scheme and a host, {_EXAMPLES}.")
     if parts.query or parts.fragment:
-        raise ConfigurationError(f"Base URL {url!r} must not have a query or fragment.")
+        raise ConfigurationError(f"Base URL {shown} must not have a query or fragment.")
+    if port == 0:
+        raise ConfigurationError(f"Base URL {shown} names port 0, which no server listens on.")
+    path = parts.path.rstrip("/")
+    if path.endswith("/v1"):
+        raise ConfigurationError(
+            f"Base URL {shown} ends with /v1, which the SDK adds to every path itself: "
+            f"use {url.rstrip('/').removesuffix('/v1')!r}."
+        )
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"Base URL {shown} is not a valid URL ({exc}); {_EXAMPLES}.") from None
     if livemode and parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigurationError(f"Refusing to send a live key over plain http to {parts.hostname}: use https.")
-    return url.strip().rstrip("/")
+    return url.rstrip("/")
 
 
 def check_timeout(timeout: float) -> float:
