@@ -13,9 +13,10 @@ from typing import Any, Final
 
 import httpx
 
-from . import _config, _response
+from . import _body, _config, _response
 from ._exceptions import (
     APIConnectionError,
+    APIResponseError,
     APITimeoutError,
     ChingError,
     ConfigurationError,
@@ -178,6 +179,15 @@ class BaseChing:
             }
         )
 
+    def _ask_for_what_is_decoded(self, defaults: httpx.Headers) -> None:
+        """Ask only for the encodings ``_body`` inflates under the size cap.
+
+        The clients' own httpx client already does, with no header per request; an injected one may
+        offer ``br`` or ``zstd`` (httpx does when those packages are installed).
+        """
+        if defaults.get("accept-encoding") != _body.ACCEPT_ENCODING:
+            self._headers["Accept-Encoding"] = _body.ACCEPT_ENCODING
+
     @property
     def livemode(self) -> bool:
         """True for a live key (``ck_live_`` / ``sk_live_``), False for a test key."""
@@ -306,13 +316,15 @@ class BaseChing:
             may_have_reached_server=failure is not Failure.NOT_SENT,
         )
 
-    def _after_response(self, call: Call, response: httpx.Response, attempt: int, started: float) -> Decision | None:
+    def _after_response(
+        self, call: Call, response: httpx.Response, content: bytes, attempt: int, started: float
+    ) -> Decision | None:
         """None for a 2xx; a decision to retry; or the typed error raised when the failure is final."""
         status = response.status_code
         if 200 <= status < 300:
             if logger.isEnabledFor(logging.INFO):
                 _log_attempt(call, attempt, started, str(status), None)
-                logger.debug("response body %s", response.content[:2000])
+                logger.debug("response body %s", content[:2000])
             return None
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
         decision = decide(
@@ -333,7 +345,20 @@ class BaseChing:
                 "It was not retried: the operation is not safe to repeat and may have been processed. "
                 "Check whether the object exists before trying again (customers.upsert reconciles customers)."
             )
-        raise _response.status_error(call.method, call.path, status, response.content, retry_after, note)
+        raise _response.status_error(call.method, call.path, status, content, retry_after, note)
+
+    def _too_large(self, call: Call, response: httpx.Response) -> APIResponseError:
+        limit = self._config.max_response_bytes
+        problem = (
+            f"a body larger than the client's max_response_bytes ({limit:,} bytes); it was not read further. "
+            "Ching's answers are far smaller"
+        )
+        return _response.too_bad(call.method, call.path, response.status_code, problem)
+
+    def _undecodable(self, call: Call, response: httpx.Response, exc: Exception) -> APIResponseError:
+        encoding = response.headers.get("content-encoding", "")
+        problem = f"a body that is not valid {encoding} ({_response.capped(str(exc), 120)})"
+        return _response.too_bad(call.method, call.path, response.status_code, problem)
 
 
 def _check_path(name: str, operation: Operation, path: str) -> None:

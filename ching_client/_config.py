@@ -18,6 +18,8 @@ DEFAULT_TIMEOUT: Final = 60.0
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_MAX_RETRIES: Final = 2
 DEADLINE_GRACE: Final = 0.05
+DEFAULT_MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+"""Generous: Ching's largest answer, a list of 100 customers, is a few hundred KB even with full metadata."""
 KEY_PREFIXES: Final = {"ck_test_": False, "sk_test_": False, "ck_live_": True, "sk_live_": True}
 _KEY_BODY = re.compile(r"[A-Za-z0-9_]+")
 
@@ -31,13 +33,16 @@ class Config:
     livemode: bool
     timeout: float
     max_retries: int
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """A response body (decoded) larger than this ends the call with ``APIResponseError``."""
     retry_rate_limited: bool = True
     """False for the clients ``upsert_many`` uses: its pacer, not each call, answers a 429."""
 
     def __repr__(self) -> str:
         return (
             f"Config(api_key={redacted_key(self.api_key)!r}, base_url={self.base_url!r}, "
-            f"livemode={self.livemode}, timeout={self.timeout}, max_retries={self.max_retries})"
+            f"livemode={self.livemode}, timeout={self.timeout}, max_retries={self.max_retries}, "
+            f"max_response_bytes={self.max_response_bytes})"
         )
 
 
@@ -52,6 +57,7 @@ def resolve(
     base_url: str | None,
     timeout: float | None,
     max_retries: int | None,
+    max_response_bytes: int | None = None,
 ) -> Config:
     """Build the configuration from arguments, then ``CHING_API_KEY`` / ``CHING_BASE_URL``, then defaults.
 
@@ -69,6 +75,9 @@ def resolve(
         livemode=livemode,
         timeout=check_timeout(DEFAULT_TIMEOUT if timeout is None else timeout),
         max_retries=check_max_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries),
+        max_response_bytes=_check_max_response_bytes(
+            DEFAULT_MAX_RESPONSE_BYTES if max_response_bytes is None else max_response_bytes
+        ),
     )
 
 
@@ -158,6 +167,13 @@ def check_timeout(timeout: float) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
         raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     return float(timeout)
+
+
+def _check_max_response_bytes(limit: int) -> int:
+    """A whole number of bytes, at least 1 KiB (smaller would refuse Ching's own answers)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1024:
+        raise ConfigurationError(f"max_response_bytes must be a whole number of bytes from 1024, got {limit!r}.")
+    return limit
 
 
 def check_max_retries(max_retries: int) -> int:
