@@ -164,8 +164,24 @@ def _in_asyncio_task(asyncio: Any) -> bool:
         return False
 
 
+class AttemptWatch:
+    """Notes that an attempt of the current call may have been applied though no usable answer came back.
+
+    ``upsert_many`` gives each worker a client carrying one (``_batch_requester``) and clears it before
+    each row: a row that succeeds on a retry after such an attempt cannot tell whether the lost attempt
+    created the customer, and a row that fails after one may have been applied all the same.
+    """
+
+    __slots__ = ("lost",)
+
+    def __init__(self) -> None:
+        self.lost = False
+
+
 class BaseChing:
     """Configuration, request preparation, retry decisions and error mapping; no I/O."""
+
+    _watch: AttemptWatch | None = None
 
     def __init__(self, config: _config.Config) -> None:
         configure_from_env()
@@ -267,6 +283,8 @@ class BaseChing:
     def _after_failure(self, call: Call, exc: BaseException, attempt: int, started: float) -> Decision:
         """Decide on a failed attempt; raise the connection error when it is final."""
         failure = self._failure(exc)
+        if failure is not Failure.NOT_SENT and self._watch is not None:
+            self._watch.lost = True
         decision = decide(
             safe_to_repeat=call.operation.safe_to_repeat,
             attempt=attempt,
@@ -326,6 +344,8 @@ class BaseChing:
                 _log_attempt(call, attempt, started, str(status), None)
                 logger.debug("response body %s", content[:2000])
             return None
+        if self._watch is not None and (status >= 500 or status in RETRY_ON_SAFE_STATUS):
+            self._watch.lost = True  # Ching may have processed it before failing
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
         decision = decide(
             safe_to_repeat=call.operation.safe_to_repeat,

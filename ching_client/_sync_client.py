@@ -14,7 +14,7 @@ import attrs
 import httpx
 
 from . import _body, _config, _response
-from ._base_client import AttemptDeadline, BaseChing, Call
+from ._base_client import AttemptDeadline, AttemptWatch, BaseChing, Call
 from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import Resources
@@ -83,10 +83,14 @@ class Ching(BaseChing, Resources):
         clone._owns_http = False
         return clone
 
-    def _batch_requester(self) -> Ching:
-        """A client sharing this one's pool whose calls leave a 429 to the batch that paces them."""
+    def _batch_requester(self, watch: AttemptWatch) -> Ching:
+        """A client sharing this one's pool whose calls leave a 429 to the batch that paces them.
+
+        ``watch`` notes the attempts that may have been applied without an answer (see ``AttemptWatch``).
+        """
         clone = self.with_options()
         clone._config = attrs.evolve(self._config, retry_rate_limited=False)
+        clone._watch = watch
         return clone
 
     @cached_property

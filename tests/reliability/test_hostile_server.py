@@ -6,6 +6,7 @@
 - Over real sockets (``RawServer``): deeply nested answers, a ``Retry-After`` date past year 9999, a
   ``Retry-After`` of zero or in the past, bodies past the size cap (plain, gzip, gzip twice, declared
   too long), and error messages and bodies of megabytes.
+- ``upsert_many`` goes on through all of these: they are row failures, never the batch's end.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ching_client import (
     InternalServerError,
     RateLimitError,
 )
+from ching_client.testing import FakeChing
 
 from ._support import KEY, KINDS, Clients, Kind, RawServer, ching_error, raw_response
 
@@ -344,3 +346,31 @@ def test_a_non_json_success_of_megabytes_keeps_a_capped_body(raw: Any, kind: Kin
     assert isinstance(error, APIResponseError)
     assert len(error.body) <= 64 * 1024
     assert len(str(error)) < 1000
+
+
+# --- upsert_many goes on -----------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("kind", KINDS)
+async def test_upsert_many_reports_hostile_answers_as_rows_and_goes_on(kind: Kind):
+    fake = FakeChing(seed=3)
+    deep_body = '{"success":true,"data":' + "[" * 100_000
+    fake.faults.add("status", operation="customers_upsert", status=200, body=deep_body, times=3)
+    fake.faults.add("status", operation="customers_upsert", status=503, retry_after=HUGE_YEAR, times=3)
+    fake.faults.add("status", operation="customers_upsert", status=429, retry_after=HUGE_YEAR, times=3)
+    rows = [{"name": f"Row {n}", "email": f"row{n}@example.com"} for n in range(60)]
+
+    if kind == "async":
+        async with fake.async_ching(max_retries=0) as ching:
+            report = await ching.customers.upsert_many(rows, identify_by="email", concurrency=1)
+    else:
+        with fake.ching(max_retries=0) as ching:
+            report = ching.customers.upsert_many(rows, identify_by="email", concurrency=1)
+
+    assert report.total == 60
+    assert {(f.code, f.maybe_applied) for f in report.failures} == {("INVALID_RESPONSE", True), ("HTTP_503", True)}
+    assert report.outcome_unknown == 6
+    assert report.created == 54
+    assert report.rate_limited == 3
