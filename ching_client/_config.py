@@ -19,7 +19,7 @@ DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_MAX_RETRIES: Final = 2
 DEADLINE_GRACE: Final = 0.05
 DEFAULT_MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
-"""Generous: Ching's largest answer, a list of 100 customers, is a few hundred KB even with full metadata."""
+"""Generous: Ching's largest answer, a list of 100 customers, is tens of KB."""
 KEY_PREFIXES: Final = {"ck_test_": False, "sk_test_": False, "ck_live_": True, "sk_live_": True}
 _KEY_BODY = re.compile(r"[A-Za-z0-9_]+")
 
