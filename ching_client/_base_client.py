@@ -313,7 +313,7 @@ class BaseChing:
             )
         what = failure.value
         advice = f"Try again later ({self._config.base_url})."
-        if isinstance(exc, httpx.PoolTimeout):
+        if failure is Failure.NOT_SENT and isinstance(exc, httpx.PoolTimeout):
             what = "no connection in the client's pool became free in time, so the request never left"
             advice = (
                 "Every pooled connection was busy for the whole wait: send fewer requests at once through this "
@@ -324,8 +324,9 @@ class BaseChing:
             what = f"{what} ({how})"
             advice = f"Check the network and the base URL ({self._config.base_url})."
         stop = f"; gave up after {attempts(attempt)}" if attempt > 1 else ""
-        if decision.stop and not decision.stop.startswith("gave up") and failure is not Failure.TIMED_OUT:
-            stop += f" ({decision.stop})" if stop else f"; {decision.stop}"  # the deadline left no time for another
+        if attempt <= call.max_retries and decision.stop and failure is not Failure.TIMED_OUT:
+            # Retries were left: the deadline left no time for another (a timeout already says so).
+            stop += f" ({decision.stop})" if stop else f"; {decision.stop}"
         cls = APITimeoutError if failure is Failure.TIMED_OUT else APIConnectionError
         return cls(
             f"{call.method} {call.path}: {what}{stop}. {advice}",
@@ -373,12 +374,12 @@ class BaseChing:
             f"a body larger than the client's max_response_bytes ({limit:,} bytes); it was not read further. "
             "Ching's answers are far smaller"
         )
-        return _response.too_bad(call.method, call.path, response.status_code, problem)
+        return _response.undocumented(call.method, call.path, response.status_code, problem)
 
     def _undecodable(self, call: Call, response: httpx.Response, exc: Exception) -> APIResponseError:
         encoding = response.headers.get("content-encoding", "")
         problem = f"a body that is not valid {encoding} ({_response.capped(str(exc), 120)})"
-        return _response.too_bad(call.method, call.path, response.status_code, problem)
+        return _response.undocumented(call.method, call.path, response.status_code, problem)
 
 
 def _check_path(name: str, operation: Operation, path: str) -> None:

@@ -114,10 +114,10 @@ def success(method: str, path: str, status: int, content: bytes, parse: Callable
             problem = f"the envelope lacks the documented field {_text(exc.args[0], CODE_CAP)!r}"
         except Exception as exc:  # whatever the body makes the model's parser raise, it is the body's fault
             problem = f"the envelope does not have the documented shape ({capped(str(exc), _SNIPPET)})"
-    raise too_bad(method, path, status, problem, content)
+    raise undocumented(method, path, status, problem, content)
 
 
-def too_bad(method: str, path: str, status: int, problem: str, content: bytes = b"") -> APIResponseError:
+def undocumented(method: str, path: str, status: int, problem: str, content: bytes = b"") -> APIResponseError:
     """The error for a response that is not Ching's documented envelope (``problem`` says how)."""
     return APIResponseError(
         f"{method} {path} returned {status} with {problem}. This is not Ching's documented response: "
