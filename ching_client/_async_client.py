@@ -146,7 +146,10 @@ class AsyncChing(BaseChing, AsyncResources):
                     )
                     # auth=None: the key in the headers wins over any auth on an injected client.
                     response = await self._http.send(request, auth=None, stream=True)
-                    content = await self._read(call, response)
+                    if response.is_stream_consumed and len(response.content) <= self._config.max_response_bytes:
+                        content = response.content  # built from bytes (an in-process transport): nothing to read
+                    else:
+                        content = await self._read(call, response)
             except Exception as exc:
                 decision = self._after_failure(call, exc, attempt, started)
             else:
