@@ -12,8 +12,8 @@ import anyio
 import attrs
 import httpx
 
-from . import _response
-from ._base_client import AttemptDeadline, BaseChing
+from . import _body, _config, _response
+from ._base_client import AttemptDeadline, AttemptWatch, BaseChing, Call
 from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ._exceptions import ConfigurationError
 from ._generated.lazy_resources import AsyncResources
@@ -34,6 +34,7 @@ class AsyncChing(BaseChing, AsyncResources):
     the connection pool. ``api_key`` defaults to ``CHING_API_KEY`` and ``base_url`` to
     ``CHING_BASE_URL``, then to the production API. ``timeout`` is seconds per call,
     retries included; ``max_retries`` applies only where the retry policy allows.
+    ``max_response_bytes`` (default 32 MiB) ends a call whose answer is larger, decoded.
     """
 
     def __init__(
@@ -43,16 +44,25 @@ class AsyncChing(BaseChing, AsyncResources):
         base_url: str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
+        max_response_bytes: int | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        try:
+            config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes)
+        except ConfigurationError as error:
+            raise error.with_traceback(None) from None  # the frames it passed through hold the key
+        finally:
+            del api_key  # and so did this frame: a traceback formatter that prints locals must not show it
+        super().__init__(config)
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ConfigurationError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}.")
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._new_http_client()
+        self._ask_for_what_is_decoded(self._http.headers)
 
     def _new_http_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
+            headers={"Accept-Encoding": _body.ACCEPT_ENCODING},
             timeout=httpx.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
             follow_redirects=False,
             cookies=NoCookies(),
@@ -73,10 +83,14 @@ class AsyncChing(BaseChing, AsyncResources):
         clone._owns_http = False
         return clone
 
-    def _batch_requester(self) -> AsyncChing:
-        """A client sharing this one's pool whose calls leave a 429 to the batch that paces them."""
+    def _batch_requester(self, watch: AttemptWatch) -> AsyncChing:
+        """A client sharing this one's pool whose calls leave a 429 to the batch that paces them.
+
+        ``watch`` notes the attempts that may have been applied without an answer (see ``AttemptWatch``).
+        """
         clone = self.with_options()
         clone._config = attrs.evolve(self._config, retry_rate_limited=False)
+        clone._watch = watch
         return clone
 
     @cached_property
@@ -124,19 +138,41 @@ class AsyncChing(BaseChing, AsyncResources):
                 # precisely what happened (a connect timeout was never sent); this only stops stuck I/O.
                 backstop = remaining + DEADLINE_GRACE
                 async with AttemptDeadline(backstop, fallback=anyio.fail_after(backstop)):
-                    response = await self._http.request(
+                    request = self._http.build_request(
                         call.method,
                         call.url,
                         json=call.json,
                         headers=call.attempt_headers(attempt),
                         timeout=call.attempt_timeout(remaining),
-                        auth=None,  # the key in the headers wins over any auth on an injected client
+                        extensions={_body.LIMIT_EXTENSION: self._config.max_response_bytes},
                     )
+                    # auth=None: the key in the headers wins over any auth on an injected client.
+                    response = await self._http.send(request, auth=None, stream=True)
+                    if response.is_stream_consumed and len(response.content) <= self._config.max_response_bytes:
+                        content = response.content  # built from bytes (an in-process transport): nothing to read
+                    else:
+                        content = await self._read(call, response)
             except Exception as exc:
                 decision = self._after_failure(call, exc, attempt, started)
             else:
-                retry = self._after_response(call, response, attempt, started)
+                retry = self._after_response(call, response, content, attempt, started)
                 if retry is None:
-                    return _response.success(call.method, call.path, response.status_code, response.content, parse)
+                    return _response.success(call.method, call.path, response.status_code, content, parse)
                 decision = retry
             await anyio.sleep(wait_time(decision.delay))
+
+    async def _read(self, call: Call, response: httpx.Response) -> bytes:
+        """The body, decoded; ``APIResponseError`` once it passes ``max_response_bytes`` (see ``_body``)."""
+        try:
+            reader = _body.reader_for(response, self._config.max_response_bytes)
+            if reader is None:
+                return await response.aread()
+            async for chunk in response.aiter_raw():
+                reader.feed(chunk)
+            return reader.finish()
+        except _body.TooLarge:
+            raise self._too_large(call, response) from None
+        except _body.Undecodable as exc:
+            raise self._undecodable(call, response, exc) from None
+        finally:
+            await response.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
@@ -12,9 +13,10 @@ from typing import Any, Final
 
 import httpx
 
-from . import _config, _response
+from . import _body, _config, _response
 from ._exceptions import (
     APIConnectionError,
+    APIResponseError,
     APITimeoutError,
     ChingError,
     ConfigurationError,
@@ -22,7 +24,7 @@ from ._exceptions import (
     WriteOutcomeUnknownError,
 )
 from ._logs import configure_from_env, logger
-from ._retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, decide, parse_retry_after
+from ._retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, attempts, decide, parse_retry_after
 from ._runtime.contract import Operation, Request
 from ._runtime.kinds import InvalidArgument
 from ._version import __version__
@@ -31,6 +33,27 @@ USER_AGENT: Final = f"ching-client-python/{__version__} httpx/{httpx.__version__
 RETRY_COUNT_HEADER: Final = "X-Ching-Retry-Count"
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TIMED_OUT: Final = (httpx.TimeoutException, TimeoutError)
+MAX_PATH_LENGTH: Final = 16 * 1024
+"""Longest request path sent: common servers take at most 16 KB for the request line and headers together
+(h11, Node.js; nginx and Apache 8 KB), so a longer path could never succeed. httpx refuses URLs past 64 KB."""
+# Headers the HTTP client owns: they frame the message or concern one connection (RFC 9110, 7.6.1).
+# Set by a caller they could break the framing of this request or smuggle another one.
+_OWNED_HEADERS: Final = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+    }
+)
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE: Final = re.compile(r"(?:[\x21-\x7e](?:[ \t]*[\x21-\x7e])*)?")
 
 
 class Call:
@@ -43,7 +66,7 @@ class Call:
         operation: Operation,
         request: Request,
         base_url: str,
-        headers: dict[str, str],
+        headers: httpx.Headers,
         timeout: float,
         max_retries: int,
     ) -> None:
@@ -60,11 +83,17 @@ class Call:
         """Seconds left before this call's deadline."""
         return self.deadline - time.monotonic()
 
-    def attempt_headers(self, attempt: int) -> dict[str, str]:
-        """Headers for one attempt: the retry count tells the server (and logs) which attempt this is."""
+    def attempt_headers(self, attempt: int) -> httpx.Headers:
+        """Headers for one attempt: the retry count tells the server (and logs) which attempt this is.
+
+        Always an ``httpx.Headers``, whose repr hides Authorization: httpx's frames hold these headers,
+        and a traceback formatter that prints locals (``pytest -l``, Sentry) must not print the key.
+        """
         if attempt == 1:
             return self.headers
-        return {**self.headers, RETRY_COUNT_HEADER: str(attempt - 1)}
+        headers = self.headers.copy()
+        headers[RETRY_COUNT_HEADER] = str(attempt - 1)
+        return headers
 
     def attempt_timeout(self, remaining: float) -> httpx.Timeout:
         """Each attempt is bounded by what is left of the call's deadline."""
@@ -136,24 +165,45 @@ def _in_asyncio_task(asyncio: Any) -> bool:
         return False
 
 
+class AttemptWatch:
+    """Notes that an attempt of the current call may have been applied though no usable answer came back.
+
+    ``upsert_many`` gives each worker a client carrying one (``_batch_requester``) and clears it before
+    each row: a row that succeeds on a retry after such an attempt cannot tell whether the lost attempt
+    created the customer, and a row that fails after one may have been applied all the same.
+    """
+
+    __slots__ = ("lost",)
+
+    def __init__(self) -> None:
+        self.lost = False
+
+
 class BaseChing:
     """Configuration, request preparation, retry decisions and error mapping; no I/O."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str | None,
-        timeout: float | None,
-        max_retries: int | None,
-    ) -> None:
+    _watch: AttemptWatch | None = None
+
+    def __init__(self, config: _config.Config) -> None:
         configure_from_env()
-        self._config = _config.resolve(api_key, base_url, timeout, max_retries)
-        self._headers = {
-            "Authorization": f"Bearer {self._config.api_key}",
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
+        self._config = config
+        # An httpx.Headers, never a dict: its repr hides Authorization (see Call.attempt_headers).
+        self._headers = httpx.Headers(
+            {
+                "Authorization": f"Bearer {config.api_key}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            }
+        )
+
+    def _ask_for_what_is_decoded(self, defaults: httpx.Headers) -> None:
+        """Ask only for the encodings ``_body`` inflates under the size cap.
+
+        The clients' own httpx client already does, with no header per request; an injected one may
+        offer ``br`` or ``zstd`` (httpx does when those packages are installed).
+        """
+        if defaults.get("accept-encoding") != _body.ACCEPT_ENCODING:
+            self._headers["Accept-Encoding"] = _body.ACCEPT_ENCODING
 
     @property
     def livemode(self) -> bool:
@@ -176,9 +226,13 @@ class BaseChing:
         return self._config.max_retries
 
     def __repr__(self) -> str:
-        mode = "live" if self.livemode else "test"
-        key = _config.redacted_key(self._config.api_key)
-        return f"{type(self).__name__}(base_url={self.base_url!r}, mode={mode!r}, api_key={key!r})"
+        # A traceback formatter that prints locals calls this on a client whose constructor failed too.
+        config: _config.Config | None = getattr(self, "_config", None)
+        if config is None:
+            return f"{type(self).__name__}(<not configured>)"
+        mode = "live" if config.livemode else "test"
+        key = _config.redacted_key(config.api_key)
+        return f"{type(self).__name__}(base_url={config.base_url!r}, mode={mode!r}, api_key={key!r})"
 
     def _options(self, timeout: float | None, max_retries: int | None) -> tuple[float, int]:
         if timeout is None and max_retries is None:  # most calls: the client's checked defaults
@@ -201,24 +255,19 @@ class BaseChing:
     ) -> Call:
         """Build the call, refusing bad arguments before anything is sent."""
         call_timeout, call_retries = self._options(timeout, max_retries)
+        name = operation.operation_id.replace("_", ".", 1)
         try:
             request = build()
         except InvalidArgument as exc:
-            raise InvalidArgumentError(
-                f"{operation.operation_id.replace('_', '.', 1)}: {exc}", argument=exc.argument
-            ) from None
+            raise InvalidArgumentError(f"{name}: {exc}", argument=exc.argument) from None
+        _check_path(name, operation, request.path)
         headers = self._headers  # shared, never mutated: a copy is made only when a call adds headers
         if request.headers or extra_headers:
-            headers = {**headers, **(request.headers or {})}
+            headers = headers.copy()
+            headers.update(request.headers or {})
         if extra_headers:
-            for name, value in extra_headers.items():
-                if not isinstance(name, str) or not isinstance(value, str):
-                    raise InvalidArgumentError("extra_headers must map strings to strings.", argument="extra_headers")
-                if name.lower() == "authorization":
-                    raise InvalidArgumentError(
-                        "extra_headers cannot set Authorization; pass api_key to the client.", argument="extra_headers"
-                    )
-                headers[name] = value
+            _check_extra_headers(extra_headers)
+            headers.update(extra_headers)
         return Call(operation, request, self._config.base_url, headers, call_timeout, call_retries)
 
     @staticmethod
@@ -235,6 +284,8 @@ class BaseChing:
     def _after_failure(self, call: Call, exc: BaseException, attempt: int, started: float) -> Decision:
         """Decide on a failed attempt; raise the connection error when it is final."""
         failure = self._failure(exc)
+        if failure is not Failure.NOT_SENT and self._watch is not None:
+            self._watch.lost = True
         decision = decide(
             safe_to_repeat=call.operation.safe_to_repeat,
             attempt=attempt,
@@ -245,37 +296,58 @@ class BaseChing:
         _log_attempt(call, attempt, started, failure.name.lower().replace("_", " "), decision)
         if decision.retry:
             return decision
-        raise self._connection_error(call, failure, decision, attempt) from exc
+        raise self._connection_error(call, failure, exc, decision, attempt) from exc
 
-    def _connection_error(self, call: Call, failure: Failure, decision: Decision, attempts: int) -> ChingError:
-        what = f"{call.method} {call.path}: {failure.value}"
-        tried = f" after {attempts} attempt{'s' if attempts > 1 else ''}"
+    def _connection_error(
+        self, call: Call, failure: Failure, exc: BaseException, decision: Decision, attempt: int
+    ) -> ChingError:
+        """The error for a call that ended without a response; its message says each thing once."""
         if failure is not Failure.NOT_SENT and not call.operation.safe_to_repeat:
             return WriteOutcomeUnknownError(
-                f"{what}. The request may have been processed, so it was not retried (Ching ignores idempotency "
-                "keys and a retry could create a duplicate). Check whether the object exists before trying again; "
-                "for customers, customers.upsert(identify_by=...) creates or updates without duplicates.",
+                f"{call.method} {call.path}: {failure.value}. The request may have been processed, so it was not "
+                "retried (Ching ignores idempotency keys and a retry could create a duplicate). Check whether the "
+                "object exists before trying again; for customers, customers.upsert(identify_by=...) creates or "
+                "updates without duplicates.",
                 method=call.method,
                 path=call.path,
                 timed_out=failure is Failure.TIMED_OUT,
             )
+        what = failure.value
+        advice = f"Try again later ({self._config.base_url})."
+        if failure is Failure.NOT_SENT and isinstance(exc, httpx.PoolTimeout):
+            what = "no connection in the client's pool became free in time, so the request never left"
+            advice = (
+                "Every pooled connection was busy for the whole wait: send fewer requests at once through this "
+                "client, or give calls a longer timeout."
+            )
+        elif failure is Failure.NOT_SENT:
+            how = "connecting timed out" if isinstance(exc, httpx.ConnectTimeout) else "could not connect"
+            what = f"{what} ({how})"
+            advice = f"Check the network and the base URL ({self._config.base_url})."
+        stop = f"; gave up after {attempts(attempt)}" if attempt > 1 else ""
+        if attempt <= call.max_retries and decision.stop and failure is not Failure.TIMED_OUT:
+            # Retries were left: the deadline left no time for another (a timeout already says so).
+            stop += f" ({decision.stop})" if stop else f"; {decision.stop}"
         cls = APITimeoutError if failure is Failure.TIMED_OUT else APIConnectionError
-        advice = "Check the network and the base URL" if failure is Failure.NOT_SENT else "Try again later"
         return cls(
-            f"{what}{tried} ({decision.reason}). {advice} ({self._config.base_url}).",
+            f"{call.method} {call.path}: {what}{stop}. {advice}",
             method=call.method,
             path=call.path,
             may_have_reached_server=failure is not Failure.NOT_SENT,
         )
 
-    def _after_response(self, call: Call, response: httpx.Response, attempt: int, started: float) -> Decision | None:
+    def _after_response(
+        self, call: Call, response: httpx.Response, content: bytes, attempt: int, started: float
+    ) -> Decision | None:
         """None for a 2xx; a decision to retry; or the typed error raised when the failure is final."""
         status = response.status_code
         if 200 <= status < 300:
             if logger.isEnabledFor(logging.INFO):
                 _log_attempt(call, attempt, started, str(status), None)
-                logger.debug("response body %s", response.content[:2000])
+                logger.debug("response body %s", content[:2000])
             return None
+        if self._watch is not None and (status >= 500 or status in RETRY_ON_SAFE_STATUS):
+            self._watch.lost = True  # Ching may have processed it before failing
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
         decision = decide(
             safe_to_repeat=call.operation.safe_to_repeat,
@@ -295,7 +367,64 @@ class BaseChing:
                 "It was not retried: the operation is not safe to repeat and may have been processed. "
                 "Check whether the object exists before trying again (customers.upsert reconciles customers)."
             )
-        raise _response.status_error(call.method, call.path, status, response.content, retry_after, note)
+        raise _response.status_error(call.method, call.path, status, content, retry_after, note)
+
+    def _too_large(self, call: Call, response: httpx.Response) -> APIResponseError:
+        limit = self._config.max_response_bytes
+        problem = (
+            f"a body larger than the client's max_response_bytes ({limit:,} bytes); it was not read further. "
+            "Ching's answers are far smaller"
+        )
+        return _response.undocumented(call.method, call.path, response.status_code, problem)
+
+    def _undecodable(self, call: Call, response: httpx.Response, exc: Exception) -> APIResponseError:
+        encoding = response.headers.get("content-encoding", "")
+        problem = f"a body that is not valid {encoding} ({_response.capped(str(exc), 120)})"
+        return _response.undocumented(call.method, call.path, response.status_code, problem)
+
+
+def _check_path(name: str, operation: Operation, path: str) -> None:
+    """Refuse a path (an id, in practice) too long for any server, before httpx refuses the URL itself."""
+    if len(path) <= MAX_PATH_LENGTH:
+        return
+    params = re.findall(r"\{(\w+)\}", operation.path)
+    argument = params[0] if len(params) == 1 else None
+    raise InvalidArgumentError(
+        f"{name}: {argument or 'a path parameter'} makes a request path of {len(path):,} characters once encoded; "
+        f"servers refuse paths this long (at most {MAX_PATH_LENGTH:,} are sent). Ching's ids are short, like cus_…",
+        argument=argument,
+    )
+
+
+def _check_extra_headers(extra_headers: Mapping[str, str]) -> None:
+    """Refuse headers that httpx would refuse only while sending, or that would break the request's framing."""
+    for name, value in extra_headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise InvalidArgumentError("extra_headers must map strings to strings.", argument="extra_headers")
+        lowered = name.lower()
+        if lowered == "authorization":
+            raise InvalidArgumentError(
+                "extra_headers cannot set Authorization; pass api_key to the client.", argument="extra_headers"
+            )
+        if lowered in _OWNED_HEADERS:
+            raise InvalidArgumentError(
+                f"extra_headers cannot set {name}: the HTTP client sets the headers that frame a request or "
+                "concern its connection.",
+                argument="extra_headers",
+            )
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidArgumentError(
+                f"extra_headers: {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only).",
+                argument="extra_headers",
+            )
+        # The value is not repeated in the message: it may be a secret of the caller's.
+        if not _HEADER_VALUE.fullmatch(value):
+            raise InvalidArgumentError(
+                f"extra_headers: the value of {name} has a line break, a control character, non-ASCII text or "
+                "surrounding whitespace, which HTTP headers cannot carry; encode it (for example with "
+                "urllib.parse.quote) or strip it.",
+                argument="extra_headers",
+            )
 
 
 def _sent_after_all(exc: BaseException) -> bool:

@@ -14,7 +14,7 @@ import re
 import time
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from attrs import define, frozen
 
@@ -32,6 +32,9 @@ from ._exceptions import (
 from ._generated.models.customer_upsert_request_identify_by import CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES
 from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
 from ._retry_policy import RETRY_AFTER_CAP, backoff, wait_time
+
+if TYPE_CHECKING:
+    from ._base_client import AttemptWatch
 
 UNREACHABLE_ROWS: Final = 20
 """This many rows in a row that got no answer (after the client's retries) end the batch: Ching is unreachable."""
@@ -63,6 +66,10 @@ class RowFailure:
     """The HTTP status, if Ching answered."""
     issues: tuple[Mapping[str, Any], ...] = ()
     """Ching's validation issues, each ``{"path": [...], "message": ...}``."""
+    maybe_applied: bool = False
+    """True when Ching may have applied the row all the same: an attempt's answer was lost (a dropped
+    connection, a timeout), or Ching failed (5xx) or answered with something that is not its envelope.
+    Such a row counts as ``outcome_unknown``; sending it again is safe, as upsert is idempotent."""
 
 
 @frozen
@@ -75,6 +82,8 @@ class UpsertProgress:
     failed: int
     elapsed: float
     """Seconds since the batch started."""
+    created_or_updated: int = 0
+    outcome_unknown: int = 0
 
     @property
     def rate(self) -> float:
@@ -84,7 +93,23 @@ class UpsertProgress:
 
 @frozen
 class UpsertReport:
-    """The outcome of ``customers.upsert_many``: counts, and every failed row in input order."""
+    """The outcome of ``customers.upsert_many``: what each row did, counted, and every row that needs another look.
+
+    Each row is counted once, in the first of these that is true of it:
+
+    - ``created``: Ching answered that the row created its customer.
+    - ``updated``: Ching answered that the row updated an existing customer, and no earlier attempt of
+      the row went unanswered.
+    - ``created_or_updated``: applied, but after an attempt whose answer was lost, so whether that attempt
+      created the customer (and the answer seen was the retry's "updated") is unknown.
+    - ``failed``: not applied: Ching refused the row (a 4xx), the SDK refused it before sending, or it
+      never reached Ching.
+    - ``outcome_unknown``: no answer said what happened, and an attempt may have been applied (the
+      connection dropped, the call timed out, Ching failed with 5xx).
+
+    ``failures`` lists the rows of the last two, in input order (``RowFailure.maybe_applied`` tells them
+    apart); running them again is safe.
+    """
 
     created: int
     updated: int
@@ -94,23 +119,31 @@ class UpsertReport:
     """Seconds the batch took."""
     rate_limited: int = 0
     """How many 429 answers made the batch slow down (those rows were sent again)."""
+    created_or_updated: int = 0
+    outcome_unknown: int = 0
 
     @property
     def total(self) -> int:
         """Rows read from the input."""
-        return self.created + self.updated + self.failed
+        return self.created + self.updated + self.created_or_updated + self.failed + self.outcome_unknown
 
     @property
     def ok(self) -> bool:
-        """True when every row was upserted."""
-        return self.failed == 0
+        """True when every row was upserted and Ching said so."""
+        return not self.failures
 
     def summary(self) -> str:
-        """One line for logs and terminals: ``1,000 rows in 3.2 s: 600 created, 390 updated, 10 failed``."""
-        return (
-            f"{self.total:,} rows in {self.elapsed:.1f} s: {self.created:,} created, "
-            f"{self.updated:,} updated, {self.failed:,} failed"
-        )
+        """One line for logs and terminals: ``1,000 rows in 3.2 s: 600 created, 390 updated, 10 failed``.
+
+        The counts of rows whose outcome is partly or wholly unknown appear only when there are some.
+        """
+        counts = [f"{self.created:,} created", f"{self.updated:,} updated"]
+        if self.created_or_updated:
+            counts.append(f"{self.created_or_updated:,} created or updated (an attempt's answer was lost)")
+        counts.append(f"{self.failed:,} failed")
+        if self.outcome_unknown:
+            counts.append(f"{self.outcome_unknown:,} outcome unknown (may have been applied)")
+        return f"{self.total:,} rows in {self.elapsed:.1f} s: {', '.join(counts)}"
 
 
 ProgressCallback = Callable[[UpsertProgress], object]
@@ -221,7 +254,16 @@ class SameCustomerOrder:
         return None
 
 
-def failure_for(index: int, row: object, error: ChingError) -> RowFailure:
+def may_have_been_applied(error: ChingError) -> bool:
+    """False only when the error shows that Ching did not apply the request (a 4xx, or nothing sent)."""
+    if isinstance(error, APIStatusError):
+        return error.status_code >= 500 or error.status_code == 408
+    if isinstance(error, APIConnectionError):
+        return error.may_have_reached_server
+    return isinstance(error, APIResponseError)  # an answer, but not Ching's: it may have been processed
+
+
+def failure_for(index: int, row: object, error: ChingError, *, maybe_applied: bool = False) -> RowFailure:
     """Describe a row's error for the report."""
     if isinstance(error, APIStatusError):
         return RowFailure(
@@ -231,6 +273,7 @@ def failure_for(index: int, row: object, error: ChingError) -> RowFailure:
             message=error.server_message or error.message,
             status=error.status_code,
             issues=tuple(error.issues),
+            maybe_applied=maybe_applied,
         )
     if isinstance(error, InvalidArgumentError):
         code = "INVALID_ROW"
@@ -242,7 +285,7 @@ def failure_for(index: int, row: object, error: ChingError) -> RowFailure:
         code = "INVALID_RESPONSE"
     else:
         code = "ERROR"
-    return RowFailure(index=index, row=row, code=code, message=error.message)
+    return RowFailure(index=index, row=row, code=code, message=error.message, maybe_applied=maybe_applied)
 
 
 def stops_the_batch(error: ChingError) -> bool:
@@ -258,7 +301,9 @@ class Tally:
         self._started = time.monotonic()
         self.created = 0
         self.updated = 0
+        self.created_or_updated = 0
         self.failures: list[RowFailure] = []
+        self.outcome_unknown = 0
         self.rate_limited = 0
         self._unanswered = 0
 
@@ -270,16 +315,20 @@ class Tally:
         self._unanswered += 1
         return self._unanswered >= UNREACHABLE_ROWS
 
-    def succeeded(self, action: str) -> None:
+    def succeeded(self, action: str, *, answer_lost: bool) -> None:
+        """Count a row Ching applied; ``answer_lost`` if an earlier attempt of it may have been applied unseen."""
         self._unanswered = 0
-        if action == "created":
+        if action == "created":  # true even after a lost attempt: had that one created it, this would say updated
             self.created += 1
+        elif answer_lost:
+            self.created_or_updated += 1
         else:
             self.updated += 1
         self._progress()
 
     def failed(self, failure: RowFailure) -> None:
         self.failures.append(failure)
+        self.outcome_unknown += failure.maybe_applied
         self._progress()
 
     def _progress(self) -> None:
@@ -287,23 +336,27 @@ class Tally:
             self._on_progress(self.progress())
 
     def progress(self) -> UpsertProgress:
-        failed = len(self.failures)
+        failed = len(self.failures) - self.outcome_unknown
         return UpsertProgress(
-            processed=self.created + self.updated + failed,
+            processed=self.created + self.updated + self.created_or_updated + len(self.failures),
             created=self.created,
             updated=self.updated,
             failed=failed,
             elapsed=time.monotonic() - self._started,
+            created_or_updated=self.created_or_updated,
+            outcome_unknown=self.outcome_unknown,
         )
 
     def report(self) -> UpsertReport:
         return UpsertReport(
             created=self.created,
             updated=self.updated,
-            failed=len(self.failures),
+            failed=len(self.failures) - self.outcome_unknown,
             failures=tuple(sorted(self.failures, key=lambda failure: failure.index)),
             elapsed=time.monotonic() - self._started,
             rate_limited=self.rate_limited,
+            created_or_updated=self.created_or_updated,
+            outcome_unknown=self.outcome_unknown,
         )
 
 
@@ -404,12 +457,16 @@ class BatchState:
             raise error
         self.tally.rate_limited += 1
 
-    def failed(self, work: Work, error: ChingError) -> None:
-        """Record a row's error; raise it instead when every row would get it (401, 403, Ching unreachable)."""
+    def failed(self, work: Work, error: ChingError, watch: AttemptWatch) -> None:
+        """Record a row's error; raise it instead when every row would get it (401, 403, Ching unreachable).
+
+        ``watch`` tells whether an earlier attempt of the row may have been applied unseen.
+        """
         if stops_the_batch(error) or self.tally.unreachable(error):
             raise error
-        self.tally.failed(failure_for(work.index, work.row, error))
+        maybe_applied = watch.lost or may_have_been_applied(error)
+        self.tally.failed(failure_for(work.index, work.row, error, maybe_applied=maybe_applied))
 
-    def succeeded(self, action: str) -> None:
+    def succeeded(self, action: str, watch: AttemptWatch) -> None:
         self.pacer.succeeded()
-        self.tally.succeeded(action)
+        self.tally.succeeded(action, answer_lost=watch.lost)

@@ -210,7 +210,8 @@ def describe(failure: RowFailure) -> str:
         return f"{failure.code}: {failure.row.reason}"
     text = f"{failure.code}: {failure.message}"
     issues = "; ".join(_issue_text(issue) for issue in failure.issues)
-    return f"{text} ({issues})" if issues else text
+    text = f"{text} ({issues})" if issues else text
+    return f"OUTCOME UNKNOWN, may have been applied; {text}" if failure.maybe_applied else text
 
 
 def _issue_text(issue: Mapping[str, Any]) -> str:
@@ -660,8 +661,9 @@ def finish(plan: Plan, report: UpsertReport) -> int:
         _err(f"{SYNC_PROG}: error: could not write the failures file {plan.failures}: {error}")
         return EXIT_ROWS_FAILED
     column = "column" if plan.source.format == "csv" else "key"
-    rows = "row" if report.failed == 1 else "rows"
-    _out(f"{report.failed:,} failed {rows} written to {plan.failures} (with a {ERROR_COLUMN} {column} saying why).")
+    count = len(report.failures)
+    rows = "row" if count == 1 else "rows"
+    _out(f"{count:,} {rows} written to {plan.failures} (with a {ERROR_COLUMN} {column} saying why).")
     _out(f"Fix the rows and run: {plan.command(plan.failures)}")
     return EXIT_ROWS_FAILED
 

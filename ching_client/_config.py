@@ -8,6 +8,7 @@ import re
 from typing import Final
 from urllib.parse import urlsplit
 
+import httpx
 from attrs import frozen
 
 from ._exceptions import ConfigurationError
@@ -17,6 +18,8 @@ DEFAULT_TIMEOUT: Final = 60.0
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_MAX_RETRIES: Final = 2
 DEADLINE_GRACE: Final = 0.05
+DEFAULT_MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+"""Generous: Ching's largest answer, a list of 100 customers, is tens of KB."""
 KEY_PREFIXES: Final = {"ck_test_": False, "sk_test_": False, "ck_live_": True, "sk_live_": True}
 _KEY_BODY = re.compile(r"[A-Za-z0-9_]+")
 
@@ -30,13 +33,16 @@ class Config:
     livemode: bool
     timeout: float
     max_retries: int
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """A response body (decoded) larger than this ends the call with ``APIResponseError``."""
     retry_rate_limited: bool = True
     """False for the clients ``upsert_many`` uses: its pacer, not each call, answers a 429."""
 
     def __repr__(self) -> str:
         return (
             f"Config(api_key={redacted_key(self.api_key)!r}, base_url={self.base_url!r}, "
-            f"livemode={self.livemode}, timeout={self.timeout}, max_retries={self.max_retries})"
+            f"livemode={self.livemode}, timeout={self.timeout}, max_retries={self.max_retries}, "
+            f"max_response_bytes={self.max_response_bytes})"
         )
 
 
@@ -46,8 +52,18 @@ def redacted_key(api_key: str) -> str:
     return f"{prefix}***"
 
 
-def resolve(api_key: str | None, base_url: str | None, timeout: float | None, max_retries: int | None) -> Config:
-    """Build the configuration from arguments, then ``CHING_API_KEY`` / ``CHING_BASE_URL``, then defaults."""
+def resolve(
+    api_key: str | None,
+    base_url: str | None,
+    timeout: float | None,
+    max_retries: int | None,
+    max_response_bytes: int | None = None,
+) -> Config:
+    """Build the configuration from arguments, then ``CHING_API_KEY`` / ``CHING_BASE_URL``, then defaults.
+
+    The clients call this with the key in their own frame and cut the traceback of a refusal here,
+    so no frame that a traceback formatter prints holds the key (see ``AsyncChing.__init__``).
+    """
     key = api_key if api_key is not None else os.environ.get("CHING_API_KEY")
     livemode = _check_key(key)
     assert key is not None
@@ -59,6 +75,9 @@ def resolve(api_key: str | None, base_url: str | None, timeout: float | None, ma
         livemode=livemode,
         timeout=check_timeout(DEFAULT_TIMEOUT if timeout is None else timeout),
         max_retries=check_max_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries),
+        max_response_bytes=_check_max_response_bytes(
+            DEFAULT_MAX_RESPONSE_BYTES if max_response_bytes is None else max_response_bytes
+        ),
     )
 
 
@@ -88,17 +107,59 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_USERINFO = re.compile(r"(//)[^/?#]*@")
+_WHITESPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+_EXAMPLES: Final = f"such as {DEFAULT_BASE_URL!r} or 'http://127.0.0.1:12111/ching'"
+
+
+def _shown(url: str) -> str:
+    """The URL for messages: a ``user:password@`` part is never repeated."""
+    return repr(_USERINFO.sub(r"\1***@", url))
+
+
 def _check_base_url(url: str, livemode: bool) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """The base URL without a trailing slash, or a ``ConfigurationError`` that names what is wrong.
+
+    Everything httpx would refuse only at the first call (a newline, a port out of range, a broken
+    IPv6 address) is refused here, when the client is built.
+    """
+    if not isinstance(url, str):
+        raise ConfigurationError(f"Base URL must be a string, got {type(url).__name__}; {_EXAMPLES}.")
+    shown = _shown(url)
+    if _USERINFO.search(url):
         raise ConfigurationError(
-            f"Base URL {url!r} needs a scheme and a host, such as {DEFAULT_BASE_URL!r} or 'http://127.0.0.1:12111/ching'."
+            f"Base URL {shown} contains a user name or password (user:password@host): httpx would send it as "
+            "Basic auth instead of the API key. Remove it; the key is the only credential Ching takes."
         )
+    if _WHITESPACE_OR_CONTROL.search(url):
+        raise ConfigurationError(
+            f"Base URL {shown} contains whitespace or a control character (a stray space or newline, or text "
+            f"captured with it); give the URL alone, {_EXAMPLES}."
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # a port out of range or not a number, a broken [IPv6] host
+        raise ConfigurationError(f"Base URL {shown} is not a valid URL ({exc}); {_EXAMPLES}.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"Base URL {shown} needs a scheme and a host, {_EXAMPLES}.")
     if parts.query or parts.fragment:
-        raise ConfigurationError(f"Base URL {url!r} must not have a query or fragment.")
+        raise ConfigurationError(f"Base URL {shown} must not have a query or fragment.")
+    if port == 0:
+        raise ConfigurationError(f"Base URL {shown} names port 0, which no server listens on.")
+    path = parts.path.rstrip("/")
+    if path.endswith("/v1"):
+        raise ConfigurationError(
+            f"Base URL {shown} ends with /v1, which the SDK adds to every path itself: "
+            f"use {url.rstrip('/').removesuffix('/v1')!r}."
+        )
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"Base URL {shown} is not a valid URL ({exc}); {_EXAMPLES}.") from None
     if livemode and parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigurationError(f"Refusing to send a live key over plain http to {parts.hostname}: use https.")
-    return url.strip().rstrip("/")
+    return url.rstrip("/")
 
 
 def check_timeout(timeout: float) -> float:
@@ -106,6 +167,13 @@ def check_timeout(timeout: float) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
         raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     return float(timeout)
+
+
+def _check_max_response_bytes(limit: int) -> int:
+    """A whole number of bytes, at least 1 KiB (smaller would refuse Ching's own answers)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1024:
+        raise ConfigurationError(f"max_response_bytes must be a whole number of bytes from 1024, got {limit!r}.")
+    return limit
 
 
 def check_max_retries(max_retries: int) -> int:

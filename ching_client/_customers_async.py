@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._base_client import AttemptWatch
 from ._bulk import (
     BatchState,
     ProgressCallback,
@@ -54,7 +55,7 @@ class AsyncCustomers(_GeneratedAsyncCustomers):
         """
         check_batch_options(identify_by, concurrency, on_progress)
         check_rows(rows, allow_async=True)
-        batch = _Batch(self._client._batch_requester(), identify_by, concurrency, on_progress)
+        batch = _Batch(self._client, identify_by, concurrency, on_progress)
         return await batch.run(rows)
 
 
@@ -68,7 +69,7 @@ class _Batch:
         concurrency: int,
         on_progress: ProgressCallback | None,
     ) -> None:
-        self._customers = _GeneratedAsyncCustomers(client)
+        self._client = client
         self._identify_by = identify_by
         self._concurrency = concurrency
         self._state = BatchState(identify_by, concurrency, client.timeout, on_progress)
@@ -83,10 +84,10 @@ class _Batch:
                 if isinstance(source, AsyncIterator):
                     lock = anyio.Lock()
                     for _ in range(self._concurrency):
-                        group.start_soon(self._work_async, source, lock)
+                        group.start_soon(self._work_async, source, lock, _Worker(self._client))
                 else:
                     for _ in range(self._concurrency):
-                        group.start_soon(self._work, source)
+                        group.start_soon(self._work, source, _Worker(self._client))
         except BaseExceptionGroup as group_error:
             # The first failure (the input, on_progress, a 401) cancels the rest; others that happened
             # at the same moment share its cause (every worker gets the 401). Raise it as itself.
@@ -95,15 +96,15 @@ class _Batch:
             await _close(source)
         return self._state.tally.report()
 
-    async def _work(self, rows: Iterator[Any]) -> None:
+    async def _work(self, rows: Iterator[Any], worker: _Worker) -> None:
         # Taking a row and registering it happen with no await between: rows are numbered, and
         # rows naming one customer queued, in input order whichever worker takes them.
         for row in rows:
             work = self._take(row)
             if work is not None:
-                await self._send_in_turn(work)
+                await self._send_in_turn(work, worker)
 
-    async def _work_async(self, rows: AsyncIterator[Any], lock: anyio.Lock) -> None:
+    async def _work_async(self, rows: AsyncIterator[Any], lock: anyio.Lock, worker: _Worker) -> None:
         while True:
             async with lock:  # one __anext__ at a time, and rows registered in input order
                 try:
@@ -112,7 +113,7 @@ class _Batch:
                     return
                 work = self._take(row)
             if work is not None:
-                await self._send_in_turn(work)
+                await self._send_in_turn(work, worker)
 
     def _take(self, row: Any) -> Work | None:
         """Number and check a row; None for a row refused before sending (it is reported)."""
@@ -126,7 +127,7 @@ class _Batch:
             self._turns[index] = anyio.Event()
         return work
 
-    async def _send_in_turn(self, work: Work) -> None:
+    async def _send_in_turn(self, work: Work, worker: _Worker) -> None:
         turn = self._turns.get(work.index)
         if turn is not None:
             await turn.wait()
@@ -136,7 +137,7 @@ class _Batch:
             # workers get their turn, and a cancelled batch stops here.
             await anyio.lowlevel.checkpoint()
         try:
-            await self._upsert(work)
+            await self._upsert(work, worker)
         finally:
             if (next_index := self._state.done(work)) is not None:
                 self._turns[next_index].set()
@@ -157,23 +158,34 @@ class _Batch:
             raise
         return self._state.pacer.epoch
 
-    async def _upsert(self, work: Work) -> None:
+    async def _upsert(self, work: Work, worker: _Worker) -> None:
+        worker.watch.lost = False
         for attempt in itertools.count():
             if attempt:
                 await anyio.lowlevel.checkpoint()  # a resend after a 429 lets the other workers run first
             epoch = await self._enter()
             try:
-                result = await self._customers.upsert(identify_by=self._identify_by, **work.arguments)
+                result = await worker.customers.upsert(identify_by=self._identify_by, **work.arguments)
             except RateLimitError as error:
                 self._state.rate_limited(error, epoch)
                 continue
             except ChingError as error:
-                self._state.failed(work, error)
+                self._state.failed(work, error, worker.watch)
                 return
             finally:
                 self._limiter.release()
-            self._state.succeeded(result.action)
+            self._state.succeeded(result.action, worker.watch)
             return
+
+
+class _Worker:
+    """What one worker task sends with: a client of its own on the shared pool, and that client's watch."""
+
+    __slots__ = ("customers", "watch")
+
+    def __init__(self, client: AsyncChing) -> None:
+        self.watch = AttemptWatch()
+        self.customers = _GeneratedAsyncCustomers(client._batch_requester(self.watch))
 
 
 async def _close(source: Iterator[Any] | AsyncIterator[Any]) -> None:

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ._base_client import AttemptWatch
 from ._bulk import (
     BatchState,
     ProgressCallback,
@@ -64,7 +65,7 @@ class Customers(_GeneratedCustomers):
         """
         check_batch_options(identify_by, concurrency, on_progress)
         check_rows(rows, allow_async=False)
-        batch = _Batch(self._client._batch_requester(), identify_by, concurrency, on_progress)
+        batch = _Batch(self._client, identify_by, concurrency, on_progress)
         return batch.run(rows)
 
 
@@ -82,7 +83,7 @@ class _Batch:
         concurrency: int,
         on_progress: ProgressCallback | None,
     ) -> None:
-        self._customers = _GeneratedCustomers(client)
+        self._client = client
         self._identify_by = identify_by
         self._concurrency = concurrency
         self._lock = threading.Lock()  # guards the state, the in-flight count and the turns
@@ -172,13 +173,16 @@ class _Batch:
             worker.join()
 
     def _work(self) -> None:
+        # A client of this thread's own on the shared pool, so that its watch sees this thread's rows only.
+        watch = AttemptWatch()
+        customers = _GeneratedCustomers(self._client._batch_requester(watch))
         while (work := self._queue.get()) is not None:
             if self._stop.is_set():
                 continue
             try:
                 self._take_turn(work)
                 try:
-                    self._upsert(work)
+                    self._upsert(work, customers, watch)
                 finally:
                     self._pass_turn(work)
             except _Stopped:
@@ -206,23 +210,24 @@ class _Batch:
             if (next_index := self._state.done(work)) is not None:
                 self._turns[next_index].set()
 
-    def _upsert(self, work: Work) -> None:
+    def _upsert(self, work: Work, customers: _GeneratedCustomers, watch: AttemptWatch) -> None:
+        watch.lost = False
         while True:
             epoch = self._enter()
             try:
-                result = self._customers.upsert(identify_by=self._identify_by, **work.arguments)
+                result = customers.upsert(identify_by=self._identify_by, **work.arguments)
             except RateLimitError as error:
                 with self._lock:
                     self._state.rate_limited(error, epoch)
                 continue
             except ChingError as error:
                 with self._lock:
-                    self._state.failed(work, error)
+                    self._state.failed(work, error, watch)
                 return
             finally:
                 self._leave()
             with self._lock:
-                self._state.succeeded(result.action)
+                self._state.succeeded(result.action, watch)
             return
 
     def _enter(self) -> int:

@@ -114,6 +114,7 @@ class APIResponseError(ChingError):
         self.method = method
         self.path = path
         self.status_code = status_code
+        #: The body as received, up to its first 64 KiB.
         self.body = body
 
 
@@ -141,7 +142,7 @@ class APIStatusError(ChingError):
         self.server_message = server_message
         #: Validation problems, each ``{"path": [...], "message": ...}``.
         self.issues = issues
-        #: The decoded body (or the raw text when it was not JSON).
+        #: The decoded body (or the raw text when it was not JSON); over 64 KiB, the start of its text.
         self.body = body
 
 

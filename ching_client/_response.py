@@ -21,6 +21,16 @@ from ._exceptions import (
 
 T = TypeVar("T")
 _SNIPPET: Final = 120
+TEXT_CAP: Final = 1000
+"""Characters kept of a text the server sent (its error message, an issue's message) in errors and their messages."""
+CODE_CAP: Final = 100
+ISSUES_KEPT: Final = 50
+ISSUES_SHOWN: Final = 10
+"""Validation issues described in an error's message; ``issues`` keeps up to ``ISSUES_KEPT``."""
+SHOWN_CAP: Final = 300
+"""Characters of the server's message, and of each issue, repeated in an error's message."""
+BODY_KEPT: Final = 64 * 1024
+"""Bytes of a response body an error keeps in ``body``: a larger body is kept as the start of its text."""
 _BY_STATUS: Final[dict[int, type[APIStatusError]]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -41,59 +51,114 @@ _ADVICE: Final[dict[type[APIStatusError], str]] = {
     InternalServerError: "Ching or a proxy failed; try again later.",
 }
 _NOT_JSON: Final = object()
+_TOO_DEEP: Final = object()
 
 
 def decode(content: bytes) -> Any:
-    """The decoded JSON body, or a marker object when the body is not JSON."""
+    """The decoded JSON body, or a marker object when the body is not JSON or nests too deeply to decode."""
     try:
         return json.loads(content)
     except ValueError:
         return _NOT_JSON
+    except RecursionError:  # nested deeper than Python's recursion limit allows the decoder to go
+        return _TOO_DEEP
 
 
 def _snippet(content: bytes) -> str:
-    text = " ".join(content.decode("utf-8", errors="replace").split())
+    text = " ".join(content[: _SNIPPET * 4].decode("utf-8", errors="replace").split())
     return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "…"
+
+
+def capped(text: str, cap: int = TEXT_CAP) -> str:
+    """``text``, or its first ``cap`` characters and how long it was."""
+    return text if len(text) <= cap else f"{text[:cap]}… ({len(text):,} characters in all)"
+
+
+def _text(value: object, cap: int = TEXT_CAP) -> str | None:
+    """A scalar the server sent, as capped text; None for anything else (a list or object is no message)."""
+    if isinstance(value, str):
+        return capped(value, cap)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return None
+
+
+def _kept_body(content: bytes) -> bytes:
+    return content if len(content) <= BODY_KEPT else content[:BODY_KEPT]
+
+
+def _not_json(content: bytes, data: object) -> str:
+    if data is _TOO_DEEP:
+        return f"a JSON body nested too deeply to decode ({_snippet(content)!r})"
+    return f"a body that is not JSON ({_snippet(content) or 'empty'!r})"
 
 
 def success(method: str, path: str, status: int, content: bytes, parse: Callable[[Any], T]) -> T:
     """Parse a 2xx response as the operation's documented envelope."""
     data = decode(content)
     problem: str | None = None
-    if data is _NOT_JSON:
-        problem = f"a body that is not JSON ({_snippet(content) or 'empty'!r})"
+    if data is _NOT_JSON or data is _TOO_DEEP:
+        problem = _not_json(content, data)
     elif not isinstance(data, Mapping):
         problem = f"a JSON {type(data).__name__} instead of the envelope object"
     elif data.get("success") is not True:
         error = data.get("error")
-        detail = f": {error.get('code')} {error.get('message')}" if isinstance(error, Mapping) else ""
-        problem = f"'success' is {data.get('success')!r}, not true{detail}"
+        detail = ""
+        if isinstance(error, Mapping):
+            detail = f": {_text(error.get('code'), CODE_CAP)} {_text(error.get('message'))}"
+        problem = f"'success' is {_text(data.get('success'), CODE_CAP)}, not true{detail}"
     else:
         try:
             return parse(data)
         except KeyError as exc:
-            problem = f"the envelope lacks the documented field {exc.args[0]!r}"
-        except (TypeError, ValueError, AttributeError) as exc:
-            problem = f"the envelope does not have the documented shape ({exc})"
-    raise APIResponseError(
+            problem = f"the envelope lacks the documented field {_text(exc.args[0], CODE_CAP)!r}"
+        # What reading data of the wrong shape raises. Not ``Exception``: a signal handler's exception raised while
+        # parsing belongs to the caller, not to the body.
+        except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
+            problem = f"the envelope does not have the documented shape ({capped(str(exc), _SNIPPET)})"
+    raise undocumented(method, path, status, problem, content)
+
+
+def undocumented(method: str, path: str, status: int, problem: str, content: bytes = b"") -> APIResponseError:
+    """The error for a response that is not Ching's documented envelope (``problem`` says how)."""
+    return APIResponseError(
         f"{method} {path} returned {status} with {problem}. This is not Ching's documented response: "
         "check the base URL, or a proxy in between.",
         method=method,
         path=path,
         status_code=status,
-        body=content,
+        body=_kept_body(content),
     )
 
 
 def _issues(error: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Ching's validation issues, each with a ``path`` of text or number segments and a capped ``message``."""
     raw = error.get("issues")
-    return [dict(i) for i in raw if isinstance(i, Mapping)] if isinstance(raw, list) else []
+    if not isinstance(raw, list):
+        return []
+    issues: list[dict[str, Any]] = []
+    for item in raw:
+        if len(issues) == ISSUES_KEPT:
+            break
+        if not isinstance(item, Mapping):
+            continue
+        issue: dict[str, Any] = {}
+        path = item.get("path")  # documented as a list of segments; one source shows a plain string
+        if isinstance(path, list):
+            issue["path"] = [s if isinstance(s, int) else _text(s, CODE_CAP) or "?" for s in path[:20]]
+        elif path is not None:
+            issue["path"] = _text(path, CODE_CAP) or "?"
+        message = _text(item.get("message"))
+        if message is not None:
+            issue["message"] = message
+        issues.append(issue)
+    return issues
 
 
 def _describe_issue(issue: Mapping[str, Any]) -> str:
     path = issue.get("path")
-    where = ".".join(str(p) for p in path) if isinstance(path, list) else str(path or "?")
-    return f"{where}: {issue.get('message', 'invalid')}"
+    where = ".".join(str(p) for p in path) if isinstance(path, list) else path
+    return capped(f"{where or '?'}: {issue.get('message', 'invalid')}", SHOWN_CAP)
 
 
 def status_error(
@@ -107,15 +172,17 @@ def status_error(
     server_message: str | None = None
     issues: list[dict[str, Any]] = []
     if isinstance(error, Mapping):
-        code = error.get("code") if isinstance(error.get("code"), str) else None
-        server_message = str(error.get("message")) if error.get("message") is not None else None
+        code = _text(error.get("code"), CODE_CAP) if isinstance(error.get("code"), str) else None
+        server_message = _text(error.get("message"))
         issues = _issues(error)
-        said = f"{code or 'no code'}: {server_message or 'no message'}"
+        said = f"{code or 'no code'}: {capped(server_message, SHOWN_CAP) if server_message else 'no message'}"
     else:
         said = f"a body that is not Ching's error envelope ({_snippet(content) or 'empty'!r})"
     parts = [f"{method} {path} failed with {status} {said}."]
     if issues:
-        parts.append("Issues: " + "; ".join(_describe_issue(i) for i in issues) + ".")
+        shown = "; ".join(_describe_issue(i) for i in issues[:ISSUES_SHOWN])
+        more = f" (and {len(issues) - ISSUES_SHOWN} more)" if len(issues) > ISSUES_SHOWN else ""
+        parts.append(f"Issues: {shown}{more}.")
     if retry_after is not None:
         parts.append(f"The server asked to wait {retry_after:.0f}s.")
     advice = note or _ADVICE.get(cls)
@@ -129,8 +196,18 @@ def status_error(
         code=code,
         server_message=server_message,
         issues=issues,
-        body=data if data is not _NOT_JSON else content.decode("utf-8", errors="replace"),
+        body=_status_body(content, data),
     )
     if isinstance(exc, RateLimitError):
         exc.retry_after = retry_after
     return exc
+
+
+def _status_body(content: bytes, data: object) -> Any:
+    """What an ``APIStatusError`` keeps as ``body``: the decoded body, or its text when it is not JSON or large."""
+    if len(content) > BODY_KEPT:
+        text = content[:BODY_KEPT].decode("utf-8", errors="replace")
+        return f"{text}… (the first {BODY_KEPT:,} of {len(content):,} bytes)"
+    if data is _NOT_JSON or data is _TOO_DEEP:
+        return content.decode("utf-8", errors="replace")
+    return data

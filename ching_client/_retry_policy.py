@@ -25,7 +25,7 @@ RETRY_ON_SAFE_STATUS: Final = frozenset({408, 500, 502, 503, 504})
 class Failure(enum.Enum):
     """What went wrong with an attempt that produced no response."""
 
-    NOT_SENT = "the request never left (connection refused, connect or pool timeout)"
+    NOT_SENT = "the request never left"
     TIMED_OUT = "no response within the deadline after the request was sent"
     DROPPED = "the connection dropped after the request was sent"
 
@@ -36,7 +36,15 @@ class Decision:
 
     retry: bool
     delay: float
-    reason: str
+    why: str
+    """What happened, as the retry policy sees it (``rate limited (429)``, ``the request never left``)."""
+    stop: str = ""
+    """Why a failure that could be retried was not: the attempts are used up, the deadline, a long Retry-After."""
+
+    @property
+    def reason(self) -> str:
+        """``why`` and ``stop`` together, for log lines."""
+        return f"{self.why}; {self.stop}" if self.stop else self.why
 
 
 def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
@@ -46,7 +54,10 @@ def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if absent or unreadable."""
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if absent or unreadable.
+
+    A date in the past gives 0, which ``decide`` reads as no request to wait: it backs off as usual.
+    """
     if value is None:
         return None
     value = value.strip()
@@ -54,10 +65,9 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         seconds = float(value)
     except ValueError:
         try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+            seconds = parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a year such as 999999999
             return None
-        seconds = when.timestamp() - now
     if not math.isfinite(seconds):  # NaN or infinite: unreadable
         return None
     return max(0.0, seconds)
@@ -92,13 +102,19 @@ def decide(
     if not retryable:
         return Decision(False, 0.0, why)
     if attempt > max_retries:
-        return Decision(False, 0.0, f"{why}; gave up after {attempt} attempts")
+        return Decision(False, 0.0, why, f"gave up after {attempts(attempt)}")
     if retry_after is not None and retry_after > RETRY_AFTER_CAP:
-        return Decision(False, retry_after, f"{why}; the server asked to wait {retry_after:.0f}s, over the cap")
-    delay = retry_after if retry_after is not None else backoff(attempt, rand)
+        return Decision(False, retry_after, why, f"the server asked to wait {retry_after:.0f}s, over the cap")
+    # A Retry-After of 0 or in the past would let a server have every retry sent at once: normal backoff then.
+    delay = retry_after if retry_after is not None and retry_after > 0 else backoff(attempt, rand)
     if delay >= remaining:
-        return Decision(False, delay, f"{why}; waiting {delay:.2f}s would pass the call's deadline")
+        return Decision(False, delay, why, f"waiting {delay:.2f}s would pass the call's deadline")
     return Decision(True, delay, why)
+
+
+def attempts(count: int) -> str:
+    """``1 attempt``, ``3 attempts``."""
+    return f"{count} attempt{'' if count == 1 else 's'}"
 
 
 _zero_backoff = False

@@ -44,6 +44,8 @@ from typing import Any, Final, Generic, TypeVar
 
 import httpx
 
+from ._body import LIMIT_EXTENSION, OVER_LIMIT_EXTENSION
+
 MAX_CONNECTIONS: Final = 100
 SHARD_CONNECTIONS: Final = 4
 _T = TypeVar("_T", httpx.AsyncHTTPTransport, httpx.HTTPTransport)
@@ -319,7 +321,7 @@ class ShardedTransport(httpx.BaseTransport):
             response = shard.transport.handle_request(request)
             stream = typing.cast(httpx.SyncByteStream, response.stream)
             try:
-                content = b"".join(stream)
+                content = _read_within(response, stream, request.extensions.get(LIMIT_EXTENSION))
             finally:
                 stream.close()
         except BaseException:
@@ -327,15 +329,34 @@ class ShardedTransport(httpx.BaseTransport):
             raise
         finally:
             shard.live.discard(key)
-        body = httpx.ByteStream(content)
-        return httpx.Response(
-            response.status_code, headers=response.headers, stream=body, extensions=response.extensions
-        )
+        extensions = response.extensions
+        if content is None:  # over the cap: the client refuses it (``_body.reader_for``)
+            extensions = {**extensions, OVER_LIMIT_EXTENSION: True}
+        body = httpx.ByteStream(content or b"")
+        return httpx.Response(response.status_code, headers=response.headers, stream=body, extensions=extensions)
 
     def close(self) -> None:
         for shard in self._shards:
             shard.close_retired()
             shard.transport.close()
+
+
+def _read_within(response: httpx.Response, stream: httpx.SyncByteStream, limit: int | None) -> bytes | None:
+    """The raw body, or None once it passes ``limit`` (or declares a length over it): the rest is never read, and
+    the connection is closed, as the body was not read to its end (httpcore does that when the stream is closed)."""
+    if limit is None:
+        return b"".join(stream)
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in stream:
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _renew_pools_in_child() -> None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ._core import FakeChing
+from ._core import MAX_BODY_BYTES, FakeChing
 from ._wire import FakeRequest
 
 Message = MutableMapping[str, Any]
@@ -16,13 +16,16 @@ ASGIApp = Callable[[Message, Receive, Send], Awaitable[None]]
 
 
 async def _read_body(receive: Receive) -> bytes:
-    """Collect the whole request body."""
+    """Collect the request body, stopping once it is over `MAX_BODY_BYTES` (the core then answers 413)."""
     chunks: list[bytes] = []
-    while True:
+    size = 0
+    while size <= MAX_BODY_BYTES:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)

@@ -31,17 +31,27 @@ if TYPE_CHECKING:
 
 IN_PROCESS_BASE_URL = "https://ching.test/ching"
 """The base URL `client()` uses; any host works with the in-process transport."""
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""Larger request bodies get 413: the largest Ching takes, an image upload, is under 3 MB once base64-encoded."""
+LOGGED_BODY_BYTES = 64 * 1024
+"""A logged request keeps at most this much of its body (see `LoggedRequest.raw_body`)."""
 
 _DROPS: dict[FaultKind, Literal["before", "after"]] = {FaultKind.DROP_BEFORE: "before", FaultKind.DROP_AFTER: "after"}
 
 
 def _body_for_log(body: bytes) -> tuple[Any, str | None]:
-    """Parse a body for the log: (JSON value, None) or (None, raw text when it is not JSON)."""
+    """Parse a body for the log: (JSON value, None), or (None, its text) when it is not JSON or too large.
+
+    The log keeps thousands of requests: a body over `LOGGED_BODY_BYTES` is kept as the start of its text.
+    """
     if not body:
         return None, None
+    if len(body) > LOGGED_BODY_BYTES:
+        text = body[:LOGGED_BODY_BYTES].decode("utf-8", errors="replace")
+        return None, f"{text}… (the first {LOGGED_BODY_BYTES:,} of {len(body):,} bytes)"
     try:
         return json.loads(body), None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, body.decode("utf-8", errors="replace")
 
 
@@ -115,6 +125,13 @@ class FakeChing:
                         headers=[("allow", ", ".join(match.allowed))],
                     )
                 raise ApiError(404, "NOT_FOUND", f"No route for {request.method} {path}")
+            if len(request.body) > MAX_BODY_BYTES:
+                raise ApiError(
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    f"Request body is larger than {MAX_BODY_BYTES:,} bytes",
+                    headers=[("connection", "close")],  # the rest of the body is not read
+                )
             scope = scope_for_authorization(request.header("authorization"))
             if scope is None:
                 raise ApiError(401, "NO_ACCESS", "No access")

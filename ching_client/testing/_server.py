@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import uvicorn
 
 _STARTUP_TIMEOUT = 10.0
+IDLE_TIMEOUT = 5.0
+"""Seconds a connection may hold no complete request (uvicorn's own keep-alive default) before it is closed."""
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -40,17 +42,26 @@ def base_url_for(sock: socket.socket) -> str:
 
 
 def make_uvicorn_server(
-    fake: FakeChing, *, log_level: str | None = None, ready: threading.Event | None = None
+    fake: FakeChing,
+    *,
+    log_level: str | None = None,
+    ready: threading.Event | None = None,
+    idle_timeout: float = IDLE_TIMEOUT,
 ) -> uvicorn.Server:
-    """Configure uvicorn for the fake (h11, asyncio, no lifespan); log_level None leaves logging untouched."""
+    """Configure uvicorn for the fake (h11, asyncio, no lifespan); log_level None leaves logging untouched.
+
+    A connection that holds no complete request for ``idle_timeout`` seconds is closed (see ``_idle``).
+    """
     try:
         import uvicorn
     except ImportError as exc:
         raise ImportError("the fake Ching server needs uvicorn: pip install 'ching-client[testing]'") from exc
+    from ._idle import IdleClosingH11Protocol
 
     config = uvicorn.Config(
         create_asgi_app(fake),
-        http="h11",
+        http=IdleClosingH11Protocol,
+        timeout_keep_alive=idle_timeout,  # type: ignore[arg-type]
         loop="asyncio",
         ws="none",
         lifespan="off",
@@ -77,12 +88,20 @@ def make_uvicorn_server(
 class FakeServer:
     """A FakeChing served over loopback HTTP from a background thread; stop() (or `with`) shuts it down."""
 
-    def __init__(self, fake: FakeChing, host: str = "127.0.0.1", port: int = 0, *, owns_fake: bool = False) -> None:
+    def __init__(
+        self,
+        fake: FakeChing,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        owns_fake: bool = False,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
         """Bind the socket now; call start() to begin serving; `owns_fake` closes the fake on stop()."""
         self.fake = fake
         self._owns_fake = owns_fake
         self._ready = threading.Event()
-        self._server = make_uvicorn_server(fake, ready=self._ready)
+        self._server = make_uvicorn_server(fake, ready=self._ready, idle_timeout=idle_timeout)
         self._socket = bind_socket(host, port)
         self.base_url = base_url_for(self._socket)
         """The base URL to give clients, e.g. `http://127.0.0.1:50123/ching`."""
@@ -142,14 +161,18 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     db: str | os.PathLike[str] | None = None,
+    idle_timeout: float = IDLE_TIMEOUT,
 ) -> FakeServer:
-    """Start a fake Ching HTTP server in a background thread: `with serve() as server: server.base_url`."""
+    """Start a fake Ching HTTP server in a background thread: `with serve() as server: server.base_url`.
+
+    A connection that holds no complete request for ``idle_timeout`` seconds is closed.
+    """
     if fake is not None and db is not None:
         raise ValueError("pass either fake or db, not both")
     owns_fake = fake is None
     if fake is None:
         fake = open_fake(db)
-    return FakeServer(fake, host, port, owns_fake=owns_fake).start()
+    return FakeServer(fake, host, port, owns_fake=owns_fake, idle_timeout=idle_timeout).start()
 
 
 def open_fake(db: str | os.PathLike[str] | None = None, **options: Any) -> FakeChing:

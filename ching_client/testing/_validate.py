@@ -63,6 +63,8 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise invalid([issue([], f"Invalid JSON: {exc}")], "Invalid JSON body") from exc
+    except RecursionError:  # nested deeper than the decoder can follow: no request body of Ching's is
+        raise invalid([issue([], "Invalid JSON: nested too deeply")], "Invalid JSON body") from None
     if not isinstance(value, dict):
         raise invalid([issue([], f"Expected object, received {json_type(value)}")])
     return value

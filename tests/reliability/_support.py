@@ -9,6 +9,8 @@
   URL, to call operations on either the same way and time each call.
 - ``count_attempts()``: the attempts the SDK made, from its documented INFO log lines (for faults
   where nothing reaches the server, so the fake's request log cannot count them).
+- ``RawServer``: a loopback server that answers every request with bytes the test writes itself, as
+  a hostile or broken server would (oversized, endless, compressed, deeply nested).
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ import contextlib
 import logging
 import re
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
 
-from ching_client import AsyncChing, Ching, Customer, CustomersUpsertResult, DeletedCustomer, Product
+from ching_client import AsyncChing, Ching, ChingError, Customer, CustomersUpsertResult, DeletedCustomer, Product
 from ching_client.testing import DEFAULT_TEST_KEY, FakeChing, FakeServer
 
 KEY = DEFAULT_TEST_KEY
@@ -83,6 +86,65 @@ def blackhole() -> Iterator[str]:
         listener.close()
 
 
+class RawServer:
+    """A loopback HTTP server whose every answer is ``respond()``: the raw bytes to write, in chunks.
+
+    Each request is read (head and ``Content-Length`` body), then the chunks are written and the
+    connection closed. A client that hangs up early ends the writing quietly. ``requests`` counts
+    the requests read.
+    """
+
+    def __init__(self, respond: Callable[[], Iterable[bytes]]) -> None:
+        self._respond = respond
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{self._socket.getsockname()[1]}/ching"
+        self.requests = 0
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            try:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    data = connection.recv(65536)
+                    if not data:
+                        return
+                    head += data
+                head, _, body = head.partition(b"\r\n\r\n")
+                length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                missing = int(length.group(1)) - len(body) if length else 0
+                while missing > 0:
+                    data = connection.recv(min(missing, 65536))
+                    if not data:
+                        return
+                    missing -= len(data)
+                self.requests += 1
+                for chunk in self._respond():
+                    connection.sendall(chunk)
+            except OSError:  # the client hung up, as it should once it has seen enough
+                return
+
+    def close(self) -> None:
+        self._closed = True
+        self._socket.close()
+
+
+def raw_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:
+    """A whole HTTP/1.1 response with a ``Content-Length``, closing the connection."""
+    lines = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
 def _connect_hangs(address: tuple[str, int]) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.1)
@@ -91,6 +153,15 @@ def _connect_hangs(address: tuple[str, int]) -> bool:
         except TimeoutError:
             return True
         return False
+
+
+def ching_error(run: Callable[[], Any]) -> ChingError:
+    """The ``ChingError`` that ``run()`` raises; the test fails if it returns (any other exception fails it too)."""
+    try:
+        run()
+    except ChingError as exc:
+        return exc
+    raise AssertionError("expected a ChingError; the call returned")
 
 
 # --- counting attempts from the SDK's own log -----------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import gc
 import random
 import signal
 import socket
@@ -155,6 +156,7 @@ def unraisable_collected() -> Iterator[list[Any]]:
     previous, sys.unraisablehook = sys.unraisablehook, seen.append
     try:
         yield seen
+        gc.collect()  # what the block left in reference cycles is finalised here, inside it
     finally:
         sys.unraisablehook = previous
 
