@@ -63,11 +63,11 @@ class FakeChing:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.ids: IdGenerator = ids if ids is not None else RandomIds(seed)
-        self.faults = Faults(seed if seed is not None else 0)
-        self.requests = RequestLog(log_limit)
-        self.create_status = create_status
+        self.faults: Faults = Faults(seed if seed is not None else 0)
+        self.requests: RequestLog = RequestLog(log_limit)
+        self.create_status: int = create_status
         """Status of successful creates (200, or 201 to check that clients accept any 2xx)."""
-        self.live_keys_active = live_keys_active
+        self.live_keys_active: bool = live_keys_active
         """When False, live keys get 403 LIVE_KEY_INACTIVE, like a project not yet activated."""
         self._lock = threading.RLock()
 

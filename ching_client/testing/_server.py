@@ -79,14 +79,16 @@ class FakeServer:
 
     def __init__(self, fake: FakeChing, host: str = "127.0.0.1", port: int = 0, *, owns_fake: bool = False) -> None:
         """Bind the socket now; call start() to begin serving; `owns_fake` closes the fake on stop()."""
-        self.fake = fake
+        self.fake: FakeChing = fake
         self._owns_fake = owns_fake
         self._ready = threading.Event()
         self._server = make_uvicorn_server(fake, ready=self._ready)
         self._socket = bind_socket(host, port)
-        self.base_url = base_url_for(self._socket)
+        self.base_url: str = base_url_for(self._socket)
         """The base URL to give clients, e.g. `http://127.0.0.1:50123/ching`."""
-        self.host, self.port = self._socket.getsockname()[:2]
+        address = self._socket.getsockname()
+        self.host: str = address[0]
+        self.port: int = address[1]
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
