@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock, ManualClock, SystemClock
 from ._core import IN_PROCESS_BASE_URL, FakeChing
+from ._extras import MissingExtraError
 from ._faults import Fault, FaultKind, Faults
 from ._ids import IdGenerator, RandomIds, SequentialIds
 from ._keys import DEFAULT_LIVE_KEY, DEFAULT_TEST_KEY, make_live_key, make_test_key
@@ -54,6 +55,7 @@ __all__ = [
     "LoggedRequest",
     "ManualClock",
     "MemoryStore",
+    "MissingExtraError",
     "ObjectCounts",
     "Outcome",
     "RandomIds",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import threading
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._asgi import create_asgi_app
 from ._core import FakeChing
+from ._extras import SERVER_PURPOSE, MissingExtraError
 from ._routes import API_PREFIX
 
 if TYPE_CHECKING:
@@ -39,14 +41,21 @@ def base_url_for(sock: socket.socket) -> str:
     return f"http://{shown}:{port}{API_PREFIX}"
 
 
+def _logging_config(uvicorn_config: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging, with its access log on stderr too: stdout carries the base URL alone."""
+    config = copy.deepcopy(uvicorn_config)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    return config
+
+
 def make_uvicorn_server(
     fake: FakeChing, *, log_level: str | None = None, ready: threading.Event | None = None
 ) -> uvicorn.Server:
     """Configure uvicorn for the fake (h11, asyncio, no lifespan); log_level None leaves logging untouched."""
     try:
         import uvicorn
-    except ImportError as exc:
-        raise ImportError("the fake Ching server needs uvicorn: pip install 'ching-client[testing]'") from exc
+    except ImportError:
+        raise MissingExtraError("uvicorn", SERVER_PURPOSE) from None
 
     config = uvicorn.Config(
         create_asgi_app(fake),
@@ -56,7 +65,7 @@ def make_uvicorn_server(
         lifespan="off",
         log_level=log_level or "warning",
         access_log=log_level in ("info", "debug", "trace"),
-        log_config=None if log_level is None else uvicorn.config.LOGGING_CONFIG,
+        log_config=None if log_level is None else _logging_config(uvicorn.config.LOGGING_CONFIG),
         timeout_graceful_shutdown=1,
     )
 
