@@ -23,6 +23,7 @@ from ._wire import FakeRequest, FakeResponse, Outcome
 
 if TYPE_CHECKING:
     from ._asgi import create_asgi_app
+    from ._httpx_mock import back_httpx_mock
     from ._sdk import no_backoff
     from ._server import FakeServer, serve
     from ._sqlite import SqliteStore
@@ -35,6 +36,7 @@ _LAZY = {
     "serve": "._server",
     "SqliteStore": "._sqlite",
     "create_asgi_app": "._asgi",
+    "back_httpx_mock": "._httpx_mock",
     "no_backoff": "._sdk",
 }
 
@@ -64,6 +66,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "SystemClock",
+    "back_httpx_mock",
     "create_asgi_app",
     "make_live_key",
     "make_test_key",
