@@ -531,7 +531,7 @@ def make_display(total: int, stream: IO[str]) -> Display:
         return PlainDisplay(total, stream) if total else _NoDisplay()
     bar_class = _bar_class()
     if bar_class is None:
-        stream.write("(pip install 'ching-client[cli]' for a progress bar)\n")
+        stream.write("(pip install tqdm, or ching-client's cli extra, for a progress bar)\n")
         return PlainDisplay(total, stream)
     return BarDisplay(total, stream, bar_class) if total else _NoDisplay()
 

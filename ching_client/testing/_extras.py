@@ -6,14 +6,16 @@ import importlib.util
 
 from ching_client._exceptions import ChingError
 
-INSTALL_HINT = "pip install 'ching-client[testing]'"
-
 
 class MissingExtraError(ChingError, ImportError):
     """A package of the ``testing`` extra is not installed; also an ``ImportError``, as Python reports those."""
 
     def __init__(self, package: str, needed_for: str) -> None:
-        super().__init__(f"The local Ching needs {package} {needed_for}. Install the testing extra: {INSTALL_HINT}")
+        # The package's own name works wherever ching-client came from (a checkout, git, a wheel).
+        super().__init__(
+            f"The local Ching needs {package} {needed_for}: pip install {package} "
+            "(or install ching-client with its testing extra)."
+        )
         self.name: str | None = package  # as ImportError has it: the module that is missing
 
 

@@ -317,7 +317,7 @@ def test_on_a_terminal_without_tqdm_progress_falls_back_to_lines_with_a_hint(
     assert in_process(server, monkeypatch, tmp_path / "users.csv") == 0
 
     shown = terminal.getvalue()
-    assert "(pip install 'ching-client[cli]' for a progress bar)" in shown
+    assert "(pip install tqdm, or ching-client's cli extra, for a progress bar)" in shown
     assert "1/1 rows (100%)" in shown
     assert "\r" not in shown
 
