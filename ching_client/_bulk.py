@@ -34,7 +34,8 @@ from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
 from ._retry_policy import RETRY_AFTER_CAP, backoff, wait_time
 
 UNREACHABLE_ROWS: Final = 20
-"""This many rows in a row that got no answer (after the client's retries) end the batch: Ching is unreachable."""
+"""This many rows in a row that got no answer (after the client's retries) end the batch: Ching is unreachable.
+A shorter batch in which no row got an answer at all ends the same way, so the outcome does not depend on its length."""
 MAX_CONCURRENCY: Final = 100
 """The default connection pool holds 100 connections; more workers would only queue for them."""
 _CALL_OPTIONS: Final = frozenset({"self", "identify_by", "timeout", "max_retries", "extra_headers"})
@@ -261,17 +262,28 @@ class Tally:
         self.failures: list[RowFailure] = []
         self.rate_limited = 0
         self._unanswered = 0
+        self._answered = False
+        self.no_answer: APIConnectionError | None = None
+        """The last row's error when no row has got an answer yet: what ending the batch early raises."""
 
     def unreachable(self, error: ChingError) -> bool:
         """Count rows that got no answer; True once so many in a row did that Ching looks unreachable."""
         if not isinstance(error, APIConnectionError):
-            self._unanswered = 0
+            self._answer()
             return False
         self._unanswered += 1
+        if not self._answered:
+            self.no_answer = error
         return self._unanswered >= UNREACHABLE_ROWS
 
-    def succeeded(self, action: str) -> None:
+    def _answer(self) -> None:
+        """Ching answered a row: it is reachable."""
         self._unanswered = 0
+        self._answered = True
+        self.no_answer = None
+
+    def succeeded(self, action: str) -> None:
+        self._answer()
         if action == "created":
             self.created += 1
         else:
@@ -413,3 +425,9 @@ class BatchState:
     def succeeded(self, action: str) -> None:
         self.pacer.succeeded()
         self.tally.succeeded(action)
+
+    def report(self) -> UpsertReport:
+        """The batch's report; if rows were sent and not one got an answer, raise as when 20 in a row get none."""
+        if self.tally.no_answer is not None:
+            raise self.tally.no_answer
+        return self.tally.report()

@@ -228,10 +228,11 @@ def in_process(server: FakeServer, monkeypatch: pytest.MonkeyPatch, path: Path, 
     return cli.main(["customers", "sync", str(path), "--identify-by", "email", "--base-url", server.base_url, *args])
 
 
-def test_a_base_url_where_nothing_answers_ends_the_run_early_with_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize("count", [3, 500], ids=["short file", "long file"])
+def test_a_base_url_where_nothing_answers_ends_the_run_with_exit_2_whatever_the_files_length(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, count: int
 ) -> None:
-    rows = "".join(f"Customer {n},c{n}@example.com\n" for n in range(500))
+    rows = "".join(f"Customer {n},c{n}@example.com\n" for n in range(count))
     (tmp_path / "users.csv").write_text("name,email\n" + rows, encoding="utf-8")
     monkeypatch.setenv("CHING_API_KEY", DEFAULT_TEST_KEY)
     nowhere = "http://127.0.0.1:9/ching"  # the discard port: nothing listens, the connection is refused

@@ -360,6 +360,26 @@ async def test_when_ching_cannot_be_reached_the_batch_ends_instead_of_failing_ev
     assert upserts(fake) <= (20 + 4) * 3
 
 
+async def test_a_short_batch_that_gets_no_answer_at_all_ends_the_same_way(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("drop_before", operation="customers_upsert")
+
+    with pytest.raises(APIConnectionError, match="never left"):
+        await upsert_many(kind, fake, [*people(3), {"name": "No email", "nickname": "refused before sending"}])
+
+    assert upserts(fake) == 3 * 3  # every row was tried, each with its retries
+
+
+async def test_rows_that_lose_their_connection_after_ching_answered_others_are_failures(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("drop_before", operation="customers_upsert", times=3 * 3)  # the first 3 rows, every attempt
+
+    report = await upsert_many(kind, fake, people(5), concurrency=1)
+
+    assert (report.created, report.failed) == (2, 3)
+    assert {failure.code for failure in report.failures} == {"CONNECTION_ERROR"}
+
+
 class Stop(Exception):
     pass
 
