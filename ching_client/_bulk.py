@@ -76,6 +76,9 @@ class UpsertProgress:
     failed: int
     elapsed: float
     """Seconds since the batch started."""
+    failure: RowFailure | None = None
+    """The row that has just failed, when this call is about a failed row: the failures so far survive a
+    batch that is stopped early (Ctrl-C, a cancel scope), which never returns its report."""
 
     @property
     def rate(self) -> float:
@@ -292,13 +295,13 @@ class Tally:
 
     def failed(self, failure: RowFailure) -> None:
         self.failures.append(failure)
-        self._progress()
+        self._progress(failure)
 
-    def _progress(self) -> None:
+    def _progress(self, failure: RowFailure | None = None) -> None:
         if self._on_progress is not None:
-            self._on_progress(self.progress())
+            self._on_progress(self.progress(failure))
 
-    def progress(self) -> UpsertProgress:
+    def progress(self, failure: RowFailure | None = None) -> UpsertProgress:
         failed = len(self.failures)
         return UpsertProgress(
             processed=self.created + self.updated + failed,
@@ -306,6 +309,7 @@ class Tally:
             updated=self.updated,
             failed=failed,
             elapsed=time.monotonic() - self._started,
+            failure=failure,
         )
 
     def report(self) -> UpsertReport:

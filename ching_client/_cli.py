@@ -90,7 +90,9 @@ exit status:
   0    every row was synced
   1    some rows failed (see the failures file)
   2    the command, the configuration or FILE is wrong, or Ching refused the key
-  130  interrupted (safe to run again)
+       or could not be reached
+  130  interrupted; the rows that failed so far are in the failures file
+       (running the same command again is safe)
 
 examples:
   python -m ching_client customers sync users.csv --identify-by email
@@ -566,16 +568,20 @@ class Plan:
 
 
 class Run:
-    """The state of a running batch: the display, and the last progress for an interrupted run's message."""
+    """The state of a running batch: the display, and what an interrupted run reports (progress, failures)."""
 
     def __init__(self) -> None:
         self.display: Display = _NoDisplay()
         self.progress: UpsertProgress | None = None
         self.total: int | None = None
+        self.failures: list[RowFailure] = []
+        """The rows that failed so far, in the order they failed."""
 
     def update(self, progress: UpsertProgress) -> None:
         """``on_progress``: remember and show."""
         self.progress = progress
+        if progress.failure is not None:
+            self.failures.append(progress.failure)
         self.display.update(progress)
 
 
@@ -654,16 +660,23 @@ def finish(plan: Plan, report: UpsertReport) -> int:
     if report.ok:
         return EXIT_OK
     _show_failures(report.failures)
+    written = _write_failures(plan, report.failures, _out)
+    if written:
+        _out(f"Fix the rows and run: {plan.command(plan.failures)}")
+    return EXIT_ROWS_FAILED
+
+
+def _write_failures(plan: Plan, failures: Sequence[RowFailure], say: Callable[[str], None]) -> bool:
+    """Write the failures file and say where it is; False (with the reason on stderr) if it could not be written."""
     try:
-        plan.source.write_failures(report.failures, plan.failures)
+        plan.source.write_failures(failures, plan.failures)
     except OSError as error:
         _err(f"{SYNC_PROG}: error: could not write the failures file {plan.failures}: {error}")
-        return EXIT_ROWS_FAILED
+        return False
     column = "column" if plan.source.format == "csv" else "key"
-    rows = "row" if report.failed == 1 else "rows"
-    _out(f"{report.failed:,} failed {rows} written to {plan.failures} (with a {ERROR_COLUMN} {column} saying why).")
-    _out(f"Fix the rows and run: {plan.command(plan.failures)}")
-    return EXIT_ROWS_FAILED
+    rows = "row" if len(failures) == 1 else "rows"
+    say(f"{len(failures):,} failed {rows} written to {plan.failures} (with a {ERROR_COLUMN} {column} saying why).")
+    return True
 
 
 def _show_failures(failures: Sequence[RowFailure]) -> None:
@@ -683,8 +696,12 @@ def interrupted(plan: Plan, run: Run) -> int:
         of = f" of {run.total:,}" if run.total is not None else ""
         _err(
             f"Interrupted after {progress.processed:,}{of} rows ({progress.created:,} created, "
-            f"{progress.updated:,} updated, {progress.failed:,} failed); no failures file was written."
+            f"{progress.updated:,} updated, {progress.failed:,} failed)."
         )
+    if run.failures:  # what went wrong so far, so it can be fixed while the rest waits
+        failures = sorted(run.failures, key=lambda failure: failure.index)
+        _show_failures(failures)
+        _write_failures(plan, failures, _err)
     _err("Upsert is safe to repeat (synced customers are updated, never duplicated); to finish, run the same command:")
     _err(f"  {plan.command(plan.file)}")
     return EXIT_INTERRUPTED

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -343,6 +344,35 @@ def test_ctrl_c_says_how_far_it_got_and_that_running_again_is_safe(
     assert "safe to repeat" in err
     assert f"--identify-by email --concurrency 4 --base-url {server.base_url}" in err
     assert not (tmp_path / "users.failures.csv").exists()
+
+
+def test_ctrl_c_during_the_batch_writes_the_failures_seen_so_far(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "users.csv").write_text(USERS_CSV, encoding="utf-8")
+    shown = cli.Run.update
+
+    def ctrl_c_after_four_rows(run: cli.Run, progress: UpsertProgress) -> None:
+        shown(run, progress)
+        if progress.processed == 4:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C, while the fifth row waits
+
+    monkeypatch.setattr(cli.Run, "update", ctrl_c_after_four_rows)
+
+    assert in_process(server, monkeypatch, tmp_path / "users.csv", "--concurrency", "1") == 130
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Interrupted after 4 of 5 rows (2 created, 1 updated, 1 failed)." in err
+    why = "INVALID_FIELD: Invalid request body (email: Required when identifyBy is 'email')"
+    assert f"  line 5: {why}" in err
+    assert f"1 failed row written to {tmp_path / 'users.failures.csv'}" in err
+    with (tmp_path / "users.failures.csv").open(encoding="utf-8", newline="") as file:
+        assert list(csv.reader(file)) == [
+            ["name", "email", "phone", "metadata.plan", "ching_error"],
+            ["Dana Katz", "", "", "basic", why],
+        ]
+    assert "to finish, run the same command" in err
 
 
 def test_csv_rows_are_numbered_by_the_line_they_start_on(tmp_path: Path) -> None:

@@ -277,6 +277,9 @@ async def test_on_progress_is_called_after_every_row(kind: Kind):
     last = seen[-1]
     assert (last.created, last.updated, last.failed) == (report.created, report.updated, report.failed) == (35, 0, 1)
     assert all(progress.elapsed >= 0 for progress in seen)
+    # The update for a failed row carries the failure, so a batch stopped early still tells what failed.
+    assert [progress.failure for progress in seen if progress.failure is not None] == list(report.failures)
+    assert [progress.failed for progress in seen if progress.failure is not None] == [1]
 
 
 async def test_a_burst_of_429s_slows_the_whole_batch_and_every_row_lands_once(kind: Kind):
