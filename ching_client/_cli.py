@@ -527,9 +527,17 @@ def _bar_class() -> type[tqdm[Any]] | None:
     return tqdm
 
 
+def _zero_width(stream: IO[str]) -> bool:
+    """True for a terminal that reports 0 columns (some CI runners, a pty nobody sized): a bar shows nothing there."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns == 0
+    except (AttributeError, OSError, ValueError):  # no file descriptor, or not a terminal after all
+        return False
+
+
 def make_display(total: int, stream: IO[str]) -> Display:
     """A bar on a terminal (when tqdm is installed), else plain periodic lines."""
-    if not stream.isatty():
+    if not stream.isatty() or _zero_width(stream):
         return PlainDisplay(total, stream) if total else _NoDisplay()
     bar_class = _bar_class()
     if bar_class is None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
+import pty
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -322,6 +327,27 @@ def test_on_a_terminal_without_tqdm_progress_falls_back_to_lines_with_a_hint(
     assert "(pip install tqdm, or ching-client's cli extra, for a progress bar)" in shown
     assert "1/1 rows (100%)" in shown
     assert "\r" not in shown
+
+
+@pytest.mark.parametrize(("columns", "bar"), [(0, False), (100, True)], ids=["0 columns", "100 columns"])
+def test_on_a_terminal_that_reports_no_width_progress_is_plain_lines(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, columns: int, bar: bool
+) -> None:
+    (tmp_path / "users.csv").write_text("name,email\nTal,tal@example.com\nNoa,noa@example.com\n", encoding="utf-8")
+    controller, terminal = pty.openpty()  # a new pseudo-terminal is 0 columns wide until someone sizes it
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    monkeypatch.setattr(cli, "PLAIN_INTERVAL", 0.0)
+    shown = b""
+    with os.fdopen(terminal, "w") as stderr:
+        monkeypatch.setattr(sys, "stderr", stderr)
+        assert in_process(server, monkeypatch, tmp_path / "users.csv") == 0
+        stderr.flush()
+        while select.select([controller], [], [], 0)[0]:  # read while the terminal is open (after: EIO)
+            shown += os.read(controller, 65536)
+    os.close(controller)
+    text = shown.decode()
+    assert ("2/2 rows (100%)" in text) is not bar  # plain lines
+    assert ("2/2 [" in text) is bar  # tqdm's bar
 
 
 def test_ctrl_c_says_how_far_it_got_and_that_running_again_is_safe(
