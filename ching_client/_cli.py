@@ -339,6 +339,10 @@ def _known_column(column: str) -> bool:
     return field_name(column) in _FIELD_COLUMNS or column == ERROR_COLUMN
 
 
+_BRACKETS_TO_CHECK: Final = 100
+"""A JSON Lines line with more brackets than this is parsed while counting, to refuse one nested too deeply."""
+
+
 class JsonLinesSource:
     """A JSON Lines file: one customer object per line."""
 
@@ -355,8 +359,16 @@ class JsonLinesSource:
                     yield number, raw.rstrip(b"\r\n")
 
     def count(self) -> int:
-        """How many rows there are (a streaming pass)."""
-        return sum(1 for _ in self._lines())
+        """How many rows there are (a streaming pass that also refuses a line nested too deeply to read).
+
+        Only a line with many brackets can be nested deeply, so only such a line is parsed here.
+        """
+        count = 0
+        for number, raw in self._lines():
+            count += 1
+            if raw.count(b"[") + raw.count(b"{") > _BRACKETS_TO_CHECK:
+                self._row(number, raw)
+        return count
 
     def rows(self) -> Generator[SourceRow | BadLine]:
         """The rows, read lazily; a line that is not a JSON object becomes a ``BadLine``."""
@@ -370,6 +382,11 @@ class JsonLinesSource:
             return BadLine(number, raw, "not UTF-8 text")
         except json.JSONDecodeError as error:
             return BadLine(number, raw, f"not valid JSON: {error.msg} (column {error.colno})")
+        except RecursionError:  # Python's parser gives up (about 1,000 levels): no customer looks like that
+            raise InputError(
+                f"{self.path}, line {number}: JSON nested too deeply to read; a row is one object of "
+                "customer fields, with metadata one level down."
+            ) from None
         if not isinstance(value, dict):
             return BadLine(number, raw, f"a JSON {_json_kind(value)} where an object was expected")
         fields = {key: item for key, item in value.items() if key != ERROR_COLUMN}

@@ -148,6 +148,24 @@ def test_json_lines_sync_reports_a_malformed_line_as_a_failed_row_and_goes_on(
     assert customers["avi@example.com"].tax_id == "123456782"
 
 
+def test_a_json_line_nested_100000_deep_stops_the_command_in_one_line_before_anything_is_sent(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    lines = ['{"name": "Tal", "email": "tal@example.com"}', '{"name": "Deep", "metadata": {"a": ' + deep + "}}"]
+    (tmp_path / "users.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = sync(server, tmp_path, "users.jsonl", "--identify-by", "email")  # no traceback, checked there
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "python -m ching_client customers sync: error: users.jsonl, line 2: JSON nested too deeply to read; "
+        "a row is one object of customer fields, with metadata one level down.\n"
+    )
+    assert server.fake.counts(DEFAULT_TEST_KEY).customers == 0
+
+
 @pytest.mark.parametrize(
     ("header", "message"),
     [
