@@ -70,6 +70,16 @@ def _error(message: str) -> int:
     return 2
 
 
+def _why_not(exc: Exception, args: argparse.Namespace) -> str:
+    """Why the server cannot start: a missing extra, a port it cannot listen on, or a bad --fault."""
+    if isinstance(exc, ChingError):
+        return exc.message
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        return f"cannot listen on {args.host}:{args.port}: {reason}; use another --port (0 picks a free one)."
+    return f"invalid --fault: {exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, bind, print the base URL on stdout and the banner on stderr, and serve until interrupted."""
     args = _parser().parse_args(argv)
@@ -84,16 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             fake.faults.add_from_dict(json.loads(rule))
         server = make_uvicorn_server(fake, log_level=args.log_level)
         sock = bind_socket(args.host, args.port)
-    except ValueError as exc:
+    except (ValueError, ChingError, OSError) as exc:
         fake.close()
-        return _error(f"invalid --fault: {exc}")
-    except ChingError as exc:
-        fake.close()
-        return _error(exc.message)
-    except OSError as exc:
-        fake.close()
-        reason = exc.strerror or str(exc)
-        return _error(f"cannot listen on {args.host}:{args.port}: {reason}; use another --port (0 picks a free one).")
+        return _error(_why_not(exc, args))
     signal.signal(signal.SIGTERM, _exit_on_signal)  # uvicorn re-raises the signal after its graceful shutdown
     try:
         base_url = base_url_for(sock)
