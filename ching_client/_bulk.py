@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from ._base_client import AttemptWatch
 
 UNREACHABLE_ROWS: Final = 20
-"""This many rows in a row that got no answer (after the client's retries) end the batch: Ching is unreachable."""
+"""This many rows in a row that got no answer (after the client's retries) end the batch: Ching is unreachable.
+A shorter batch in which no row got an answer at all ends the same way, so the outcome does not depend on its length."""
 MAX_CONCURRENCY: Final = 100
 """The default connection pool holds 100 connections; more workers would only queue for them."""
 _CALL_OPTIONS: Final = frozenset({"self", "identify_by", "timeout", "max_retries", "extra_headers"})
@@ -84,6 +85,9 @@ class UpsertProgress:
     """Seconds since the batch started."""
     created_or_updated: int = 0
     outcome_unknown: int = 0
+    failure: RowFailure | None = None
+    """The row that has just failed, when this call is about a failed row: the failures so far survive a
+    batch that is stopped early (Ctrl-C, a cancel scope), which never returns its report."""
 
     @property
     def rate(self) -> float:
@@ -306,18 +310,32 @@ class Tally:
         self.outcome_unknown = 0
         self.rate_limited = 0
         self._unanswered = 0
+        self._answered = False
+        self.no_answer: APIConnectionError | None = None
+        """The last row's error while no row has reached Ching yet: what ending the batch early raises."""
 
     def unreachable(self, error: ChingError) -> bool:
         """Count rows that got no answer; True once so many in a row did that Ching looks unreachable."""
         if not isinstance(error, APIConnectionError):
-            self._unanswered = 0
+            self._answer()
             return False
         self._unanswered += 1
+        if error.may_have_reached_server:  # it reached Ching, which may have applied it: an unknown outcome
+            self._answered = True  # to report, not a sign that Ching cannot be reached
+            self.no_answer = None
+        elif not self._answered:
+            self.no_answer = error
         return self._unanswered >= UNREACHABLE_ROWS
+
+    def _answer(self) -> None:
+        """Ching answered a row: it is reachable."""
+        self._unanswered = 0
+        self._answered = True
+        self.no_answer = None
 
     def succeeded(self, action: str, *, answer_lost: bool) -> None:
         """Count a row Ching applied; ``answer_lost`` if an earlier attempt of it may have been applied unseen."""
-        self._unanswered = 0
+        self._answer()
         if action == "created":  # true even after a lost attempt: had that one created it, this would say updated
             self.created += 1
         elif answer_lost:
@@ -329,13 +347,13 @@ class Tally:
     def failed(self, failure: RowFailure) -> None:
         self.failures.append(failure)
         self.outcome_unknown += failure.maybe_applied
-        self._progress()
+        self._progress(failure)
 
-    def _progress(self) -> None:
+    def _progress(self, failure: RowFailure | None = None) -> None:
         if self._on_progress is not None:
-            self._on_progress(self.progress())
+            self._on_progress(self.progress(failure))
 
-    def progress(self) -> UpsertProgress:
+    def progress(self, failure: RowFailure | None = None) -> UpsertProgress:
         failed = len(self.failures) - self.outcome_unknown
         return UpsertProgress(
             processed=self.created + self.updated + self.created_or_updated + len(self.failures),
@@ -345,6 +363,7 @@ class Tally:
             elapsed=time.monotonic() - self._started,
             created_or_updated=self.created_or_updated,
             outcome_unknown=self.outcome_unknown,
+            failure=failure,
         )
 
     def report(self) -> UpsertReport:
@@ -470,3 +489,9 @@ class BatchState:
     def succeeded(self, action: str, watch: AttemptWatch) -> None:
         self.pacer.succeeded()
         self.tally.succeeded(action, answer_lost=watch.lost)
+
+    def report(self) -> UpsertReport:
+        """The batch's report; if no row reached Ching at all, raise as when 20 rows in a row get no answer."""
+        if self.tally.no_answer is not None:
+            raise self.tally.no_answer
+        return self.tally.report()

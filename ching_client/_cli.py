@@ -90,7 +90,9 @@ exit status:
   0    every row was synced
   1    some rows failed (see the failures file)
   2    the command, the configuration or FILE is wrong, or Ching refused the key
-  130  interrupted (safe to run again)
+       or could not be reached
+  130  interrupted; the rows that failed so far are in the failures file
+       (running the same command again is safe)
 
 examples:
   python -m ching_client customers sync users.csv --identify-by email
@@ -338,6 +340,10 @@ def _known_column(column: str) -> bool:
     return field_name(column) in _FIELD_COLUMNS or column == ERROR_COLUMN
 
 
+_BRACKETS_TO_CHECK: Final = 100
+"""A JSON Lines line with more brackets than this is parsed while counting, to refuse one nested too deeply."""
+
+
 class JsonLinesSource:
     """A JSON Lines file: one customer object per line."""
 
@@ -354,8 +360,16 @@ class JsonLinesSource:
                     yield number, raw.rstrip(b"\r\n")
 
     def count(self) -> int:
-        """How many rows there are (a streaming pass)."""
-        return sum(1 for _ in self._lines())
+        """How many rows there are (a streaming pass that also refuses a line nested too deeply to read).
+
+        Only a line with many brackets can be nested deeply, so only such a line is parsed here.
+        """
+        count = 0
+        for number, raw in self._lines():
+            count += 1
+            if raw.count(b"[") + raw.count(b"{") > _BRACKETS_TO_CHECK:
+                self._row(number, raw)
+        return count
 
     def rows(self) -> Generator[SourceRow | BadLine]:
         """The rows, read lazily; a line that is not a JSON object becomes a ``BadLine``."""
@@ -369,6 +383,11 @@ class JsonLinesSource:
             return BadLine(number, raw, "not UTF-8 text")
         except json.JSONDecodeError as error:
             return BadLine(number, raw, f"not valid JSON: {error.msg} (column {error.colno})")
+        except RecursionError:  # Python's parser gives up (about 1,000 levels): no customer looks like that
+            raise InputError(
+                f"{self.path}, line {number}: JSON nested too deeply to read; a row is one object of "
+                "customer fields, with metadata one level down."
+            ) from None
         if not isinstance(value, dict):
             return BadLine(number, raw, f"a JSON {_json_kind(value)} where an object was expected")
         fields = {key: item for key, item in value.items() if key != ERROR_COLUMN}
@@ -526,13 +545,21 @@ def _bar_class() -> type[tqdm[Any]] | None:
     return tqdm
 
 
+def _zero_width(stream: IO[str]) -> bool:
+    """True for a terminal that reports 0 columns (some CI runners, a pty nobody sized): a bar shows nothing there."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns == 0
+    except (AttributeError, OSError, ValueError):  # no file descriptor, or not a terminal after all
+        return False
+
+
 def make_display(total: int, stream: IO[str]) -> Display:
     """A bar on a terminal (when tqdm is installed), else plain periodic lines."""
-    if not stream.isatty():
+    if not stream.isatty() or _zero_width(stream):
         return PlainDisplay(total, stream) if total else _NoDisplay()
     bar_class = _bar_class()
     if bar_class is None:
-        stream.write("(pip install 'ching-client[cli]' for a progress bar)\n")
+        stream.write("(pip install tqdm, or ching-client's cli extra, for a progress bar)\n")
         return PlainDisplay(total, stream)
     return BarDisplay(total, stream, bar_class) if total else _NoDisplay()
 
@@ -567,16 +594,20 @@ class Plan:
 
 
 class Run:
-    """The state of a running batch: the display, and the last progress for an interrupted run's message."""
+    """The state of a running batch: the display, and what an interrupted run reports (progress, failures)."""
 
     def __init__(self) -> None:
         self.display: Display = _NoDisplay()
         self.progress: UpsertProgress | None = None
         self.total: int | None = None
+        self.failures: list[RowFailure] = []
+        """The rows that failed so far, in the order they failed."""
 
     def update(self, progress: UpsertProgress) -> None:
         """``on_progress``: remember and show."""
         self.progress = progress
+        if progress.failure is not None:
+            self.failures.append(progress.failure)
         self.display.update(progress)
 
 
@@ -655,17 +686,23 @@ def finish(plan: Plan, report: UpsertReport) -> int:
     if report.ok:
         return EXIT_OK
     _show_failures(report.failures)
+    written = _write_failures(plan, report.failures, _out)
+    if written:
+        _out(f"Fix the rows and run: {plan.command(plan.failures)}")
+    return EXIT_ROWS_FAILED
+
+
+def _write_failures(plan: Plan, failures: Sequence[RowFailure], say: Callable[[str], None]) -> bool:
+    """Write the failures file and say where it is; False (with the reason on stderr) if it could not be written."""
     try:
-        plan.source.write_failures(report.failures, plan.failures)
+        plan.source.write_failures(failures, plan.failures)
     except OSError as error:
         _err(f"{SYNC_PROG}: error: could not write the failures file {plan.failures}: {error}")
-        return EXIT_ROWS_FAILED
+        return False
     column = "column" if plan.source.format == "csv" else "key"
-    count = len(report.failures)
-    rows = "row" if count == 1 else "rows"
-    _out(f"{count:,} {rows} written to {plan.failures} (with a {ERROR_COLUMN} {column} saying why).")
-    _out(f"Fix the rows and run: {plan.command(plan.failures)}")
-    return EXIT_ROWS_FAILED
+    rows = "row" if len(failures) == 1 else "rows"
+    say(f"{len(failures):,} {rows} written to {plan.failures} (with a {ERROR_COLUMN} {column} saying why).")
+    return True
 
 
 def _show_failures(failures: Sequence[RowFailure]) -> None:
@@ -685,8 +722,12 @@ def interrupted(plan: Plan, run: Run) -> int:
         of = f" of {run.total:,}" if run.total is not None else ""
         _err(
             f"Interrupted after {progress.processed:,}{of} rows ({progress.created:,} created, "
-            f"{progress.updated:,} updated, {progress.failed:,} failed); no failures file was written."
+            f"{progress.updated:,} updated, {progress.failed:,} failed)."
         )
+    if run.failures:  # what went wrong so far, so it can be fixed while the rest waits
+        failures = sorted(run.failures, key=lambda failure: failure.index)
+        _show_failures(failures)
+        _write_failures(plan, failures, _err)
     _err("Upsert is safe to repeat (synced customers are updated, never duplicated); to finish, run the same command:")
     _err(f"  {plan.command(plan.file)}")
     return EXIT_INTERRUPTED

@@ -94,7 +94,7 @@ class _Batch:
             raise group_error.exceptions[0] from None
         finally:
             await _close(source)
-        return self._state.tally.report()
+        return self._state.report()
 
     async def _work(self, rows: Iterator[Any], worker: _Worker) -> None:
         # Taking a row and registering it happen with no await between: rows are numbered, and

@@ -120,7 +120,7 @@ class _Batch:
                 close()  # a generator input's finally blocks run now
         if self._error is not None:
             raise self._error
-        return self._state.tally.report()
+        return self._state.report()
 
     def _check(self, index: int, row: Any) -> Work | None:
         """The row's work, in input order; None for a row refused before sending (it is reported)."""

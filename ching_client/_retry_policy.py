@@ -120,10 +120,14 @@ def attempts(count: int) -> str:
 _zero_backoff = False
 
 
-def set_zero_backoff(enabled: bool) -> None:
-    """Testing switch: decisions and logs stay the same, but the clients do not actually wait."""
+def set_zero_backoff(enabled: bool) -> bool:
+    """Testing switch: decisions and logs stay the same, but the clients do not actually wait.
+
+    Returns the previous setting, so that a caller can put back what was there (nested ``no_backoff()``).
+    """
     global _zero_backoff
-    _zero_backoff = enabled
+    previous, _zero_backoff = _zero_backoff, enabled
+    return previous
 
 
 def wait_time(delay: float) -> float:

@@ -1,4 +1,5 @@
-"""Every Python example in the README runs unmodified against a local Ching over loopback."""
+"""Every Python example in the README runs unmodified: against a local Ching over loopback, or, for the
+pytest modules of "Testing your code with pytest", in a pytest session of their own."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ import pytest
 
 from ching_client import AsyncChing
 from ching_client.testing import DEFAULT_TEST_KEY, FakeServer, serve
+from tests.pytest_session import run_pytest
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 EXAMPLES = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+TEST_FUNCTION = re.compile(r"^(?:async )?def test_", flags=re.MULTILINE)
+PYTEST_MODULES = [e for e in EXAMPLES if TEST_FUNCTION.search(e)]
+SCRIPTS = [e for e in EXAMPLES if e not in PYTEST_MODULES]
 
 
 @pytest.fixture
@@ -30,14 +35,14 @@ def test_the_readme_has_examples() -> None:
     assert len(EXAMPLES) >= 5
 
 
-@pytest.mark.parametrize("source", [e for e in EXAMPLES if "FastAPI" not in e], ids=lambda s: s.splitlines()[-1][:40])
+@pytest.mark.parametrize("source", [e for e in SCRIPTS if "FastAPI" not in e], ids=lambda s: s.splitlines()[-1][:40])
 def test_readme_example_runs(source: str, server: FakeServer, capsys: pytest.CaptureFixture[str]) -> None:
     exec(compile(source, "README.md", "exec"), {"__name__": "readme_example"})
     assert capsys.readouterr().out.strip()
 
 
 def test_fastapi_example_serves_customers_and_turns_a_missing_one_into_a_404(server: FakeServer) -> None:
-    (source,) = [e for e in EXAMPLES if "FastAPI" in e]
+    (source,) = [e for e in SCRIPTS if "FastAPI" in e]
     namespace: dict[str, Any] = {"__name__": "readme_fastapi"}
     exec(compile(source, "README.md", "exec"), namespace)
     app = namespace["app"]
@@ -85,3 +90,17 @@ def test_fastapi_example_serves_customers_and_turns_a_missing_one_into_a_404(ser
     assert ok["items"] == {"$ref": "#/components/schemas/Customer"}
 
     assert deleted.status_code == 410
+
+
+def test_the_pytest_examples_pass_in_a_pytest_session_of_their_own(tmp_path: Path) -> None:
+    modules = {f"test_readme_{number}.py": source for number, source in enumerate(PYTEST_MODULES)}
+    tests = sum(len(TEST_FUNCTION.findall(source)) for source in PYTEST_MODULES)
+    assert tests >= 5
+
+    result = run_pytest(tmp_path, modules)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stdout.strip().splitlines()[-1]  # "6 passed in 0.5s": async tests run on each anyio backend
+    passed = re.match(r"(\d+) passed in ", summary)
+    assert passed is not None, summary
+    assert int(passed.group(1)) >= tests

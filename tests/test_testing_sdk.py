@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ching_client import APIStatusError, DeletedCustomer, InternalServerError, WriteOutcomeUnknownError
@@ -52,3 +54,19 @@ def test_server_errors_on_a_create_are_not_retried() -> None:
     assert isinstance(caught.value, APIStatusError)
     assert "not retried" in str(caught.value)
     assert len(fake.requests.for_operation("customers_create")) == 1
+
+
+def test_no_backoff_blocks_nest_and_each_puts_back_what_it_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)  # the sync client's only wait between attempts
+    fake = FakeChing()
+    with fake.ching() as ching:
+        with no_backoff():
+            with no_backoff():
+                pass
+            fake.faults.add("status", status=503, operation="customers_list", times=1)
+            assert ching.customers.list() == []  # retried after the inner block ended: still no wait
+        fake.faults.add("status", status=503, operation="customers_list", times=1)
+        assert ching.customers.list() == []  # outside every block: the real backoff again
+    assert slept[0] == 0.0
+    assert 0.3 < slept[1] <= 0.5

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock, ManualClock, SystemClock
 from ._core import IN_PROCESS_BASE_URL, FakeChing
+from ._extras import MissingExtraError
 from ._faults import Fault, FaultKind, Faults
 from ._ids import IdGenerator, RandomIds, SequentialIds
 from ._keys import DEFAULT_LIVE_KEY, DEFAULT_TEST_KEY, make_live_key, make_test_key
@@ -22,6 +23,7 @@ from ._wire import FakeRequest, FakeResponse, Outcome
 
 if TYPE_CHECKING:
     from ._asgi import create_asgi_app
+    from ._httpx_mock import back_httpx_mock
     from ._sdk import no_backoff
     from ._server import FakeServer, serve
     from ._sqlite import SqliteStore
@@ -34,6 +36,7 @@ _LAZY = {
     "serve": "._server",
     "SqliteStore": "._sqlite",
     "create_asgi_app": "._asgi",
+    "back_httpx_mock": "._httpx_mock",
     "no_backoff": "._sdk",
 }
 
@@ -54,6 +57,7 @@ __all__ = [
     "LoggedRequest",
     "ManualClock",
     "MemoryStore",
+    "MissingExtraError",
     "ObjectCounts",
     "Outcome",
     "RandomIds",
@@ -62,6 +66,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "SystemClock",
+    "back_httpx_mock",
     "create_asgi_app",
     "make_live_key",
     "make_test_key",

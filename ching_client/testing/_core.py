@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._admin import handle_admin, is_admin_path
 from ._clock import Clock, SystemClock
 from ._context import Context
+from ._extras import PHONE_PURPOSE, require
 from ._failures import malformed_response, status_response
 from ._faults import Fault, FaultKind, Faults
 from ._ids import IdGenerator, RandomIds
@@ -69,15 +70,20 @@ class FakeChing:
         live_keys_active: bool = True,
         log_limit: int = 10_000,
     ) -> None:
-        """Build a fake; `seed` makes ids and probabilistic faults reproducible."""
+        """Build a fake; `seed` makes ids and probabilistic faults reproducible.
+
+        Raises ``MissingExtraError`` at once when phonenumbers (the ``testing`` extra) is missing,
+        rather than answering the first create with a phone number with a 500.
+        """
+        require("phonenumbers", PHONE_PURPOSE)
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.ids: IdGenerator = ids if ids is not None else RandomIds(seed)
-        self.faults = Faults(seed if seed is not None else 0)
-        self.requests = RequestLog(log_limit)
-        self.create_status = create_status
+        self.faults: Faults = Faults(seed if seed is not None else 0)
+        self.requests: RequestLog = RequestLog(log_limit)
+        self.create_status: int = create_status
         """Status of successful creates (200, or 201 to check that clients accept any 2xx)."""
-        self.live_keys_active = live_keys_active
+        self.live_keys_active: bool = live_keys_active
         """When False, live keys get 403 LIVE_KEY_INACTIVE, like a project not yet activated."""
         self._lock = threading.RLock()
 

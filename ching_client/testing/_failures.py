@@ -5,7 +5,7 @@ from __future__ import annotations
 from ._faults import Fault
 from ._wire import JSON_TYPE, ApiError, FakeResponse, error_response
 
-_CODES = {
+DEFAULT_ERRORS = {
     400: ("INVALID_FIELD", "Invalid request"),
     401: ("NO_ACCESS", "No access"),
     402: ("CHARGE_FAILED", "Charge failed"),
@@ -16,6 +16,7 @@ _CODES = {
     429: ("RATE_LIMITED", "Too many requests"),
     500: ("INTERNAL_ERROR", "Internal server error"),
 }
+"""The code and message Ching gives with each status, where it documents one."""
 _REASONS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
@@ -38,7 +39,7 @@ def status_response(fault: Fault) -> FakeResponse:
             "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
         )
         return FakeResponse(fault.status, (("content-type", "text/html"), *headers), html.encode())
-    code, message = _CODES.get(fault.status, ("ERROR", "Simulated failure"))
+    code, message = DEFAULT_ERRORS.get(fault.status, ("ERROR", "Simulated failure"))
     return error_response(ApiError(fault.status, code, message, headers=headers))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ._extras import PHONE_PURPOSE, MissingExtraError
+
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ().-]{3,32}$")
 
 
@@ -13,8 +15,8 @@ def normalize_phone(raw: str, region: str = "IL") -> str:
         raise ValueError("Invalid phone number")
     try:
         import phonenumbers
-    except ImportError as exc:
-        raise ImportError("phone normalisation needs phonenumbers: pip install 'ching-client[testing]'") from exc
+    except ImportError:  # FakeChing checks at construction; this is for a package removed since
+        raise MissingExtraError("phonenumbers", PHONE_PURPOSE) from None
 
     try:
         number = phonenumbers.parse(raw, region)

@@ -40,11 +40,15 @@ def sync_ching(fake: FakeChing, api_key: str, timeout: float | None, max_retries
 
 @contextlib.contextmanager
 def no_backoff() -> Iterator[None]:
-    """Within this block the SDK decides and logs retries as usual but does not wait between them."""
+    """Within this block the SDK decides and logs retries as usual but does not wait between them.
+
+    Blocks nest: leaving one puts back the setting it found, so an inner block never turns backoff
+    back on inside an outer one (or inside the pytest plugin's fixtures).
+    """
     from ching_client import _retry_policy
 
-    _retry_policy.set_zero_backoff(True)
+    previous = _retry_policy.set_zero_backoff(True)
     try:
         yield
     finally:
-        _retry_policy.set_zero_backoff(False)
+        _retry_policy.set_zero_backoff(previous)

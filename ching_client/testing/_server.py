@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import threading
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._asgi import create_asgi_app
 from ._core import FakeChing
+from ._extras import SERVER_PURPOSE, MissingExtraError
 from ._routes import API_PREFIX
 
 if TYPE_CHECKING:
@@ -41,6 +43,13 @@ def base_url_for(sock: socket.socket) -> str:
     return f"http://{shown}:{port}{API_PREFIX}"
 
 
+def _logging_config(uvicorn_config: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging, with its access log on stderr too: stdout carries the base URL alone."""
+    config = copy.deepcopy(uvicorn_config)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    return config
+
+
 def make_uvicorn_server(
     fake: FakeChing,
     *,
@@ -54,8 +63,8 @@ def make_uvicorn_server(
     """
     try:
         import uvicorn
-    except ImportError as exc:
-        raise ImportError("the fake Ching server needs uvicorn: pip install 'ching-client[testing]'") from exc
+    except ImportError:
+        raise MissingExtraError("uvicorn", SERVER_PURPOSE) from None
     from ._idle import IdleClosingH11Protocol
 
     config = uvicorn.Config(
@@ -67,7 +76,7 @@ def make_uvicorn_server(
         lifespan="off",
         log_level=log_level or "warning",
         access_log=log_level in ("info", "debug", "trace"),
-        log_config=None if log_level is None else uvicorn.config.LOGGING_CONFIG,
+        log_config=None if log_level is None else _logging_config(uvicorn.config.LOGGING_CONFIG),
         timeout_graceful_shutdown=1,
     )
 
@@ -98,14 +107,16 @@ class FakeServer:
         idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         """Bind the socket now; call start() to begin serving; `owns_fake` closes the fake on stop()."""
-        self.fake = fake
+        self.fake: FakeChing = fake
         self._owns_fake = owns_fake
         self._ready = threading.Event()
         self._server = make_uvicorn_server(fake, ready=self._ready, idle_timeout=idle_timeout)
         self._socket = bind_socket(host, port)
-        self.base_url = base_url_for(self._socket)
+        self.base_url: str = base_url_for(self._socket)
         """The base URL to give clients, e.g. `http://127.0.0.1:50123/ching`."""
-        self.host, self.port = self._socket.getsockname()[:2]
+        address = self._socket.getsockname()
+        self.host: str = address[0]
+        self.port: int = address[1]
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 

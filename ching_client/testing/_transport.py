@@ -39,7 +39,7 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def __init__(self, fake: FakeChing | None = None) -> None:
         """Serve `fake`, or a fresh in-memory FakeChing."""
-        self.fake = fake if fake is not None else FakeChing()
+        self.fake: FakeChing = fake if fake is not None else FakeChing()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Sync path: apply, then `time.sleep` any injected latency."""

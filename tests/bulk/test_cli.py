@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
+import pty
+import select
+import signal
+import struct
 import subprocess
 import sys
+import termios
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,6 +148,24 @@ def test_json_lines_sync_reports_a_malformed_line_as_a_failed_row_and_goes_on(
     assert customers["avi@example.com"].tax_id == "123456782"
 
 
+def test_a_json_line_nested_100000_deep_stops_the_command_in_one_line_before_anything_is_sent(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    lines = ['{"name": "Tal", "email": "tal@example.com"}', '{"name": "Deep", "metadata": {"a": ' + deep + "}}"]
+    (tmp_path / "users.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = sync(server, tmp_path, "users.jsonl", "--identify-by", "email")  # no traceback, checked there
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "python -m ching_client customers sync: error: users.jsonl, line 2: JSON nested too deeply to read; "
+        "a row is one object of customer fields, with metadata one level down.\n"
+    )
+    assert server.fake.counts(DEFAULT_TEST_KEY).customers == 0
+
+
 @pytest.mark.parametrize(
     ("header", "message"),
     [
@@ -228,10 +252,11 @@ def in_process(server: FakeServer, monkeypatch: pytest.MonkeyPatch, path: Path, 
     return cli.main(["customers", "sync", str(path), "--identify-by", "email", "--base-url", server.base_url, *args])
 
 
-def test_a_base_url_where_nothing_answers_ends_the_run_early_with_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize("count", [3, 500], ids=["short file", "long file"])
+def test_a_base_url_where_nothing_answers_ends_the_run_with_exit_2_whatever_the_files_length(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, count: int
 ) -> None:
-    rows = "".join(f"Customer {n},c{n}@example.com\n" for n in range(500))
+    rows = "".join(f"Customer {n},c{n}@example.com\n" for n in range(count))
     (tmp_path / "users.csv").write_text("name,email\n" + rows, encoding="utf-8")
     monkeypatch.setenv("CHING_API_KEY", DEFAULT_TEST_KEY)
     nowhere = "http://127.0.0.1:9/ching"  # the discard port: nothing listens, the connection is refused
@@ -317,9 +342,30 @@ def test_on_a_terminal_without_tqdm_progress_falls_back_to_lines_with_a_hint(
     assert in_process(server, monkeypatch, tmp_path / "users.csv") == 0
 
     shown = terminal.getvalue()
-    assert "(pip install 'ching-client[cli]' for a progress bar)" in shown
+    assert "(pip install tqdm, or ching-client's cli extra, for a progress bar)" in shown
     assert "1/1 rows (100%)" in shown
     assert "\r" not in shown
+
+
+@pytest.mark.parametrize(("columns", "bar"), [(0, False), (100, True)], ids=["0 columns", "100 columns"])
+def test_on_a_terminal_that_reports_no_width_progress_is_plain_lines(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, columns: int, bar: bool
+) -> None:
+    (tmp_path / "users.csv").write_text("name,email\nTal,tal@example.com\nNoa,noa@example.com\n", encoding="utf-8")
+    controller, terminal = pty.openpty()  # a new pseudo-terminal is 0 columns wide until someone sizes it
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    monkeypatch.setattr(cli, "PLAIN_INTERVAL", 0.0)
+    shown = b""
+    with os.fdopen(terminal, "w") as stderr:
+        monkeypatch.setattr(sys, "stderr", stderr)
+        assert in_process(server, monkeypatch, tmp_path / "users.csv") == 0
+        stderr.flush()
+        while select.select([controller], [], [], 0)[0]:  # read while the terminal is open (after: EIO)
+            shown += os.read(controller, 65536)
+    os.close(controller)
+    text = shown.decode()
+    assert ("2/2 rows (100%)" in text) is not bar  # plain lines
+    assert ("2/2 [" in text) is bar  # tqdm's bar
 
 
 def test_ctrl_c_says_how_far_it_got_and_that_running_again_is_safe(
@@ -342,6 +388,35 @@ def test_ctrl_c_says_how_far_it_got_and_that_running_again_is_safe(
     assert "safe to repeat" in err
     assert f"--identify-by email --concurrency 4 --base-url {server.base_url}" in err
     assert not (tmp_path / "users.failures.csv").exists()
+
+
+def test_ctrl_c_during_the_batch_writes_the_failures_seen_so_far(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "users.csv").write_text(USERS_CSV, encoding="utf-8")
+    shown = cli.Run.update
+
+    def ctrl_c_after_four_rows(run: cli.Run, progress: UpsertProgress) -> None:
+        shown(run, progress)
+        if progress.processed == 4:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C, while the fifth row waits
+
+    monkeypatch.setattr(cli.Run, "update", ctrl_c_after_four_rows)
+
+    assert in_process(server, monkeypatch, tmp_path / "users.csv", "--concurrency", "1") == 130
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Interrupted after 4 of 5 rows (2 created, 1 updated, 1 failed)." in err
+    why = "INVALID_FIELD: Invalid request body (email: Required when identifyBy is 'email')"
+    assert f"  line 5: {why}" in err
+    assert f"1 row written to {tmp_path / 'users.failures.csv'}" in err
+    with (tmp_path / "users.failures.csv").open(encoding="utf-8", newline="") as file:
+        assert list(csv.reader(file)) == [
+            ["name", "email", "phone", "metadata.plan", "ching_error"],
+            ["Dana Katz", "", "", "basic", why],
+        ]
+    assert "to finish, run the same command" in err
 
 
 def test_csv_rows_are_numbered_by_the_line_they_start_on(tmp_path: Path) -> None:

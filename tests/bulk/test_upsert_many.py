@@ -277,6 +277,9 @@ async def test_on_progress_is_called_after_every_row(kind: Kind):
     last = seen[-1]
     assert (last.created, last.updated, last.failed) == (report.created, report.updated, report.failed) == (35, 0, 1)
     assert all(progress.elapsed >= 0 for progress in seen)
+    # The update for a failed row carries the failure, so a batch stopped early still tells what failed.
+    assert [progress.failure for progress in seen if progress.failure is not None] == list(report.failures)
+    assert [progress.failed for progress in seen if progress.failure is not None] == [1]
 
 
 async def test_a_burst_of_429s_slows_the_whole_batch_and_every_row_lands_once(kind: Kind):
@@ -359,6 +362,26 @@ async def test_when_ching_cannot_be_reached_the_batch_ends_instead_of_failing_ev
 
     # 20 rows in a row got no answer (each after 3 attempts); the rows already in flight finish.
     assert upserts(fake) <= (20 + 4) * 3
+
+
+async def test_a_short_batch_that_gets_no_answer_at_all_ends_the_same_way(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("drop_before", operation="customers_upsert")
+
+    with pytest.raises(APIConnectionError, match="never left"):
+        await upsert_many(kind, fake, [*people(3), {"name": "No email", "nickname": "refused before sending"}])
+
+    assert upserts(fake) == 3 * 3  # every row was tried, each with its retries
+
+
+async def test_rows_that_lose_their_connection_after_ching_answered_others_are_failures(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("drop_before", operation="customers_upsert", times=3 * 3)  # the first 3 rows, every attempt
+
+    report = await upsert_many(kind, fake, people(5), concurrency=1)
+
+    assert (report.created, report.failed) == (2, 3)
+    assert {failure.code for failure in report.failures} == {"CONNECTION_ERROR"}
 
 
 class Stop(Exception):

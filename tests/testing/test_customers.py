@@ -8,8 +8,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from ching_client.testing import FakeChing, ManualClock
+from ching_client.testing import DEFAULT_LIVE_KEY, FakeChing, ManualClock, ObjectCounts
 
+from .conftest import START
 from .helpers import fail, issue_paths, ok
 
 CUSTOMER_ID = re.compile(r"^cus_[A-Za-z0-9_-]{12}$")
@@ -206,3 +207,31 @@ def test_delete_is_a_soft_idempotent_tombstone(client: httpx.Client, fake: FakeC
     assert create(client, email="gone@x.io")["id"] != customer["id"]
     counts = fake.counts()
     assert (counts.customers, counts.deleted_customers, counts.customers_created) == (2, 1, 3)
+
+
+def test_list_orders_by_creation_time_even_when_the_clock_went_back_and_leaves_out_deleted_customers(
+    client: httpx.Client, clock: ManualClock, fake: FakeChing
+) -> None:
+    first = create(client, name="first")
+    clock.set(START - timedelta(minutes=5))  # the clock went back: created after `first`, but earlier
+    earlier = create(client, name="earlier")
+    clock.set(START + timedelta(minutes=5))
+    latest = create(client, name="latest")
+    assert [c["name"] for c in ok(client.get("/v1/customers"))] == ["latest", "first", "earlier"]
+    ok(client.delete(f"/v1/customers/{latest['id']}"))
+    ok(client.delete(f"/v1/customers/{earlier['id']}"))
+    ok(client.delete(f"/v1/customers/{earlier['id']}"))  # deleting again changes nothing
+    assert [c["id"] for c in ok(client.get("/v1/customers"))] == [first["id"]]
+    counts = fake.counts()
+    assert (counts.customers, counts.deleted_customers) == (1, 2)
+
+
+def test_counts_are_per_key_and_mode(fake: FakeChing) -> None:
+    with fake.client() as test_mode, fake.client(DEFAULT_LIVE_KEY) as live_mode:
+        create(test_mode, name="Test")
+        gone = create(live_mode, name="Live, deleted")
+        ok(live_mode.delete(f"/v1/customers/{gone['id']}"))
+        ok(test_mode.post("/v1/products", json={"name": "Plan"}))
+        ok(live_mode.post("/v1/products/upload_image", json={"content": "iVBORw0KGgo="}))
+    assert fake.counts() == ObjectCounts(customers=1, deleted_customers=0, products=1, images=0)
+    assert fake.counts(DEFAULT_LIVE_KEY) == ObjectCounts(customers=0, deleted_customers=1, products=0, images=1)

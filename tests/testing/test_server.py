@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ching_client.testing import DEFAULT_TEST_KEY, FakeChing, FakeServer, serve
+from ching_client import ChingError
+from ching_client.testing import DEFAULT_TEST_KEY, FakeChing, FakeServer, MissingExtraError, serve
+from ching_client.testing.__main__ import main as server_main
 
 from .helpers import fail, ok
 
@@ -150,3 +153,72 @@ def test_command_line_rejects_a_bad_fault() -> None:
     result = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2
     assert "invalid --fault" in result.stderr
+
+
+def test_command_line_prints_the_url_alone_on_stdout_and_the_key_banner_and_logs_on_stderr() -> None:
+    args = [sys.executable, "-m", "ching_client.testing", "--port", "0", "--log-level", "info"]
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            base_url = process.stdout.readline().strip()
+            banner = [process.stderr.readline() for _ in range(4)]
+            export = banner[-1].split()
+            assert export[:2] == ["export", f"CHING_BASE_URL={base_url}"]
+            key = export[2].removeprefix("CHING_API_KEY=")
+            with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}) as client:
+                ok(client.get("/v1/customers"))  # the key the banner gives is accepted
+        finally:
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert key == DEFAULT_TEST_KEY
+    assert banner[0].startswith(f"Local Ching serving at {base_url} (data in memory)")
+    assert out == ""  # the URL line was all of stdout
+    assert '"GET /ching/v1/customers HTTP/1.1" 200' in err  # the access log is on stderr, as --help says
+
+
+def test_without_uvicorn_the_command_line_says_what_to_install_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn raises ImportError
+
+    assert server_main(["--port", "0"]) == 2
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "python -m ching_client.testing: error: The local Ching needs uvicorn to serve over HTTP: "
+        "pip install uvicorn (or install ching-client with its testing extra).\n"
+    )
+    with pytest.raises(MissingExtraError, match="needs uvicorn"):
+        serve()
+
+
+def test_without_phonenumbers_the_local_ching_refuses_to_start_rather_than_answer_500(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "phonenumbers", None)
+
+    with pytest.raises(MissingExtraError) as caught:
+        FakeChing()
+    assert isinstance(caught.value, ChingError)
+    assert isinstance(caught.value, ImportError)
+    assert str(caught.value) == (
+        "The local Ching needs phonenumbers to normalise phone numbers as Ching does: "
+        "pip install phonenumbers (or install ching-client with its testing extra)."
+    )
+    assert server_main(["--port", "0"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_port_in_use_is_one_line_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert server_main(["--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"python -m ching_client.testing: error: cannot listen on 127.0.0.1:{port}: ")
+    assert err.endswith("use another --port (0 picks a free one).\n")

@@ -1,0 +1,60 @@
+"""pytest fixtures for testing code that uses the Ching SDK, registered as the ``ching_client`` plugin.
+
+pytest loads this module by itself wherever ching-client is installed (the ``pytest11`` entry
+point); the fixtures need the ``testing`` extra. Each test gets its own local Ching, and no
+fixture lets the SDK sleep between retries:
+
+- ``fake_ching``: a fresh in-memory ``FakeChing``; backoff is off while the test runs.
+- ``ching``: a ``Ching`` bound to it in-process (no sockets).
+- ``async_ching``: an ``AsyncChing`` bound to it, for asyncio or trio tests (nothing to close).
+- ``fake_ching_httpx``: ``fake_ching`` answering pytest-httpx's ``httpx_mock`` requests to Ching,
+  for code that builds its own client; needs pytest-httpx.
+
+``-p no:ching_client`` turns the plugin off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:  # imported when a fixture runs, so loading the plugin costs a test run nothing
+    from ching_client import AsyncChing, Ching
+
+    from ._core import FakeChing
+
+
+@pytest.fixture
+def fake_ching() -> Iterator[FakeChing]:
+    """A fresh local Ching for this test, in memory; the SDK does not wait between retries meanwhile."""
+    from ._core import FakeChing
+    from ._sdk import no_backoff
+
+    with FakeChing() as fake, no_backoff():
+        yield fake
+
+
+@pytest.fixture
+def ching(fake_ching: FakeChing) -> Iterator[Ching]:
+    """A sync ``Ching`` whose requests go to ``fake_ching`` in-process, with ``DEFAULT_TEST_KEY``."""
+    with fake_ching.ching() as client:
+        yield client
+
+
+@pytest.fixture
+def async_ching(fake_ching: FakeChing) -> AsyncChing:
+    """An ``AsyncChing`` whose requests go to ``fake_ching`` in-process, with ``DEFAULT_TEST_KEY``.
+
+    It holds no connections, so the test need not close it (``async with`` works too).
+    """
+    return fake_ching.async_ching()
+
+
+@pytest.fixture
+def fake_ching_httpx(fake_ching: FakeChing, httpx_mock: Any) -> FakeChing:
+    """``fake_ching``, answering every request to Ching that pytest-httpx intercepts (see ``back_httpx_mock``)."""
+    from ._httpx_mock import back_httpx_mock
+
+    return back_httpx_mock(httpx_mock, fake_ching)

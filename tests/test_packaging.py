@@ -1,0 +1,58 @@
+"""What users install: the wheel's long description, license, typing marker, extras and pytest plugin."""
+
+from __future__ import annotations
+
+import configparser
+import re
+import subprocess
+import sys
+import zipfile
+from email.message import Message
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    """The wheel `pip wheel` builds from this checkout."""
+    out = tmp_path_factory.mktemp("wheel")
+    command = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out)]
+    command.append(str(ROOT))
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    (built,) = out.glob("ching_client-*.whl")
+    return zipfile.ZipFile(built)
+
+
+def _dist_info(wheel: zipfile.ZipFile, name: str) -> str:
+    (path,) = [n for n in wheel.namelist() if re.fullmatch(rf"ching_client-[^/]+\.dist-info/{name}", n)]
+    return wheel.read(path).decode()
+
+
+def _metadata(wheel: zipfile.ZipFile) -> Message:
+    return Parser().parsestr(_dist_info(wheel, "METADATA"))
+
+
+def test_the_long_description_opens_with_what_the_package_is_and_how_to_install_it(wheel: zipfile.ZipFile) -> None:
+    description = str(_metadata(wheel).get_payload())
+    assert description.startswith("# ching_client\n\nThe Python SDK for the [Ching]")
+    assert re.findall(r"^## (.+)$", description, flags=re.MULTILINE)[0] == "Install"
+    assert description.index("pip install") < description.index("make test")
+
+
+def test_the_wheel_carries_the_license_the_types_and_the_extras(wheel: zipfile.ZipFile) -> None:
+    metadata = _metadata(wheel)
+    assert metadata["License-Expression"] == "MIT"
+    assert _dist_info(wheel, "licenses/LICENSE").startswith("MIT License")
+    assert "ching_client/py.typed" in wheel.namelist()
+    assert sorted(metadata.get_all("Provides-Extra") or []) == ["cli", "testing"]
+
+
+def test_pytest_finds_the_plugin_through_the_wheels_entry_point(wheel: zipfile.ZipFile) -> None:
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(_dist_info(wheel, "entry_points.txt"))
+    assert dict(entry_points["pytest11"]) == {"ching_client": "ching_client.testing.pytest_plugin"}
+    assert "ching_client/testing/pytest_plugin.py" in wheel.namelist()

@@ -1,0 +1,86 @@
+"""The pytest plugin, as a user's project gets it: a separate pytest session that finds it by its entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.pytest_session import run_pytest
+
+USER_TESTS = """
+import time
+
+import pytest
+
+from ching_client import APITimeoutError, AsyncChing, Ching, WriteOutcomeUnknownError
+from ching_client.testing import DEFAULT_TEST_KEY
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request):
+    return request.param
+
+
+def test_ching_talks_to_the_fake(ching, fake_ching):
+    customer = ching.customers.create(name="Tal Levi", phone="054-987-6543")
+    assert customer.phone == "+972549876543"
+    assert fake_ching.counts().customers == 1
+
+
+def test_every_test_gets_a_fresh_fake(ching, fake_ching):
+    assert ching.customers.list() == []
+    assert fake_ching.counts().customers == 0
+
+
+def test_retries_do_not_wait(ching, fake_ching, monkeypatch):
+    slept = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    fake_ching.faults.add("status", status=503, operation="customers_list", times=2)
+    assert ching.customers.list() == []
+    assert slept == [0.0, 0.0]
+
+
+@pytest.mark.anyio
+async def test_async_ching_talks_to_the_same_fake(async_ching, ching, fake_ching):
+    customer = await async_ching.customers.create(name="Noa", email="noa@example.com")
+    assert ching.customers.retrieve(customer.id).email == "noa@example.com"
+
+
+def test_code_that_builds_its_own_client_is_answered_by_the_fake(fake_ching_httpx, monkeypatch):
+    monkeypatch.setenv("CHING_API_KEY", DEFAULT_TEST_KEY)
+    fake_ching_httpx.faults.add("drop_after", operation="customers_create", times=1)
+    with Ching() as ching:  # the production base URL: pytest-httpx intercepts it
+        with pytest.raises(WriteOutcomeUnknownError):
+            ching.customers.create(name="Once")
+        assert [c.name for c in ching.customers.list()] == ["Once"]
+    assert fake_ching_httpx.counts().customers == 1
+
+
+@pytest.mark.anyio
+async def test_latency_from_the_fake_meets_the_async_clients_deadline(fake_ching_httpx, monkeypatch):
+    monkeypatch.setenv("CHING_API_KEY", DEFAULT_TEST_KEY)
+    fake_ching_httpx.faults.add("latency", latency=30, operation="customers_list")
+    async with AsyncChing(timeout=0.2) as ching:
+        with pytest.raises(APITimeoutError):
+            await ching.customers.list()
+"""
+
+
+def test_a_user_test_module_runs_on_the_plugins_fixtures_alone(tmp_path: Path) -> None:
+    result = run_pytest(tmp_path, {"test_user.py": USER_TESTS})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "8 passed" in result.stdout  # 4 sync tests, 2 async ones on asyncio and trio
+
+
+def test_the_plugin_can_be_turned_off(tmp_path: Path) -> None:
+    result = run_pytest(tmp_path, {"test_user.py": USER_TESTS}, "-p", "no:ching_client", "-k", "fresh")
+    assert result.returncode == 1
+    assert "fixture 'ching' not found" in result.stdout
+
+
+@pytest.mark.parametrize("fixture", ["fake_ching", "ching", "async_ching", "fake_ching_httpx"])
+def test_every_fixture_is_listed_with_what_it_gives(pytestconfig: pytest.Config, fixture: str) -> None:
+    plugin = pytestconfig.pluginmanager.get_plugin("ching_client")
+    assert plugin is not None  # this session loaded it by its entry point too
+    assert getattr(plugin, fixture).__doc__
