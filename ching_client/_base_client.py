@@ -9,11 +9,9 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import httpx
-
-from . import _body, _config, _response
+from . import _body, _config, _engine, _response
 from ._exceptions import (
     APIConnectionError,
     APIResponseError,
@@ -29,10 +27,10 @@ from ._runtime.contract import Operation, Request
 from ._runtime.kinds import InvalidArgument
 from ._version import __version__
 
-USER_AGENT: Final = f"ching-client-python/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+if TYPE_CHECKING:  # httpx's types stand for httpx2's too: the two families have the same API
+    import httpx
+
 RETRY_COUNT_HEADER: Final = "X-Ching-Retry-Count"
-_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_TIMED_OUT: Final = (httpx.TimeoutException, TimeoutError)
 MAX_PATH_LENGTH: Final = 16 * 1024
 """Longest request path sent: common servers take at most 16 KB for the request line and headers together
 (h11, Node.js; nginx and Apache 8 KB), so a longer path could never succeed. httpx refuses URLs past 64 KB."""
@@ -86,8 +84,8 @@ class Call:
     def attempt_headers(self, attempt: int) -> httpx.Headers:
         """Headers for one attempt: the retry count tells the server (and logs) which attempt this is.
 
-        Always an ``httpx.Headers``, whose repr hides Authorization: httpx's frames hold these headers,
-        and a traceback formatter that prints locals (``pytest -l``, Sentry) must not print the key.
+        Always the engine's ``Headers`` (httpx's or httpx2's), whose repr hides Authorization: httpx's frames hold
+        these headers, and a traceback formatter that prints locals (``pytest -l``, Sentry) must not print the key.
         """
         if attempt == 1:
             return self.headers
@@ -95,9 +93,16 @@ class Call:
         headers[RETRY_COUNT_HEADER] = str(attempt - 1)
         return headers
 
-    def attempt_timeout(self, remaining: float) -> httpx.Timeout:
-        """Each attempt is bounded by what is left of the call's deadline."""
-        return httpx.Timeout(remaining, connect=min(_config.DEFAULT_CONNECT_TIMEOUT, remaining))
+    def attempt_timeout(self, remaining: float) -> dict[str, float]:
+        """Each attempt is bounded by what is left of the call's deadline: its timeouts in the form both engines
+        keep in a request's ``timeout`` extension, where ``build_request`` takes them as they are (since httpx
+        0.23) instead of building a ``Timeout`` object per request."""
+        return {
+            "connect": min(_config.DEFAULT_CONNECT_TIMEOUT, remaining),
+            "read": remaining,
+            "write": remaining,
+            "pool": remaining,
+        }
 
 
 class AttemptDeadline:
@@ -184,14 +189,15 @@ class BaseChing:
 
     _watch: AttemptWatch | None = None
 
-    def __init__(self, config: _config.Config) -> None:
+    def __init__(self, config: _config.Config, engine: _engine.Engine) -> None:
         configure_from_env()
         self._config = config
-        # An httpx.Headers, never a dict: its repr hides Authorization (see Call.attempt_headers).
-        self._headers = httpx.Headers(
+        self._engine = engine
+        # The engine's Headers, never a dict: its repr hides Authorization (see Call.attempt_headers).
+        self._headers: httpx.Headers = engine.http.Headers(
             {
                 "Authorization": f"Bearer {config.api_key}",
-                "User-Agent": USER_AGENT,
+                "User-Agent": user_agent(engine),
                 "Accept": "application/json",
             }
         )
@@ -272,12 +278,13 @@ class BaseChing:
 
     @staticmethod
     def _failure(exc: BaseException) -> Failure:
-        """Classify an exception from sending; anything that is not a transport failure is re-raised."""
-        if isinstance(exc, _NOT_SENT) and not _sent_after_all(exc):
+        """Classify an exception from sending, httpx's and httpx2's alike; anything that is not a transport failure
+        is re-raised."""
+        if _is(exc, "ConnectError", "ConnectTimeout", "PoolTimeout") and not _sent_after_all(exc):
             return Failure.NOT_SENT
-        if isinstance(exc, _TIMED_OUT):
+        if isinstance(exc, TimeoutError) or _is(exc, "TimeoutException"):
             return Failure.TIMED_OUT
-        if isinstance(exc, httpx.TransportError):
+        if _is(exc, "TransportError"):
             return Failure.DROPPED
         raise exc
 
@@ -314,14 +321,14 @@ class BaseChing:
             )
         what = failure.value
         advice = f"Try again later ({self._config.base_url})."
-        if failure is Failure.NOT_SENT and isinstance(exc, httpx.PoolTimeout):
+        if failure is Failure.NOT_SENT and _is(exc, "PoolTimeout"):
             what = "no connection in the client's pool became free in time, so the request never left"
             advice = (
                 "Every pooled connection was busy for the whole wait: send fewer requests at once through this "
                 "client, or give calls a longer timeout."
             )
         elif failure is Failure.NOT_SENT:
-            how = "connecting timed out" if isinstance(exc, httpx.ConnectTimeout) else "could not connect"
+            how = "connecting timed out" if _is(exc, "ConnectTimeout") else "could not connect"
             what = f"{what} ({how})"
             advice = f"Check the network and the base URL ({self._config.base_url})."
         stop = f"; gave up after {attempts(attempt)}" if attempt > 1 else ""
@@ -425,6 +432,15 @@ def _check_extra_headers(extra_headers: Mapping[str, str]) -> None:
                 "urllib.parse.quote) or strip it.",
                 argument="extra_headers",
             )
+
+
+def user_agent(engine: _engine.Engine) -> str:
+    return f"ching-client-python/{__version__} {engine.name}/{engine.version} python/{platform.python_version()}"
+
+
+def _is(exc: BaseException, *names: str) -> bool:
+    """Whether ``exc`` is one of the exception classes called ``names`` in httpx or httpx2."""
+    return any(isinstance(exc, tuple(getattr(m, n) for n in names)) for m in _engine.exception_families())
 
 
 def _sent_after_all(exc: BaseException) -> bool:

@@ -25,6 +25,10 @@ Three things plain httpx leaves to chance are handled here:
 When the environment names a proxy (``HTTPS_PROXY``, ``NO_PROXY``, ...) the clients keep httpx's
 own transport, which is where httpx applies those settings.
 
+One source serves both engines (``_engine``): httpcore2 keeps httpcore's pool attributes, so the healing works
+unchanged, and ``sharded_transports(engine)`` derives each engine's classes from the mixins below, as a response
+stream must be an instance of its own family's ``AsyncByteStream``.
+
 A shard counts as busy until its response's headers arrive; Ching's bodies are small JSON read
 straight after, so the count is close enough to pick a shard, and each shard's own pool still
 enforces its limit exactly.
@@ -33,6 +37,7 @@ enforces its limit exactly.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.cookiejar
 import os
 import threading
@@ -40,15 +45,17 @@ import typing
 import urllib.request
 import weakref
 from collections.abc import AsyncIterator
-from typing import Any, Final, Generic, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
 
 from ._body import LIMIT_EXTENSION, OVER_LIMIT_EXTENSION
+from ._engine import Engine
+
+if TYPE_CHECKING:  # httpx's types stand for httpx2's too
+    import httpx
 
 MAX_CONNECTIONS: Final = 100
 SHARD_CONNECTIONS: Final = 4
-_T = TypeVar("_T", httpx.AsyncHTTPTransport, httpx.HTTPTransport)
+_T = TypeVar("_T", "httpx.AsyncHTTPTransport", "httpx.HTTPTransport")
 _PLAIN_LOCK: Final = type(threading.Lock())
 
 
@@ -72,9 +79,10 @@ def proxies_in_environment() -> bool:
     return bool(urllib.request.getproxies())
 
 
-def _shard_limits() -> tuple[int, httpx.Limits]:
+def _shard_limits(engine: Engine) -> tuple[int, httpx.Limits]:
     count = MAX_CONNECTIONS // SHARD_CONNECTIONS
-    return count, httpx.Limits(max_connections=SHARD_CONNECTIONS, max_keepalive_connections=SHARD_CONNECTIONS)
+    limits = engine.http.Limits(max_connections=SHARD_CONNECTIONS, max_keepalive_connections=SHARD_CONNECTIONS)
+    return count, limits
 
 
 def _least_busy(shards: list[_Shard[_T]]) -> _Shard[_T]:
@@ -169,8 +177,10 @@ class _Shard(Generic[_T]):
                 await connection.aclose()
 
 
-class _HealingAsyncStream(httpx.AsyncByteStream):
-    """A response body that stops counting as ours once closed; a close that is interrupted marks the shard."""
+class _HealingAsyncStream:
+    """A response body that stops counting as ours once closed; a close that is interrupted marks the shard.
+
+    Mixed into each engine's ``AsyncByteStream`` by ``sharded_transports``."""
 
     __slots__ = ("_inner", "_key", "_shard")
 
@@ -218,22 +228,27 @@ _ABANDONED: list[object] = []
 """Pools a forked child inherited: never used nor closed there (closing would act on the parent's connections)."""
 
 
-class AsyncShardedTransport(httpx.AsyncBaseTransport):
-    """``httpx.AsyncHTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
+class AsyncShardedTransport:
+    """``AsyncHTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
 
     Cancellation strikes only at an ``await``, so the bookkeeping here is never half done: a request counts as ours
     from the moment it is picked until its response is closed, and a close that is interrupted heals the shard.
     """
 
+    _engine: Engine  # set on each engine's class by ``sharded_transports``
+    _stream: type[_HealingAsyncStream]
+
     def __init__(self) -> None:
-        self._count, self._limits = _shard_limits()
-        self._verify = httpx.create_ssl_context()  # one context for all shards: building one loads the CA bundle
+        self._count, self._limits = _shard_limits(self._engine)
+        # One context for all shards: building one loads the CA bundle.
+        self._verify = self._engine.http.create_ssl_context()
         self._build()
         _LIVE.add(self)
 
     def _build(self) -> None:
+        new = self._engine.http.AsyncHTTPTransport
         self._shards: list[_Shard[httpx.AsyncHTTPTransport]] = [
-            _Shard(httpx.AsyncHTTPTransport(verify=self._verify, limits=self._limits)) for _ in range(self._count)
+            _Shard(new(verify=self._verify, limits=self._limits)) for _ in range(self._count)
         ]
 
     def _after_fork(self) -> None:
@@ -254,7 +269,8 @@ class AsyncShardedTransport(httpx.AsyncBaseTransport):
             shard.live.discard(key)
             shard.suspect = True
             raise
-        response.stream = _HealingAsyncStream(typing.cast(httpx.AsyncByteStream, response.stream), shard, key)
+        stream = self._stream(typing.cast("httpx.AsyncByteStream", response.stream), shard, key)
+        response.stream = typing.cast("httpx.AsyncByteStream", stream)  # an instance of the engine's class too
         return response
 
     async def aclose(self) -> None:
@@ -263,8 +279,8 @@ class AsyncShardedTransport(httpx.AsyncBaseTransport):
             await shard.transport.aclose()
 
 
-class ShardedTransport(httpx.BaseTransport):
-    """``httpx.HTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
+class ShardedTransport:
+    """``HTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
 
     An exception raised by a signal handler (Ctrl-C raises one) can strike between any two bytecodes, inside httpx
     and httpcore too. So each response is read whole and its connection given back before this returns, all under
@@ -272,12 +288,14 @@ class ShardedTransport(httpx.BaseTransport):
     of no one, connections in use by no request, and a lock held by no one (then the shard gets a new pool).
     """
 
+    _engine: Engine  # set on each engine's class by ``sharded_transports``
+
     def __init__(self) -> None:
         from ._deadline import start_attempt
 
         self._start_attempt = start_attempt
-        self._count, self._limits = _shard_limits()
-        self._verify = httpx.create_ssl_context()
+        self._count, self._limits = _shard_limits(self._engine)
+        self._verify = self._engine.http.create_ssl_context()
         self._build()
         _LIVE.add(self)
 
@@ -287,9 +305,9 @@ class ShardedTransport(httpx.BaseTransport):
     def _new_pool(self) -> httpx.HTTPTransport:
         from ._deadline import DeadlineBackend  # with httpcore, which httpx also imports only now
 
-        transport = httpx.HTTPTransport(verify=self._verify, limits=self._limits)
+        transport: httpx.HTTPTransport = self._engine.http.HTTPTransport(verify=self._verify, limits=self._limits)
         pool = transport._pool
-        pool._network_backend = DeadlineBackend(pool._network_backend)
+        pool._network_backend = typing.cast(Any, DeadlineBackend(pool._network_backend, self._engine.core))
         _with_signal_safe_locks(pool)
         return transport
 
@@ -319,7 +337,7 @@ class ShardedTransport(httpx.BaseTransport):
                 self._repair(shard)
             self._start_attempt(request)
             response = shard.transport.handle_request(request)
-            stream = typing.cast(httpx.SyncByteStream, response.stream)
+            stream = typing.cast("httpx.SyncByteStream", response.stream)
             try:
                 content = _read_within(response, stream, request.extensions.get(LIMIT_EXTENSION))
             finally:
@@ -332,8 +350,12 @@ class ShardedTransport(httpx.BaseTransport):
         extensions = response.extensions
         if content is None:  # over the cap: the client refuses it (``_body.reader_for``)
             extensions = {**extensions, OVER_LIMIT_EXTENSION: True}
-        body = httpx.ByteStream(content or b"")
-        return httpx.Response(response.status_code, headers=response.headers, stream=body, extensions=extensions)
+        http = self._engine.http
+        body = http.ByteStream(content or b"")
+        result: httpx.Response = http.Response(
+            response.status_code, headers=response.headers, stream=body, extensions=extensions
+        )
+        return result
 
     def close(self) -> None:
         for shard in self._shards:
@@ -357,6 +379,25 @@ def _read_within(response: httpx.Response, stream: httpx.SyncByteStream, limit: 
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class Transports(NamedTuple):
+    """One engine's transports: ``AsyncTransport`` for ``AsyncChing``, ``Transport`` for ``Ching``."""
+
+    AsyncTransport: type[AsyncShardedTransport]
+    Transport: type[ShardedTransport]
+
+
+@functools.cache
+def sharded_transports(engine: Engine) -> Transports:
+    """The sharded transports for ``engine``: the classes above, with that engine's base classes mixed in."""
+    http = engine.http
+    stream = type("_HealingAsyncStream", (_HealingAsyncStream, http.AsyncByteStream), {"__slots__": ()})
+    namespace = {"_engine": engine, "_stream": stream, "__module__": __name__}
+    return Transports(
+        type("AsyncShardedTransport", (AsyncShardedTransport, http.AsyncBaseTransport), namespace),
+        type("ShardedTransport", (ShardedTransport, http.BaseTransport), namespace),
+    )
 
 
 def _renew_pools_in_child() -> None:
