@@ -144,7 +144,7 @@ class AsyncChing(BaseChing, AsyncResources):
                 # A little past httpx's own timeouts (set to `remaining`), so they fire first and say
                 # precisely what happened (a connect timeout was never sent); this only stops stuck I/O.
                 backstop = remaining + DEADLINE_GRACE
-                async with AttemptDeadline(backstop, fallback=anyio.fail_after(backstop)):
+                async with AttemptDeadline(backstop, fallback=anyio.fail_after):
                     request = self._http.build_request(
                         call.method,
                         call.url,

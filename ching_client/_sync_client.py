@@ -145,7 +145,7 @@ class Ching(BaseChing, Resources):
                 # A little past httpx's own timeouts (set to `remaining`), so they fire first and say
                 # precisely what happened (a connect timeout was never sent); this only stops stuck I/O.
                 backstop = remaining + DEADLINE_GRACE
-                with AttemptDeadline(backstop, fallback=contextlib.nullcontext(backstop)):
+                with AttemptDeadline(backstop, fallback=contextlib.nullcontext):
                     request = self._http.build_request(
                         call.method,
                         call.url,

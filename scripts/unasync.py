@@ -21,7 +21,7 @@ SUBSTITUTIONS = [
     ),
     (r"The Ching API client for async code \(asyncio or trio\)\.", "The Ching API client for synchronous code."),
     (r"\bimport anyio\n", "import contextlib\n"),
-    (r"anyio\.fail_after\(", "contextlib.nullcontext("),
+    (r"anyio\.fail_after\b", "contextlib.nullcontext"),
     (r"anyio\.sleep\(", "time.sleep("),
     (r"\bAsyncChing\b", "Ching"),
     (r"\bAsyncRequester\b", "SyncRequester"),

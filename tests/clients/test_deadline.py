@@ -150,3 +150,56 @@ async def test_a_retry_that_took_no_time_keeps_the_whole_budget(
     server.script(fail(http.ConnectError), OPS[1].reply)
     await harness.call(harness.client().customers.list, timeout=12)
     assert _timeouts(server, "read") == [12.0, 12.0]
+
+
+def _hanging_client() -> AsyncChing:
+    async def hang(request: http.Request) -> http.Response:
+        await anyio.sleep(30)
+        return http.Response(200)
+
+    return AsyncChing(api_key=TEST_KEY, http_client=http.AsyncClient(transport=http.MockTransport(hang)))
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_callers_own_shorter_timeout_is_the_one_that_fires(anyio_backend: str):
+    """Under asyncio the SDK's deadline is a timer of its own: an enclosing ``asyncio.timeout`` that ends first
+    raises the caller's ``TimeoutError``, not the SDK's error, and leaves the task free to go on."""
+    import asyncio
+
+    async with _hanging_client() as ching:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError) as caught:
+            async with asyncio.timeout(0.1):
+                await ching.customers.list(timeout=10)
+        assert not isinstance(caught.value, APITimeoutError)
+        assert time.monotonic() - started < 2
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0
+        await asyncio.sleep(0.01)  # no cancellation left pending on the task
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_cancelling_the_task_is_never_turned_into_a_timeout(anyio_backend: str):
+    import asyncio
+
+    async with _hanging_client() as ching:
+        call = asyncio.ensure_future(ching.customers.list(timeout=10))
+        await asyncio.sleep(0.05)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_after_the_sdks_deadline_the_task_carries_no_pending_cancellation(anyio_backend: str):
+    import asyncio
+
+    async with _hanging_client() as ching:
+        with pytest.raises(APITimeoutError):
+            await ching.customers.list(timeout=0.1, max_retries=0)
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0
+        await asyncio.sleep(0.01)
+        assert (await asyncio.gather(asyncio.sleep(0, result="still running")))[0] == "still running"
