@@ -19,6 +19,9 @@ Three things plain httpx leaves to chance are handled here:
   server dripping a byte a second keeps a call alive for ever. The sync shards read through
   ``_deadline.DeadlineBackend``, which also stops every read, write and connect at the attempt's
   deadline.
+- **Sockets without anyio (async, under asyncio).** The async shards connect, read and write through
+  ``_asyncio_backend``, asyncio's own transports, rather than through anyio's cancel scope per operation;
+  under trio they keep httpcore's backend.
 - **Fork.** A child process must not share the parent's pooled sockets (both would read each
   other's responses). After ``os.fork()`` every pool of this module is replaced in the child.
 
@@ -246,10 +249,17 @@ class AsyncShardedTransport:
         _LIVE.add(self)
 
     def _build(self) -> None:
-        new = self._engine.http.AsyncHTTPTransport
-        self._shards: list[_Shard[httpx.AsyncHTTPTransport]] = [
-            _Shard(new(verify=self._verify, limits=self._limits)) for _ in range(self._count)
-        ]
+        self._shards: list[_Shard[httpx.AsyncHTTPTransport]] = [_Shard(self._new_pool()) for _ in range(self._count)]
+
+    def _new_pool(self) -> httpx.AsyncHTTPTransport:
+        from ._asyncio_backend import AsyncioBackend
+
+        transport: httpx.AsyncHTTPTransport = self._engine.http.AsyncHTTPTransport(
+            verify=self._verify, limits=self._limits
+        )
+        pool = transport._pool
+        pool._network_backend = typing.cast(Any, AsyncioBackend(pool._network_backend, self._engine.core))
+        return transport
 
     def _after_fork(self) -> None:
         _ABANDONED.append(self._shards)
