@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # httpx's types stand for httpx2's too
 
 MAX_CONNECTIONS: Final = 100
 SHARD_CONNECTIONS: Final = 4
+_SHARDS: Final = MAX_CONNECTIONS // SHARD_CONNECTIONS
 _T = TypeVar("_T", "httpx.AsyncHTTPTransport", "httpx.HTTPTransport")
 _PLAIN_LOCK: Final = type(threading.Lock())
 
@@ -82,10 +83,9 @@ def proxies_in_environment() -> bool:
     return bool(urllib.request.getproxies())
 
 
-def _shard_limits(engine: Engine) -> tuple[int, httpx.Limits]:
-    count = MAX_CONNECTIONS // SHARD_CONNECTIONS
-    limits = engine.http.Limits(max_connections=SHARD_CONNECTIONS, max_keepalive_connections=SHARD_CONNECTIONS)
-    return count, limits
+def _shard_limits(engine: Engine, shards: int, connections: int) -> tuple[int, httpx.Limits]:
+    limits = engine.http.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return shards, limits
 
 
 def _least_busy(shards: list[_Shard[_T]]) -> _Shard[_T]:
@@ -241,8 +241,9 @@ class AsyncShardedTransport:
     _engine: Engine  # set on each engine's class by ``sharded_transports``
     _stream: type[_HealingAsyncStream]
 
-    def __init__(self) -> None:
-        self._count, self._limits = _shard_limits(self._engine)
+    def __init__(self, *, shards: int = _SHARDS, connections: int = SHARD_CONNECTIONS) -> None:
+        """``shards`` pools of ``connections`` each (scripts/bench.py measures one pool of 100 against the default)."""
+        self._count, self._limits = _shard_limits(self._engine, shards, connections)
         # One context for all shards: building one loads the CA bundle.
         self._verify = self._engine.http.create_ssl_context()
         self._build()
@@ -300,11 +301,11 @@ class ShardedTransport:
 
     _engine: Engine  # set on each engine's class by ``sharded_transports``
 
-    def __init__(self) -> None:
+    def __init__(self, *, shards: int = _SHARDS, connections: int = SHARD_CONNECTIONS) -> None:
         from ._deadline import start_attempt
 
         self._start_attempt = start_attempt
-        self._count, self._limits = _shard_limits(self._engine)
+        self._count, self._limits = _shard_limits(self._engine, shards, connections)
         self._verify = self._engine.http.create_ssl_context()
         self._build()
         _LIVE.add(self)

@@ -838,6 +838,7 @@ async def _minimal_upserts(base_url: str, rows: Iterator[dict[str, str]], concur
 BULK_LABELS = {
     "AsyncChing": "AsyncChing.customers.upsert_many (httpx2, the default)",
     "AsyncChing, httpx": "AsyncChing.customers.upsert_many, CHING_HTTP_ENGINE=httpx",
+    "AsyncChing, one pool": "AsyncChing.customers.upsert_many (httpx2), one pool of 100 instead of 25 of 4",
     "AsyncChing, one httpx2 pool": "AsyncChing.customers.upsert_many, http_client=httpx2.AsyncClient()",
     "Ching": "Ching.customers.upsert_many (threads, httpx2)",
     "AsyncChing, httpx-aiohttp": "AsyncChing.customers.upsert_many, httpx-aiohttp client",
@@ -864,6 +865,13 @@ def _sdk_upserts(client: str, base_url: str, rows: Iterator[dict[str, str]], con
                 import httpx_aiohttp
 
                 http = await stack.enter_async_context(httpx_aiohttp.HttpxAiohttpClient())
+            elif client == "AsyncChing, one pool":
+                from ching_client._engine import engine as sdk_engine_named
+                from ching_client._transport import sharded_transports
+
+                transports = sharded_transports(sdk_engine_named(DEFAULT_ENGINE))
+                one_pool = transports.AsyncTransport(shards=1, connections=100)
+                http = await stack.enter_async_context(engine(DEFAULT_ENGINE).AsyncClient(transport=one_pool))
             elif client == "AsyncChing, one httpx2 pool":
                 import httpx2
 

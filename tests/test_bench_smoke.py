@@ -19,6 +19,7 @@ PER_CALL = [
 BULK_CLIENTS = (
     "AsyncChing",
     "AsyncChing, httpx",
+    "AsyncChing, one pool",
     "AsyncChing, one httpx2 pool",
     "Ching",
     "AsyncChing, httpx-aiohttp",
