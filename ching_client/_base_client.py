@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # httpx's types stand for httpx2's too: the two families have
     import httpx
 
 RETRY_COUNT_HEADER: Final = "X-Ching-Retry-Count"
+_URLS_KEPT: Final = 256
 MAX_PATH_LENGTH: Final = 16 * 1024
 """Longest request path sent: common servers take at most 16 KB for the request line and headers together
 (h11, Node.js; nginx and Apache 8 KB), so a longer path could never succeed. httpx refuses URLs past 64 KB."""
@@ -63,7 +64,7 @@ class Call:
         self,
         operation: Operation,
         request: Request,
-        base_url: str,
+        url: httpx.URL,
         headers: httpx.Headers,
         timeout: float,
         max_retries: int,
@@ -71,7 +72,7 @@ class Call:
         self.operation = operation
         self.method = request.method
         self.path = request.path  # what logs and messages show: the query may carry personal data
-        self.url = base_url + self.path + ("?" + request.query if request.query else "")
+        self.url = url
         self.json: Any = request.json
         self.headers = headers
         self.max_retries = max_retries
@@ -215,6 +216,7 @@ class BaseChing:
         configure_from_env()
         self._config = config
         self._engine = engine
+        self._urls: dict[str, httpx.URL] = {}
         # The engine's Headers, never a dict: its repr hides Authorization (see Call.attempt_headers).
         self._headers: httpx.Headers = engine.http.Headers(
             {
@@ -289,6 +291,7 @@ class BaseChing:
         except InvalidArgument as exc:
             raise InvalidArgumentError(f"{name}: {exc}", argument=exc.argument) from None
         _check_path(name, operation, request.path)
+        url = self._url(self._config.base_url + request.path + ("?" + request.query if request.query else ""))
         headers = self._headers  # shared, never mutated: a copy is made only when a call adds headers
         if request.headers or extra_headers:
             headers = headers.copy()
@@ -296,7 +299,18 @@ class BaseChing:
         if extra_headers:
             _check_extra_headers(extra_headers)
             headers.update(extra_headers)
-        return Call(operation, request, self._config.base_url, headers, call_timeout, call_retries)
+        return Call(operation, request, url, headers, call_timeout, call_retries)
+
+    def _url(self, text: str) -> httpx.URL:
+        """The engine's URL for ``text``, parsed once: httpx parses and checks every URL given as text, about a tenth
+        of an in-process call, and most calls go to a handful of URLs (a list, an upsert, one customer).
+        The cache is shared with ``with_options`` clones and emptied when it holds ``_URLS_KEPT`` URLs."""
+        url = self._urls.get(text)
+        if url is None:
+            if len(self._urls) >= _URLS_KEPT:
+                self._urls.clear()
+            url = self._urls[text] = self._engine.http.URL(text)
+        return url
 
     @staticmethod
     def _failure(exc: BaseException) -> Failure:
