@@ -34,12 +34,16 @@ class Engine:
     """
 
     __slots__ = ("_core", "http", "name", "version")
+    name: str
+    http: Any
+    version: str
+    _core: ModuleType | None
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.http: Any = importlib.import_module(name)
-        self.version: str = self.http.__version__
-        self._core: ModuleType | None = None
+        self.http = importlib.import_module(name)
+        self.version = self.http.__version__
+        self._core = None
 
     @property
     def core(self) -> Any:
