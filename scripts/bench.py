@@ -989,6 +989,7 @@ def bulk(rows: int, concurrency: int, latency: float, rounds: int, peak_rows: tu
         samples = _bulk_rounds(BULK_CLIENTS, base_url, pid, "fast", rows, concurrency, rounds)
         figures["server"] = "scripts/fast_ching.py"
         figures["clients"] = _bulk_figures(samples, rows, ideal)
+    with fast_server_process(0.0) as (base_url, _):  # memory, not time: no latency to wait out
         small, large = peak_rows
         figures["peak_rss_mb"] = {str(n): round(_peak_rss(base_url, n), 1) for n in (small, large)}
     figures["peak_rss_growth_mb"] = round(figures["peak_rss_mb"][str(large)] - figures["peak_rss_mb"][str(small)], 1)
