@@ -367,7 +367,10 @@ class BaseChing:
                 "It was not retried: the operation is not safe to repeat and may have been processed. "
                 "Check whether the object exists before trying again (customers.upsert reconciles customers)."
             )
-        raise _response.status_error(call.method, call.path, status, content, retry_after, note)
+        route_has_id = "{" in call.operation.path
+        raise _response.status_error(
+            call.method, call.path, status, content, retry_after, note, route_has_id=route_has_id
+        )
 
     def _too_large(self, call: Call, response: httpx.Response) -> APIResponseError:
         limit = self._config.max_response_bytes
