@@ -108,8 +108,8 @@ class AttemptDeadline:
     against ~18 µs, a tenth of a small in-process call); anywhere else (trio) it enters ``fallback``,
     ``anyio.fail_after`` for the same seconds. The sync client is derived from the async source, so
     it enters this with plain ``with``, which enters ``fallback`` only: there that is
-    ``contextlib.nullcontext``, as a blocking call cannot be cancelled and httpx's per-attempt
-    timeouts bound it.
+    ``contextlib.nullcontext``, as a blocking call cannot be cancelled; the sync shards end every
+    socket operation at the deadline instead (``_deadline``).
     """
 
     __slots__ = ("_fallback", "_native", "_seconds")

@@ -30,7 +30,6 @@ SUBSTITUTIONS = [
     (r"\bAsyncShardedTransport\b", "ShardedTransport"),
     (r"\._customers_async\b", "._customers_sync"),
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
-    (r"\._generated\.resources\b", "._generated.sync_resources"),
     (r"\basync def __aenter__", "def __enter__"),
     (r"\basync def __aexit__", "def __exit__"),
     (r"\baclose\b", "close"),
