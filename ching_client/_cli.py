@@ -316,6 +316,9 @@ def _cells(row: object) -> list[str]:
     return original if isinstance(original, list) else []
 
 
+_SEPARATORS: Final = ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars"))
+
+
 def _check_columns(path: Path, header: list[str], identify_by: str) -> None:
     """Refuse a header with unknown, unnamed or repeated columns, or without the --identify-by column."""
     unknown = [column for column in header if not _known_column(column)]
@@ -323,7 +326,15 @@ def _check_columns(path: Path, header: list[str], identify_by: str) -> None:
         allowed = ", ".join(_SPELLINGS) + ", metadata.<key>, and ching_error (ignored)"
         names = ", ".join(repr(column) for column in unknown)
         noun = "column" if len(unknown) == 1 else "columns"
-        raise InputError(f"{path}: unknown {noun} {names}. The columns may be {allowed}.")
+        hint = next(
+            (
+                f" The file seems to separate columns with {name}: use commas."
+                for sep, name in _SEPARATORS
+                if len(header) == 1 and sep in header[0]
+            ),
+            "",
+        )
+        raise InputError(f"{path}: unknown {noun} {names}. The columns may be {allowed}.{hint}")
     fields = [field_name(column) for column in header]
     repeated = sorted({field for field in fields if fields.count(field) > 1})
     if repeated:

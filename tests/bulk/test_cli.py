@@ -431,3 +431,12 @@ def test_csv_rows_are_numbered_by_the_line_they_start_on(tmp_path: Path) -> None
     assert isinstance(rows[1], cli.BadLine)
     assert (rows[1].line, rows[1].reason) == (6, "4 cells but the header names 3 columns (extra: 'extra')")
     assert cli.CsvSource(tmp_path / "users.csv", "email").count() == 2
+
+
+def test_a_csv_with_another_separator_is_refused_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("CHING_API_KEY", DEFAULT_TEST_KEY)
+    (tmp_path / "users.csv").write_text("name;email\nAvi;avi@example.com\n", encoding="utf-8")
+    assert cli.main(["customers", "sync", str(tmp_path / "users.csv"), "--identify-by", "email"]) == 2
+    assert "separate columns with semicolons: use commas" in capsys.readouterr().err
