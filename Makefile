@@ -15,13 +15,21 @@ GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
+# Debian's python3 makes virtualenvs only with python3-venv: installed here when run as root, else named.
 $(VENV_STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y --no-install-recommends python3-venv >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y --no-install-recommends python3-venv >/dev/null)) && \
+	    $(PYTHON) -m venv $(VENV); \
+	  else echo "$(PYTHON) cannot make a virtualenv: install python3-venv (Debian/Ubuntu)" >&2; exit 1; fi; }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[testing,cli]" --group dev
 	touch $@
 
 $(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || \
+	  { echo "Node.js 20.19 or later is needed (found $$(node --version 2>/dev/null || echo none)): install a newer Node.js" >&2; exit 1; }
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -100,4 +108,4 @@ bench: $(VENV_STAMP)
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .tools openapi/interop/node_modules .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .tools openapi/interop/node_modules build dist .mypy_cache .pytest_cache .ruff_cache

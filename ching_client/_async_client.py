@@ -14,7 +14,7 @@ import attrs
 from . import _body, _config, _engine, _response
 from ._base_client import AttemptDeadline, AttemptWatch, BaseChing, Call
 from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
-from ._exceptions import ConfigurationError
+from ._exceptions import ClientClosedError, ConfigurationError
 from ._generated.lazy_resources import AsyncResources
 from ._retry_policy import wait_time
 from ._runtime.contract import AsyncRequester, Operation, Request
@@ -133,6 +133,11 @@ class AsyncChing(BaseChing, AsyncResources):
         extra_headers: Mapping[str, str] | None,
     ) -> T:
         """Send one operation with the retry policy and deadline, and return its parsed success body."""
+        if self._http.is_closed:
+            raise ClientClosedError(
+                f"{operation.operation_id.replace('_', '.', 1)}: this client is closed. Open one client for the "
+                "application's lifetime (or a new one, with `with`), and close it only when no more calls will come."
+            )
         call = self._prepare(operation, build, timeout, max_retries, extra_headers)
         limit = self._config.max_response_bytes
         attempt = 0

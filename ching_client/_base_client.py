@@ -116,7 +116,8 @@ class AttemptDeadline:
     this replaced, on an in-process transport. Anywhere else (trio) it enters ``fallback(seconds)``,
     ``anyio.fail_after``. The sync client is derived from the async source, so it enters this with plain ``with``,
     which enters ``fallback`` only: there that is ``contextlib.nullcontext``, as a blocking call cannot be
-    cancelled and its transport bounds it.
+    cancelled; the sync shards end every socket operation at the deadline instead
+    (``_deadline``).
     """
 
     __slots__ = ("_cancelling", "_expired", "_fallback", "_handle", "_scope", "_seconds", "_task")
@@ -410,7 +411,10 @@ class BaseChing:
                 "It was not retried: the operation is not safe to repeat and may have been processed. "
                 "Check whether the object exists before trying again (customers.upsert reconciles customers)."
             )
-        raise _response.status_error(call.method, call.path, status, content, retry_after, note)
+        route_has_id = "{" in call.operation.path
+        raise _response.status_error(
+            call.method, call.path, status, content, retry_after, note, route_has_id=route_has_id
+        )
 
     def _too_large(self, call: Call, response: httpx.Response) -> APIResponseError:
         limit = self._config.max_response_bytes

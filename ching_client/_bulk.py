@@ -147,7 +147,12 @@ class UpsertReport:
         counts.append(f"{self.failed:,} failed")
         if self.outcome_unknown:
             counts.append(f"{self.outcome_unknown:,} outcome unknown (may have been applied)")
-        return f"{self.total:,} rows in {self.elapsed:.1f} s: {', '.join(counts)}"
+        return f"{rows(self.total)} in {self.elapsed:.1f} s: {', '.join(counts)}"
+
+
+def rows(count: int) -> str:
+    """``1 row``, ``2,000 rows``."""
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 ProgressCallback = Callable[[UpsertProgress], object]
@@ -293,8 +298,11 @@ def failure_for(index: int, row: object, error: ChingError, *, maybe_applied: bo
 
 
 def stops_the_batch(error: ChingError) -> bool:
-    """Errors about the key rather than the row (401, 403) would fail every row alike: they end the batch."""
-    return isinstance(error, (AuthenticationError, PermissionDeniedError))
+    """Errors about the client rather than the row would fail every row alike: they end the batch. A 401 or 403
+    is about the key; a 404, 405 or 501 to upsert, whose route has no id, means the base URL points elsewhere."""
+    if isinstance(error, (AuthenticationError, PermissionDeniedError)):
+        return True
+    return isinstance(error, APIStatusError) and error.status_code in (404, 405, 501)
 
 
 class Tally:

@@ -24,6 +24,7 @@ import anyio
 from attrs import field, frozen
 
 from ._bulk import MAX_CONCURRENCY, ROW_FIELDS, RowFailure, UpsertProgress, UpsertReport, field_name
+from ._bulk import rows as count_rows
 from ._config import DEFAULT_BASE_URL
 from ._exceptions import ChingError
 
@@ -315,6 +316,9 @@ def _cells(row: object) -> list[str]:
     return original if isinstance(original, list) else []
 
 
+_SEPARATORS: Final = ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars"))
+
+
 def _check_columns(path: Path, header: list[str], identify_by: str) -> None:
     """Refuse a header with unknown, unnamed or repeated columns, or without the --identify-by column."""
     unknown = [column for column in header if not _known_column(column)]
@@ -322,7 +326,15 @@ def _check_columns(path: Path, header: list[str], identify_by: str) -> None:
         allowed = ", ".join(_SPELLINGS) + ", metadata.<key>, and ching_error (ignored)"
         names = ", ".join(repr(column) for column in unknown)
         noun = "column" if len(unknown) == 1 else "columns"
-        raise InputError(f"{path}: unknown {noun} {names}. The columns may be {allowed}.")
+        hint = next(
+            (
+                f" The file seems to separate columns with {name}: use commas."
+                for sep, name in _SEPARATORS
+                if len(header) == 1 and sep in header[0]
+            ),
+            "",
+        )
+        raise InputError(f"{path}: unknown {noun} {names}. The columns may be {allowed}.{hint}")
     fields = [field_name(column) for column in header]
     repeated = sorted({field for field in fields if fields.count(field) > 1})
     if repeated:
@@ -668,7 +680,7 @@ async def upsert(plan: Plan, run: Run) -> UpsertReport:
         run.total = plan.source.count()
         mode = "live" if ching.livemode else "test"
         _err(
-            f"Syncing {run.total:,} rows from {plan.file} to {ching.base_url} ({mode} mode), "
+            f"Syncing {count_rows(run.total)} from {plan.file} to {ching.base_url} ({mode} mode), "
             f"identified by {plan.identify_by}, {plan.concurrency} at a time."
         )
         run.display = make_display(run.total, sys.stderr)
@@ -700,8 +712,7 @@ def _write_failures(plan: Plan, failures: Sequence[RowFailure], say: Callable[[s
         _err(f"{SYNC_PROG}: error: could not write the failures file {plan.failures}: {error}")
         return False
     column = "column" if plan.source.format == "csv" else "key"
-    rows = "row" if len(failures) == 1 else "rows"
-    say(f"{len(failures):,} {rows} written to {plan.failures} (with a {ERROR_COLUMN} {column} saying why).")
+    say(f"{count_rows(len(failures))} written to {plan.failures} (with a {ERROR_COLUMN} {column} saying why).")
     return True
 
 
@@ -719,11 +730,21 @@ def interrupted(plan: Plan, run: Run) -> int:
     if progress is None:
         _err("Interrupted before any row was synced.")
     else:
-        of = f" of {run.total:,}" if run.total is not None else ""
-        _err(
-            f"Interrupted after {progress.processed:,}{of} rows ({progress.created:,} created, "
-            f"{progress.updated:,} updated, {progress.failed:,} failed)."
+        counts = [f"{progress.created:,} created", f"{progress.updated:,} updated"]
+        if progress.created_or_updated:
+            counts.append(f"{progress.created_or_updated:,} created or updated")
+        counts.append(f"{progress.failed:,} failed")
+        if progress.outcome_unknown:
+            counts.append(f"{progress.outcome_unknown:,} outcome unknown")
+        done = (
+            count_rows(progress.processed)
+            if run.total is None
+            else f"{progress.processed:,} of {count_rows(run.total)}"
         )
+        _err(f"Interrupted after {done} ({', '.join(counts)}).")
+    if run.total is None or progress is None or progress.processed < run.total:
+        # Rows already sent when the batch was stopped are not in the counts: Ching may have applied them.
+        _err(f"Up to {count_rows(plan.concurrency)} more had been sent and may have been applied.")
     if run.failures:  # what went wrong so far, so it can be fixed while the rest waits
         failures = sorted(run.failures, key=lambda failure: failure.index)
         _show_failures(failures)

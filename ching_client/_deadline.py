@@ -2,8 +2,8 @@
 
 httpx's read timeout bounds each read, so a server dripping a byte a second keeps a sync call alive for ever (the
 async clients cancel an attempt at its deadline instead). The sync shards connect and read through this network
-backend, which also stops every read, write and connect at the attempt's deadline: ``start_attempt`` takes it from
-the request's read timeout, which the SDK sets to what is left of the call.
+backend, which also stops every read, write and connect (not the name lookup) at the attempt's deadline:
+``start_attempt`` takes it from the request's read timeout, which the SDK sets to what is left of the call.
 
 Imported when a sync client builds its pool, with httpcore itself (``import ching_client`` loads neither). One
 source for both engines: ``core`` is ``httpcore`` or ``httpcore2``, whose errors their httpx maps to its own.
@@ -111,13 +111,18 @@ class DeadlineBackend:
 
 
 def _connect(address: tuple[str, int], timeout: float | None, source: tuple[str, int] | None) -> socket.socket:
-    """``socket.create_connection``, except that the socket is closed whatever interrupts the connect: the standard
-    one closes it only on ``OSError``, so an exception from a signal handler there left an open socket behind."""
+    """``socket.create_connection``, with two differences. The socket is closed whatever interrupts the connect
+    (the standard one closes it only on ``OSError``: an exception from a signal handler there left an open socket
+    behind). And ``timeout`` bounds the whole connect, not each address tried. The name lookup is not bounded."""
+    ends = None if timeout is None else time.monotonic() + timeout
     last: OSError | None = None
     for family, kind, proto, _, target in socket.getaddrinfo(*address, 0, socket.SOCK_STREAM):
+        left = None if ends is None else ends - time.monotonic()
+        if left is not None and left <= 0:
+            raise TimeoutError("timed out")
         sock = socket.socket(family, kind, proto)
         try:
-            sock.settimeout(timeout)
+            sock.settimeout(left)
             if source is not None:
                 sock.bind(source)
             sock.connect(target)

@@ -2,6 +2,7 @@
 
     ChingError
     ├── ConfigurationError ............ the client cannot be built (key, base URL)
+    ├── ClientClosedError ............. the client was closed; calls need an open one (also a RuntimeError)
     ├── InvalidArgumentError .......... an argument was refused before anything was sent (also a ValueError)
     ├── APIConnectionError ............ no usable response arrived
     │   ├── APITimeoutError ........... the call's deadline passed
@@ -33,6 +34,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ChingError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
@@ -68,6 +70,10 @@ class ChingError(Exception):
 
 class ConfigurationError(ChingError):
     """The client cannot be built as configured: raised by the constructor, never at the first call."""
+
+
+class ClientClosedError(ChingError, RuntimeError):
+    """A call on a client that was closed (``close()``, ``aclose()`` or the end of its ``with`` block)."""
 
 
 class InvalidArgumentError(ChingError, ValueError):

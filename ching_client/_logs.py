@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 
 logger = logging.getLogger("ching_client")
 _configured = False
@@ -15,8 +16,13 @@ def configure_from_env() -> None:
     if _configured:
         return
     _configured = True
-    level = {"debug": logging.DEBUG, "info": logging.INFO}.get(os.environ.get("CHING_LOG", "").strip().lower())
-    if level is None or logger.handlers:
+    asked = os.environ.get("CHING_LOG", "").strip().lower()
+    level = {"debug": logging.DEBUG, "info": logging.INFO}.get(asked)
+    if level is None:
+        if asked:  # a typo would otherwise leave someone waiting for logs that never come
+            warnings.warn(f"CHING_LOG={asked!r} is not info or debug: the SDK logs nothing.", stacklevel=3)
+        return
+    if logger.handlers:
         return
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))

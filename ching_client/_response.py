@@ -50,6 +50,10 @@ _ADVICE: Final[dict[type[APIStatusError], str]] = {
     RateLimitError: "Slow down; the SDK already retried as the policy allows.",
     InternalServerError: "Ching or a proxy failed; try again later.",
 }
+_WRONG_URL: Final = (
+    "Nothing answered as Ching at this URL: check the base URL (it ends in /ching, such as "
+    "https://api.ching.co.il/ching), or a proxy in between."
+)
 _NOT_JSON: Final = object()
 _TOO_DEEP: Final = object()
 
@@ -162,9 +166,20 @@ def _describe_issue(issue: Mapping[str, Any]) -> str:
 
 
 def status_error(
-    method: str, path: str, status: int, content: bytes, retry_after: float | None, note: str | None = None
+    method: str,
+    path: str,
+    status: int,
+    content: bytes,
+    retry_after: float | None,
+    note: str | None = None,
+    *,
+    route_has_id: bool = True,
 ) -> APIStatusError:
-    """The typed error for a non-2xx response; ``note`` adds what the SDK did (for example, why it did not retry)."""
+    """The typed error for a non-2xx response; ``note`` adds what the SDK did (for example, why it did not retry).
+
+    A 404 to a route without an id (a list, a create, an upsert) cannot be a missing object: like a 4xx (or 501)
+    whose body is not Ching's envelope, it says the base URL points somewhere else, and the message says so.
+    """
     cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
     data = decode(content)
     error = data.get("error") if isinstance(data, Mapping) else None
@@ -185,7 +200,10 @@ def status_error(
         parts.append(f"Issues: {shown}{more}.")
     if retry_after is not None:
         parts.append(f"The server asked to wait {retry_after:.0f}s.")
-    advice = note or _ADVICE.get(cls)
+    # 501 is what a web server that is not an API answers a POST with (Python's http.server, say).
+    not_ching = (400 <= status < 500 or status == 501) and not isinstance(error, Mapping)
+    wrong_url = (status == 404 and not route_has_id) or not_ching
+    advice = note or (_WRONG_URL if wrong_url else _ADVICE.get(cls))
     if advice:
         parts.append(advice)
     exc = cls(

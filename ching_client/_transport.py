@@ -25,7 +25,7 @@ Three things plain httpx leaves to chance are handled here:
 - **Fork.** A child process must not share the parent's pooled sockets (both would read each
   other's responses). After ``os.fork()`` every pool of this module is replaced in the child.
 
-When the environment names a proxy (``HTTPS_PROXY``, ``NO_PROXY``, ...) the clients keep httpx's
+When the environment names a proxy (``HTTP_PROXY``, ``HTTPS_PROXY`` or ``ALL_PROXY``) the clients keep httpx's
 own transport, which is where httpx applies those settings.
 
 One source serves both engines (``_engine``): httpcore2 keeps httpcore's pool attributes, so the healing works
@@ -79,8 +79,11 @@ class NoCookies(http.cookiejar.CookieJar):
 
 
 def proxies_in_environment() -> bool:
-    """True when proxy variables are set (httpx reads them with ``urllib.request.getproxies``)."""
-    return bool(urllib.request.getproxies())
+    """True when a proxy is set for http, https or all traffic (httpx reads them with ``urllib.request.getproxies``).
+
+    ``NO_PROXY`` alone names no proxy: it only exempts hosts, so it keeps the clients' own pool.
+    """
+    return any(scheme in ("http", "https", "all") for scheme in urllib.request.getproxies())
 
 
 def _shard_limits(engine: Engine, shards: int, connections: int) -> tuple[int, httpx.Limits]:
@@ -128,11 +131,14 @@ class _Shard(Generic[_T]):
     ``suspect`` is set when a request ends with an exception; the next request on the shard checks it first.
     """
 
-    __slots__ = ("closing", "live", "suspect", "transport")
+    __slots__ = ("closing", "live", "lock", "suspect", "transport")
 
     def __init__(self, transport: _T) -> None:
         self.transport: _T = transport
         self.live: set[int] = set()
+        # Held only while a sync request joins the shard and, if need be, repairs it, so that no other thread joins
+        # a pool that is being replaced. A plain lock: the ``with`` statement takes it in C (see below).
+        self.lock = threading.Lock()
         self.suspect = False
         self.closing: list[Any] = []  # connections taken out of the pool, to be closed
 
@@ -332,8 +338,9 @@ class ShardedTransport:
         its sockets are closed directly (that takes no lock) and the shard starts anew; otherwise what is certain
         is healed now and the rest when the shard is next alone."""
         if len(shard.live) == 1:
+            fresh = self._new_pool()
             shard.closing.extend(shard.pool._connections)
-            shard.transport = self._new_pool()
+            shard.transport = fresh
             shard.suspect = False
         else:
             shard.heal()
@@ -343,9 +350,10 @@ class ShardedTransport:
         shard = _least_busy(self._shards)
         key = id(request.extensions)
         try:
-            shard.live.add(key)  # inside the try: an exception right after it must still take it back
-            if shard.needs_check():
-                self._repair(shard)
+            with shard.lock:
+                shard.live.add(key)  # inside the try: an exception right after it must still take it back
+                if shard.needs_check():
+                    self._repair(shard)
             self._start_attempt(request)
             response = shard.transport.handle_request(request)
             stream = typing.cast("httpx.SyncByteStream", response.stream)

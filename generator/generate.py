@@ -245,8 +245,16 @@ def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
         _render_operations(env, staging, operations)
         _stamp_and_format(staging)
         if out_dir.exists():
+            _check_replaceable(out_dir)
             shutil.rmtree(out_dir)
         shutil.copytree(staging, out_dir)
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    """Refuse to wipe a folder that holds anything but generated code (``--out ching_client`` by mistake)."""
+    for path in out_dir.rglob("*.py"):
+        if "__pycache__" not in path.parts and not path.read_text(encoding="utf-8").startswith(HEADER):
+            raise GenerationFailed(f"{out_dir} holds {path.name}, which is not generated: choose another --out")
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -214,3 +214,12 @@ def test_only_the_open_enum_form_is_read_as_a_plain_enum() -> None:
         "nested": [{"type": "string", "enum": ["x"]}],
     }
     assert spec["open"]["anyOf"]  # the loaded spec itself is left as it was
+
+
+def test_generation_never_wipes_a_folder_of_hand_written_code(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "client.py").write_text("# written by hand\n", encoding="utf-8")
+    with pytest.raises(GenerationFailed, match=r"client\.py, which is not generated"):
+        _generate(tmp_path, SPEC)
+    assert (out / "client.py").read_text(encoding="utf-8") == "# written by hand\n"

@@ -56,3 +56,37 @@ def test_pytest_finds_the_plugin_through_the_wheels_entry_point(wheel: zipfile.Z
     entry_points.read_string(_dist_info(wheel, "entry_points.txt"))
     assert dict(entry_points["pytest11"]) == {"ching_client": "ching_client.testing.pytest_plugin"}
     assert "ching_client/testing/pytest_plugin.py" in wheel.namelist()
+
+
+def _install_lines() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    install = readme.split("## Install", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", install, flags=re.DOTALL)
+    return [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_installs_from_a_checkout_with_the_extras(tmp_path: Path) -> None:
+    """The checkout line, run where it says (inside a checkout), resolves to this project with its extras."""
+    (line,) = [line for line in _install_lines() if line.startswith('pip install ".')]
+    target = line.removeprefix("pip install ").strip('"')
+    report = tmp_path / "report.json"
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run([*command, "--report", str(report), target], cwd=ROOT, check=True, capture_output=True, timeout=120)
+    assert '"name": "ching-client"' in report.read_text(encoding="utf-8")
+
+
+def test_the_readme_builds_the_wheel_it_then_installs(tmp_path: Path) -> None:
+    lines = _install_lines()
+    (build,) = [line for line in lines if line.startswith("pip wheel")]
+    (install,) = [line for line in lines if ".whl[" in line]
+    args = build.removeprefix("pip wheel ").replace("-w dist", f"-w {tmp_path}").split()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-build-isolation", *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    named = re.search(r"dist/(\S+\.whl)\[", install)
+    assert named is not None
+    assert (tmp_path / named.group(1)).is_file(), sorted(p.name for p in tmp_path.iterdir())

@@ -78,10 +78,9 @@ def back_httpx_mock(
     """
     fake = fake if fake is not None else FakeChing()
     url = base_url or os.environ.get("CHING_BASE_URL") or DEFAULT_BASE_URL
-    served = fake
 
     def callback(request: httpx.Request) -> httpx.Response:
-        return _answer(served, request)
+        return _answer(fake, request)
 
     httpx_mock.add_callback(callback, url=base_url_pattern(url), is_optional=True, is_reusable=True)
     return fake

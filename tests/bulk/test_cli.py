@@ -105,7 +105,7 @@ def test_csv_sync_creates_updates_and_writes_the_failed_rows_to_a_file_that_can_
     again = sync(server, tmp_path, "users.failures.csv", "--identify-by", "email")
 
     assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith("Synced users.failures.csv: 1 rows in ")
+    assert again.stdout.startswith("Synced users.failures.csv: 1 row in ")
     assert "1 created, 0 updated, 0 failed." in again.stdout
     assert "Fix the rows" not in again.stdout
     assert not (tmp_path / "users.failures.failures.csv").exists()
@@ -408,6 +408,7 @@ def test_ctrl_c_during_the_batch_writes_the_failures_seen_so_far(
     out, err = capsys.readouterr()
     assert out == ""
     assert "Interrupted after 4 of 5 rows (2 created, 1 updated, 1 failed)." in err
+    assert "Up to 1 row more had been sent and may have been applied." in err
     why = "INVALID_FIELD: Invalid request body (email: Required when identifyBy is 'email')"
     assert f"  line 5: {why}" in err
     assert f"1 row written to {tmp_path / 'users.failures.csv'}" in err
@@ -430,3 +431,12 @@ def test_csv_rows_are_numbered_by_the_line_they_start_on(tmp_path: Path) -> None
     assert isinstance(rows[1], cli.BadLine)
     assert (rows[1].line, rows[1].reason) == (6, "4 cells but the header names 3 columns (extra: 'extra')")
     assert cli.CsvSource(tmp_path / "users.csv", "email").count() == 2
+
+
+def test_a_csv_with_another_separator_is_refused_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("CHING_API_KEY", DEFAULT_TEST_KEY)
+    (tmp_path / "users.csv").write_text("name;email\nAvi;avi@example.com\n", encoding="utf-8")
+    assert cli.main(["customers", "sync", str(tmp_path / "users.csv"), "--identify-by", "email"]) == 2
+    assert "separate columns with semicolons: use commas" in capsys.readouterr().err

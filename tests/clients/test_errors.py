@@ -203,7 +203,7 @@ def test_every_error_class_is_a_ching_error():
 
     exported = [getattr(ching_client, name) for name in ching_client.__all__]
     errors = [obj for obj in exported if isinstance(obj, type) and issubclass(obj, BaseException)]
-    assert len(errors) == 16
+    assert len(errors) == 17
     assert all(issubclass(cls, ChingError) for cls in errors)
 
 

@@ -9,7 +9,7 @@ import pytest
 import sniffio
 from pytest_httpx import HTTPXMock
 
-from ching_client import AsyncChing, Ching, Customer, InternalServerError
+from ching_client import AsyncChing, Ching, ClientClosedError, Customer, InternalServerError
 from tests.engine import http
 
 from ._support import CUSTOMER, DEFAULT_BASE_URL, OPS, TEST_KEY, Harness, ScriptedServer, error, ok
@@ -165,3 +165,12 @@ async def test_sync_client_with_its_own_pool_inside_a_running_event_loop(anyio_b
     with Ching(api_key=TEST_KEY) as ching:
         assert len(ching.customers.list()) == 1
     assert threading.active_count() == threads_before
+
+
+async def test_a_call_on_a_closed_client_is_a_ching_error_that_says_so(harness: Harness):
+    ching = harness.owned_client()
+    async with harness.opened(ching):
+        pass
+    with pytest.raises(ClientClosedError, match=r"customers\.list: this client is closed") as caught:
+        await harness.call(ching.customers.list)
+    assert isinstance(caught.value, RuntimeError)  # what httpx raised before, for code that caught that

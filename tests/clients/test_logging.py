@@ -97,3 +97,14 @@ async def test_silent_unless_enabled(harness: Harness, server: ScriptedServer, c
         await harness.call(harness.client().customers.retrieve, "cus_1")
     assert server.count == 2
     assert [r for r in caplog.records if r.name == "ching_client"] == []
+
+
+@pytest.mark.parametrize("value", ["verbose", "DEBUGGING"])
+def test_a_ching_log_value_that_is_no_level_is_said_not_ignored(monkeypatch: pytest.MonkeyPatch, value: str):
+    from ching_client import _logs
+
+    monkeypatch.setattr(_logs, "_configured", False)
+    monkeypatch.setenv("CHING_LOG", value)
+    with pytest.warns(UserWarning, match=f"CHING_LOG='{value.lower()}' is not info or debug"):
+        _logs.configure_from_env()
+    assert not _logs.logger.handlers

@@ -70,9 +70,13 @@ def test_proxy_settings_in_the_environment_are_honoured(
         assert created.id in [customer.id for customer in ching.customers.list()]
 
 
-def test_without_proxy_settings_the_clients_use_the_sharded_pool(monkeypatch: pytest.MonkeyPatch):
+@pytest.mark.parametrize("no_proxy", [None, "localhost,127.0.0.1"])
+def test_without_a_proxy_the_clients_use_the_sharded_pool(monkeypatch: pytest.MonkeyPatch, no_proxy: str | None):
+    """NO_PROXY alone exempts hosts and names no proxy: the pool that heals and keeps deadlines stays."""
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    if no_proxy is not None:
+        monkeypatch.setenv("NO_PROXY", no_proxy)
     with Ching(api_key=DEFAULT_TEST_KEY) as ching:
         assert isinstance(ching._http._transport, ShardedTransport)
         assert not ching._http._mounts
