@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import select
 import socket
 import ssl
+import time
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 _HIGH_WATER: Final = 256 * 1024
 
@@ -40,8 +42,8 @@ class _Protocol(asyncio.Protocol):
         self.waiter: asyncio.Future[object] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not ``asyncio.Transport`` on every loop (uvloop's transports only have its methods), so no isinstance.
+        self.transport = cast("asyncio.Transport", transport)
 
     def data_received(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -126,16 +128,22 @@ class AsyncioStream:
         if not buffer:
             return
         protocol = self._protocol
-        if protocol.lost is not None or self._transport.is_closing():
+        if protocol.lost is not None or self._transport.is_closing():  # the server's close closes the transport too
             raise self._core.WriteError(str(protocol.lost or "the connection is closed"))
         self._transport.write(buffer)
-        while protocol.writing_paused and protocol.lost is None:
-            await protocol.wait(timeout, self._core.WriteTimeout, "writing")
-        if protocol.lost is not None:
-            raise self._core.WriteError(str(protocol.lost) or type(protocol.lost).__name__)
+        # One deadline for the whole write: bytes arriving meanwhile wake the wait, and must not restart its clock.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while protocol.writing_paused and not protocol.eof:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            await protocol.wait(left, self._core.WriteTimeout, "writing")
+        if protocol.lost is not None or (protocol.eof and protocol.writing_paused):
+            raise self._core.WriteError(str(protocol.lost or "the connection closed while writing"))
 
     async def aclose(self) -> None:
-        self._transport.close()
+        # Closed at once, without TLS's closing handshake: HTTP/1.1 frames every body itself, so nothing is lost, and
+        # a graceful close would go on after the client is closed (uvloop then warns of an unclosed transport when
+        # the loop ends, and waits up to 30 s for a peer that never answers the handshake).
+        self._transport.abort()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
@@ -155,7 +163,6 @@ class AsyncioStream:
             raise core.ConnectError(str(exc)) from exc
         if transport is None:  # the connection closed during the handshake
             raise core.ConnectError("the connection closed during the TLS handshake")
-        assert isinstance(transport, asyncio.Transport)
         self._protocol.transport = transport  # pausing and resuming reads now go through TLS
         return AsyncioStream(transport, self._protocol, core)
 
@@ -170,9 +177,11 @@ class AsyncioStream:
         if info == "socket":
             return transport.get_extra_info("socket")
         if info == "is_readable":
-            # asyncio reads the socket as soon as data comes: what waits is here, not in the socket.
+            # Asked of an idle connection before it is reused: anything waiting, or the server's close, means it must
+            # not be. The loop may not have polled the socket since the server closed it (a task that kept the loop
+            # busy, a blocking call), so the socket is asked too, as httpcore's backend does.
             protocol = self._protocol
-            return bool(protocol.chunks) or protocol.eof
+            return bool(protocol.chunks) or protocol.eof or _socket_readable(transport.get_extra_info("socket"))
         return None
 
 
@@ -227,14 +236,25 @@ class AsyncioBackend:
             raise core.ConnectTimeout("timed out connecting") from exc
         except OSError as exc:
             raise core.ConnectError(str(exc)) from exc
-        assert isinstance(transport, asyncio.Transport)
-        return transport
+        return cast("asyncio.Transport", transport)
 
     async def sleep(self, seconds: float) -> None:
         if _asyncio_loop() is None:
             await self._fallback.sleep(seconds)
         else:
             await asyncio.sleep(seconds)
+
+
+def _socket_readable(sock: Any) -> bool:
+    """Whether a read on ``sock`` would return at once (data or the end); a socket already gone counts as readable."""
+    fileno = -1 if sock is None else sock.fileno()
+    if fileno < 0:
+        return True
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fileno], [], [], 0)[0])
+    poll = select.poll()
+    poll.register(fileno, select.POLLIN)
+    return bool(poll.poll(0))
 
 
 def _asyncio_loop() -> asyncio.AbstractEventLoop | None:

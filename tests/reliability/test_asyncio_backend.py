@@ -4,11 +4,13 @@ The rest of this suite (fault matrix, soak, pool healing, hostile server) runs t
 what only it does: TLS started on an asyncio transport, and a kept-alive connection the server closed while it sat
 idle in the pool, which must be dropped rather than given to the next request (for a create, reusing it would
 turn into a "may have been processed" error). Each runs under asyncio (this backend), under trio (httpcore's own
-backend) and on the sync client, which must all behave alike.
+backend), under uvloop (this backend on uvloop's transports, as in an app served by ``uvicorn[standard]``) and on
+the sync client, which must all behave alike.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -21,6 +23,7 @@ from typing import Any
 import anyio
 import pytest
 import trustme
+import uvloop
 
 from ching_client import AsyncChing, Ching
 
@@ -41,7 +44,7 @@ CUSTOMER: dict[str, Any] = {
 }
 ANSWER = json.dumps({"success": True, "data": CUSTOMER}).encode()
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(ANSWER), ANSWER)
-VARIANTS = ["async-asyncio", "async-trio", "sync"]
+VARIANTS = ["async-asyncio", "async-uvloop", "async-trio", "sync"]
 
 
 class KeepAliveServer:
@@ -112,8 +115,11 @@ def keep_alive_server(**options: Any) -> Iterator[KeepAliveServer]:
         server.close()
 
 
-def _calls(variant: str, base_url: str, count: int, pause: float, *, trust: trustme.CA | None = None) -> list[str]:
-    """``count`` creates on one client of ``variant`` (the SDK's own pool), ``pause`` seconds apart."""
+def _calls(
+    variant: str, base_url: str, count: int, pause: float, *, trust: trustme.CA | None = None, blocking: bool = False
+) -> list[str]:
+    """``count`` creates on one client of ``variant`` (the SDK's own pool), ``pause`` seconds apart; with
+    ``blocking``, an async caller spends the pause in blocking work, so its event loop never runs in between."""
     if variant == "sync":
         with Ching(api_key=KEY, base_url=base_url, max_retries=0) as ching:
             if trust is not None:
@@ -131,9 +137,15 @@ def _calls(variant: str, base_url: str, count: int, pause: float, *, trust: trus
             ids = []
             for _ in range(count):
                 ids.append((await ching.customers.create(name="Tal")).id)
-                await anyio.sleep(pause)
+                if blocking:
+                    time.sleep(pause)  # noqa: ASYNC251 (blocking work of the caller's, on purpose)
+                else:
+                    await anyio.sleep(pause)
             return ids
 
+    if variant == "async-uvloop":
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(run())
     return anyio.run(run, backend=variant.removeprefix("async-"))
 
 
@@ -148,11 +160,22 @@ def test_https_on_the_clients_own_pool_keeps_its_connection(variant: str) -> Non
     assert (server.connections, server.requests) == (1, 3)
 
 
+@pytest.mark.parametrize("blocking", [False, True], ids=["awaiting", "blocking"])
+@pytest.mark.parametrize("scheme", ["http", "https"])
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_a_connection_the_server_closed_while_idle_is_not_given_to_a_create(variant: str) -> None:
+def test_a_connection_the_server_closed_while_idle_is_not_given_to_a_create(
+    variant: str, scheme: str, blocking: bool
+) -> None:
     """Each create after the server closed the previous connection opens a new one: with max_retries=0, a create
-    sent on the dead connection would have ended in WriteOutcomeUnknownError."""
-    with keep_alive_server(close_after_answer=0.0) as server:
-        ids = _calls(variant, f"http://127.0.0.1:{server.port}/ching", 4, 0.2)
+    sent on the dead connection would have ended in WriteOutcomeUnknownError. The close must be seen even when the
+    caller's event loop did not run while it came (a blocking call, a busy task)."""
+    ca, tls = None, None
+    if scheme == "https":
+        ca = trustme.CA()
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("localhost").configure_cert(tls)
+    with keep_alive_server(tls=tls, close_after_answer=0.05) as server:
+        host = "localhost" if scheme == "https" else "127.0.0.1"
+        ids = _calls(variant, f"{scheme}://{host}:{server.port}/ching", 4, 0.25, trust=ca, blocking=blocking)
     assert ids == ["cus_1"] * 4
     assert (server.connections, server.requests) == (4, 4)
