@@ -95,8 +95,11 @@ verifytypes: $(VENV_STAMP)
 	@out="$$(PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pyright --verifytypes ching_client --ignoreexternal 2>&1)" \
 		&& echo "$$out" | grep "completeness score" || { echo "$$out"; exit 1; }
 
+# Every test runs on the default engine (httpx2); then the client, reliability and bulk suites run again on
+# httpx (tests/engine.py), which clients still build on with CHING_HTTP_ENGINE=httpx or take as http_client=.
 test: setup interop-tools spec-check check-generated lint typecheck verifytypes
 	$(VENV)/bin/pytest
+	CHING_HTTP_ENGINE=httpx $(VENV)/bin/pytest -q tests/clients tests/reliability tests/bulk
 
 demo: $(VENV_STAMP)
 	$(PY) scripts/demo.py

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import httpx
+if TYPE_CHECKING:  # httpx's types stand for httpx2's too
+    import httpx
 
 _IDENTITY: Final = frozenset({"", "identity"})
 _PIECE: Final = 256 * 1024

@@ -5,10 +5,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
-import httpx
 from attrs import frozen
 
 from ._exceptions import ConfigurationError
@@ -58,6 +57,7 @@ def resolve(
     timeout: float | None,
     max_retries: int | None,
     max_response_bytes: int | None = None,
+    http: Any = None,
 ) -> Config:
     """Build the configuration from arguments, then ``CHING_API_KEY`` / ``CHING_BASE_URL``, then defaults.
 
@@ -68,7 +68,7 @@ def resolve(
     livemode = _check_key(key)
     assert key is not None
     url = base_url if base_url is not None else os.environ.get("CHING_BASE_URL") or DEFAULT_BASE_URL
-    url = _check_base_url(url, livemode)
+    url = _check_base_url(url, livemode, http)
     return Config(
         api_key=key,
         base_url=url,
@@ -117,11 +117,12 @@ def _shown(url: str) -> str:
     return repr(_USERINFO.sub(r"\1***@", url))
 
 
-def _check_base_url(url: str, livemode: bool) -> str:
+def _check_base_url(url: str, livemode: bool, http: Any = None) -> str:
     """The base URL without a trailing slash, or a ``ConfigurationError`` that names what is wrong.
 
     Everything httpx would refuse only at the first call (a newline, a port out of range, a broken
-    IPv6 address) is refused here, when the client is built.
+    IPv6 address) is refused here, when the client is built, by the engine's URL parser (``http``: the httpx or
+    httpx2 module; None, the default engine's).
     """
     if not isinstance(url, str):
         raise ConfigurationError(f"Base URL must be a string, got {type(url).__name__}; {_EXAMPLES}.")
@@ -153,9 +154,13 @@ def _check_base_url(url: str, livemode: bool) -> str:
             f"Base URL {shown} ends with /v1, which the SDK adds to every path itself: "
             f"use {url.rstrip('/').removesuffix('/v1')!r}."
         )
+    if http is None:
+        from ._engine import default_engine
+
+        http = default_engine().http
     try:
-        httpx.URL(url)
-    except httpx.InvalidURL as exc:
+        http.URL(url)
+    except http.InvalidURL as exc:
         raise ConfigurationError(f"Base URL {shown} is not a valid URL ({exc}); {_EXAMPLES}.") from None
     if livemode and parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigurationError(f"Refusing to send a live key over plain http to {parts.hostname}: use https.")

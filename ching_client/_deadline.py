@@ -5,20 +5,22 @@ async clients cancel an attempt at its deadline instead). The sync shards connec
 backend, which also stops every read, write and connect (not the name lookup) at the attempt's deadline:
 ``start_attempt`` takes it from the request's read timeout, which the SDK sets to what is left of the call.
 
-Imported when a sync client builds its pool, with httpcore itself (``import ching_client`` loads neither).
+Imported when a sync client builds its pool, with httpcore itself (``import ching_client`` loads neither). One
+source for both engines: ``core`` is ``httpcore`` or ``httpcore2``, whose errors their httpx maps to its own.
 """
 
 from __future__ import annotations
 
 import contextvars
+import importlib
 import socket
 import time
 import typing
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import httpcore
-import httpx
-from httpcore._backends.sync import SyncStream
+if TYPE_CHECKING:  # httpx's and httpcore's types stand for httpx2's and httpcore2's too
+    import httpcore
+    import httpx
 
 _ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("ching_attempt_deadline", default=None)
 _WRITE_CHUNK: Final = 65536
@@ -35,39 +37,42 @@ def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket stream whose every operation also ends at the attempt's deadline."""
+class _DeadlineStream:
+    """A socket stream (an ``httpcore.NetworkStream``) whose every operation also ends at the attempt's deadline."""
 
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
+    def __init__(self, inner: httpcore.NetworkStream, core: Any) -> None:
         self._inner = inner
+        self._core = core
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        return self._inner.read(max_bytes, _bounded(timeout, self._core.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         # In chunks, so that a server reading slowly cannot hold one write past the deadline.
         view = memoryview(buffer)
         for start in range(0, len(view), _WRITE_CHUNK):
-            self._inner.write(bytes(view[start : start + _WRITE_CHUNK]), _bounded(timeout, httpcore.WriteTimeout))
+            self._inner.write(bytes(view[start : start + _WRITE_CHUNK]), _bounded(timeout, self._core.WriteTimeout))
 
     def close(self) -> None:
         self._inner.close()
 
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded))
+    ) -> _DeadlineStream:
+        bounded = _bounded(timeout, self._core.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded), self._core)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
 
 
-class DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's sync socket backend, with every stream bounded by the attempt's deadline."""
+class DeadlineBackend:
+    """httpcore's sync socket backend (a ``NetworkBackend``), with every stream bounded by the attempt's deadline."""
 
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+    def __init__(self, inner: httpcore.NetworkBackend, core: Any) -> None:
         self._inner = inner
+        self._core = core
+        self._stream_class: Any = importlib.import_module(f"{core.__name__}._backends.sync").SyncStream
 
     def connect_tcp(
         self,
@@ -76,15 +81,16 @@ class DeadlineBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: typing.Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+    ) -> _DeadlineStream:
+        core = self._core
+        bounded = _bounded(timeout, core.ConnectTimeout)
         source = None if local_address is None else (local_address, 0)
         try:
             sock = _connect((host, port), bounded, source)
         except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from exc
+            raise core.ConnectTimeout(str(exc)) from exc
         except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
+            raise core.ConnectError(str(exc)) from exc
         try:
             for option in socket_options or ():
                 sock.setsockopt(*option)
@@ -92,13 +98,13 @@ class DeadlineBackend(httpcore.NetworkBackend):
         except BaseException:
             sock.close()
             raise
-        return _DeadlineStream(SyncStream(sock))
+        return _DeadlineStream(self._stream_class(sock), core)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: typing.Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_unix_socket(path, bounded, socket_options))
+    ) -> _DeadlineStream:
+        bounded = _bounded(timeout, self._core.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, bounded, socket_options), self._core)
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)

@@ -7,22 +7,24 @@ import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import contextlib
 import attrs
-import httpx
 
-from . import _body, _config, _response
+from . import _body, _config, _engine, _response
 from ._base_client import AttemptDeadline, AttemptWatch, BaseChing, Call
 from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._generated.lazy_resources import Resources
 from ._retry_policy import wait_time
 from ._runtime.contract import SyncRequester, Operation, Request
-from ._transport import ShardedTransport, NoCookies, proxies_in_environment
+from ._transport import NoCookies, proxies_in_environment, sharded_transports
 
 if TYPE_CHECKING:
+    import httpx
+    import httpx2
+
     from ._customers_sync import Customers
 
 T = TypeVar("T")
@@ -36,6 +38,8 @@ class Ching(BaseChing, Resources):
     ``CHING_BASE_URL``, then to the production API. ``timeout`` is seconds per call,
     retries included; ``max_retries`` applies only where the retry policy allows.
     ``max_response_bytes`` (default 32 MiB) ends a call whose answer is larger, decoded.
+    ``http_client`` is an ``httpx.Client`` or an ``httpx2.Client`` of yours; without one the client
+    builds its own on httpx2 (``CHING_HTTP_ENGINE=httpx`` to build it on httpx).
     """
 
     def __init__(
@@ -46,30 +50,32 @@ class Ching(BaseChing, Resources):
         timeout: float | None = None,
         max_retries: int | None = None,
         max_response_bytes: int | None = None,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.Client | httpx2.Client | None = None,
     ) -> None:
         try:
-            config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes)
+            engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, "Client")
+            config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http)
         except ConfigurationError as error:
             raise error.with_traceback(None) from None  # the frames it passed through hold the key
         finally:
             del api_key  # and so did this frame: a traceback formatter that prints locals must not show it
-        super().__init__(config)
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise ConfigurationError(f"http_client must be an httpx.Client, got {type(http_client).__name__}.")
+        super().__init__(config, engine)
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else self._new_http_client()
+        # An httpx2 client is typed as httpx's: the two have the same API.
+        self._http = self._new_http_client() if http_client is None else cast("httpx.Client", http_client)
         self._ask_for_what_is_decoded(self._http.headers)
 
     def _new_http_client(self) -> httpx.Client:
-        return httpx.Client(
+        http = self._engine.http
+        client: httpx.Client = http.Client(
             headers={"Accept-Encoding": _body.ACCEPT_ENCODING},
-            timeout=httpx.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
+            timeout=http.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
             follow_redirects=False,
             cookies=NoCookies(),
             # httpx applies HTTP(S)_PROXY / NO_PROXY only to its own default transport.
-            transport=None if proxies_in_environment() else ShardedTransport(),
+            transport=None if proxies_in_environment() else sharded_transports(self._engine).Transport(),
         )
+        return client
 
     def _requester(self) -> SyncRequester:
         return self
@@ -134,6 +140,7 @@ class Ching(BaseChing, Resources):
                 "application's lifetime (or a new one, with `with`), and close it only when no more calls will come."
             )
         call = self._prepare(operation, build, timeout, max_retries, extra_headers)
+        limit = self._config.max_response_bytes
         attempt = 0
         while True:
             attempt += 1
@@ -143,18 +150,17 @@ class Ching(BaseChing, Resources):
                 # A little past httpx's own timeouts (set to `remaining`), so they fire first and say
                 # precisely what happened (a connect timeout was never sent); this only stops stuck I/O.
                 backstop = remaining + DEADLINE_GRACE
-                with AttemptDeadline(backstop, fallback=contextlib.nullcontext(backstop)):
+                with AttemptDeadline(backstop, fallback=contextlib.nullcontext):
                     request = self._http.build_request(
                         call.method,
                         call.url,
                         json=call.json,
                         headers=call.attempt_headers(attempt),
-                        timeout=call.attempt_timeout(remaining),
-                        extensions={_body.LIMIT_EXTENSION: self._config.max_response_bytes},
+                        extensions={_body.LIMIT_EXTENSION: limit, "timeout": call.attempt_timeout(remaining)},
                     )
                     # auth=None: the key in the headers wins over any auth on an injected client.
                     response = self._http.send(request, auth=None, stream=True)
-                    if response.is_stream_consumed and len(response.content) <= self._config.max_response_bytes:
+                    if response.is_stream_consumed and len(response.content) <= limit:
                         content = response.content  # built from bytes (an in-process transport): nothing to read
                     else:
                         content = self._read(call, response)

@@ -19,11 +19,18 @@ Three things plain httpx leaves to chance are handled here:
   server dripping a byte a second keeps a call alive for ever. The sync shards read through
   ``_deadline.DeadlineBackend``, which also stops every read, write and connect at the attempt's
   deadline.
+- **Sockets without anyio (async, under asyncio).** The async shards connect, read and write through
+  ``_asyncio_backend``, asyncio's own transports, rather than through anyio's cancel scope per operation;
+  under trio they keep httpcore's backend.
 - **Fork.** A child process must not share the parent's pooled sockets (both would read each
   other's responses). After ``os.fork()`` every pool of this module is replaced in the child.
 
-When the environment names a proxy (``HTTPS_PROXY``, ``NO_PROXY``, ...) the clients keep httpx's
+When the environment names a proxy (``HTTP_PROXY``, ``HTTPS_PROXY`` or ``ALL_PROXY``) the clients keep httpx's
 own transport, which is where httpx applies those settings.
+
+One source serves both engines (``_engine``): httpcore2 keeps httpcore's pool attributes, so the healing works
+unchanged, and ``sharded_transports(engine)`` derives each engine's classes from the mixins below, as a response
+stream must be an instance of its own family's ``AsyncByteStream``.
 
 A shard counts as busy until its response's headers arrive; Ching's bodies are small JSON read
 straight after, so the count is close enough to pick a shard, and each shard's own pool still
@@ -33,6 +40,7 @@ enforces its limit exactly.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.cookiejar
 import os
 import threading
@@ -40,15 +48,18 @@ import typing
 import urllib.request
 import weakref
 from collections.abc import AsyncIterator
-from typing import Any, Final, Generic, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
 
 from ._body import LIMIT_EXTENSION, OVER_LIMIT_EXTENSION
+from ._engine import Engine
+
+if TYPE_CHECKING:  # httpx's types stand for httpx2's too
+    import httpx
 
 MAX_CONNECTIONS: Final = 100
 SHARD_CONNECTIONS: Final = 4
-_T = TypeVar("_T", httpx.AsyncHTTPTransport, httpx.HTTPTransport)
+_SHARDS: Final = MAX_CONNECTIONS // SHARD_CONNECTIONS
+_T = TypeVar("_T", "httpx.AsyncHTTPTransport", "httpx.HTTPTransport")
 _PLAIN_LOCK: Final = type(threading.Lock())
 
 
@@ -75,9 +86,9 @@ def proxies_in_environment() -> bool:
     return any(scheme in ("http", "https", "all") for scheme in urllib.request.getproxies())
 
 
-def _shard_limits() -> tuple[int, httpx.Limits]:
-    count = MAX_CONNECTIONS // SHARD_CONNECTIONS
-    return count, httpx.Limits(max_connections=SHARD_CONNECTIONS, max_keepalive_connections=SHARD_CONNECTIONS)
+def _shard_limits(engine: Engine, shards: int, connections: int) -> tuple[int, httpx.Limits]:
+    limits = engine.http.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return shards, limits
 
 
 def _least_busy(shards: list[_Shard[_T]]) -> _Shard[_T]:
@@ -175,8 +186,10 @@ class _Shard(Generic[_T]):
                 await connection.aclose()
 
 
-class _HealingAsyncStream(httpx.AsyncByteStream):
-    """A response body that stops counting as ours once closed; a close that is interrupted marks the shard."""
+class _HealingAsyncStream:
+    """A response body that stops counting as ours once closed; a close that is interrupted marks the shard.
+
+    Mixed into each engine's ``AsyncByteStream`` by ``sharded_transports``."""
 
     __slots__ = ("_inner", "_key", "_shard")
 
@@ -224,23 +237,36 @@ _ABANDONED: list[object] = []
 """Pools a forked child inherited: never used nor closed there (closing would act on the parent's connections)."""
 
 
-class AsyncShardedTransport(httpx.AsyncBaseTransport):
-    """``httpx.AsyncHTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
+class AsyncShardedTransport:
+    """``AsyncHTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
 
     Cancellation strikes only at an ``await``, so the bookkeeping here is never half done: a request counts as ours
     from the moment it is picked until its response is closed, and a close that is interrupted heals the shard.
     """
 
-    def __init__(self) -> None:
-        self._count, self._limits = _shard_limits()
-        self._verify = httpx.create_ssl_context()  # one context for all shards: building one loads the CA bundle
+    _engine: Engine  # set on each engine's class by ``sharded_transports``
+    _stream: type[_HealingAsyncStream]
+
+    def __init__(self, *, shards: int = _SHARDS, connections: int = SHARD_CONNECTIONS) -> None:
+        """``shards`` pools of ``connections`` each (scripts/bench.py measures one pool of 100 against the default)."""
+        self._count, self._limits = _shard_limits(self._engine, shards, connections)
+        # One context for all shards: building one loads the CA bundle.
+        self._verify = self._engine.http.create_ssl_context()
         self._build()
         _LIVE.add(self)
 
     def _build(self) -> None:
-        self._shards: list[_Shard[httpx.AsyncHTTPTransport]] = [
-            _Shard(httpx.AsyncHTTPTransport(verify=self._verify, limits=self._limits)) for _ in range(self._count)
-        ]
+        self._shards: list[_Shard[httpx.AsyncHTTPTransport]] = [_Shard(self._new_pool()) for _ in range(self._count)]
+
+    def _new_pool(self) -> httpx.AsyncHTTPTransport:
+        from ._asyncio_backend import AsyncioBackend
+
+        transport: httpx.AsyncHTTPTransport = self._engine.http.AsyncHTTPTransport(
+            verify=self._verify, limits=self._limits
+        )
+        pool = transport._pool
+        pool._network_backend = typing.cast(Any, AsyncioBackend(pool._network_backend, self._engine.core))
+        return transport
 
     def _after_fork(self) -> None:
         _ABANDONED.append(self._shards)
@@ -260,7 +286,8 @@ class AsyncShardedTransport(httpx.AsyncBaseTransport):
             shard.live.discard(key)
             shard.suspect = True
             raise
-        response.stream = _HealingAsyncStream(typing.cast(httpx.AsyncByteStream, response.stream), shard, key)
+        stream = self._stream(typing.cast("httpx.AsyncByteStream", response.stream), shard, key)
+        response.stream = typing.cast("httpx.AsyncByteStream", stream)  # an instance of the engine's class too
         return response
 
     async def aclose(self) -> None:
@@ -269,8 +296,8 @@ class AsyncShardedTransport(httpx.AsyncBaseTransport):
             await shard.transport.aclose()
 
 
-class ShardedTransport(httpx.BaseTransport):
-    """``httpx.HTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
+class ShardedTransport:
+    """``HTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
 
     An exception raised by a signal handler (Ctrl-C raises one) can strike between any two bytecodes, inside httpx
     and httpcore too. So each response is read whole and its connection given back before this returns, all under
@@ -278,12 +305,14 @@ class ShardedTransport(httpx.BaseTransport):
     of no one, connections in use by no request, and a lock held by no one (then the shard gets a new pool).
     """
 
-    def __init__(self) -> None:
+    _engine: Engine  # set on each engine's class by ``sharded_transports``
+
+    def __init__(self, *, shards: int = _SHARDS, connections: int = SHARD_CONNECTIONS) -> None:
         from ._deadline import start_attempt
 
         self._start_attempt = start_attempt
-        self._count, self._limits = _shard_limits()
-        self._verify = httpx.create_ssl_context()
+        self._count, self._limits = _shard_limits(self._engine, shards, connections)
+        self._verify = self._engine.http.create_ssl_context()
         self._build()
         _LIVE.add(self)
 
@@ -293,9 +322,9 @@ class ShardedTransport(httpx.BaseTransport):
     def _new_pool(self) -> httpx.HTTPTransport:
         from ._deadline import DeadlineBackend  # with httpcore, which httpx also imports only now
 
-        transport = httpx.HTTPTransport(verify=self._verify, limits=self._limits)
+        transport: httpx.HTTPTransport = self._engine.http.HTTPTransport(verify=self._verify, limits=self._limits)
         pool = transport._pool
-        pool._network_backend = DeadlineBackend(pool._network_backend)
+        pool._network_backend = typing.cast(Any, DeadlineBackend(pool._network_backend, self._engine.core))
         _with_signal_safe_locks(pool)
         return transport
 
@@ -327,7 +356,7 @@ class ShardedTransport(httpx.BaseTransport):
                     self._repair(shard)
             self._start_attempt(request)
             response = shard.transport.handle_request(request)
-            stream = typing.cast(httpx.SyncByteStream, response.stream)
+            stream = typing.cast("httpx.SyncByteStream", response.stream)
             try:
                 content = _read_within(response, stream, request.extensions.get(LIMIT_EXTENSION))
             finally:
@@ -340,8 +369,12 @@ class ShardedTransport(httpx.BaseTransport):
         extensions = response.extensions
         if content is None:  # over the cap: the client refuses it (``_body.reader_for``)
             extensions = {**extensions, OVER_LIMIT_EXTENSION: True}
-        body = httpx.ByteStream(content or b"")
-        return httpx.Response(response.status_code, headers=response.headers, stream=body, extensions=extensions)
+        http = self._engine.http
+        body = http.ByteStream(content or b"")
+        result: httpx.Response = http.Response(
+            response.status_code, headers=response.headers, stream=body, extensions=extensions
+        )
+        return result
 
     def close(self) -> None:
         for shard in self._shards:
@@ -365,6 +398,25 @@ def _read_within(response: httpx.Response, stream: httpx.SyncByteStream, limit: 
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class Transports(NamedTuple):
+    """One engine's transports: ``AsyncTransport`` for ``AsyncChing``, ``Transport`` for ``Ching``."""
+
+    AsyncTransport: type[AsyncShardedTransport]
+    Transport: type[ShardedTransport]
+
+
+@functools.cache
+def sharded_transports(engine: Engine) -> Transports:
+    """The sharded transports for ``engine``: the classes above, with that engine's base classes mixed in."""
+    http = engine.http
+    stream = type("_HealingAsyncStream", (_HealingAsyncStream, http.AsyncByteStream), {"__slots__": ()})
+    namespace = {"_engine": engine, "_stream": stream, "__module__": __name__}
+    return Transports(
+        type("AsyncShardedTransport", (AsyncShardedTransport, http.AsyncBaseTransport), namespace),
+        type("ShardedTransport", (ShardedTransport, http.BaseTransport), namespace),
+    )
 
 
 def _renew_pools_in_child() -> None:

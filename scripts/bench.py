@@ -1,12 +1,20 @@
-"""Measure what the SDK costs on top of httpx: per-call overhead, loopback CPU, import time, memory.
+"""Measure what the SDK costs on top of its HTTP engine: per-call overhead, loopback CPU, bulk upserts, import, memory.
 
-python scripts/bench.py                  the full run (about seven minutes); prints tables, writes bench-results.json
+python scripts/bench.py                  the full run (about ten minutes); prints tables, writes bench-results.json
 python scripts/bench.py --quick          a tiny run that only checks every figure is produced (the smoke test)
+python scripts/bench.py --report FILE    print the tables of an earlier run's bench-results.json again
 python scripts/bench.py --import-profile also list the modules `from ching_client import ...` spends time on
 
-The physical limit is raw httpx doing the same request, so every figure is given next to it and
-as a ratio. Timings are medians over rounds after a warm-up; the columns take turns round by round
-(in a rotating order) so that drift on a shared machine hits them alike.
+The SDK runs on httpx2 (its default engine) or httpx, and its limit on each is raw code on the same engine doing the
+same request, so every figure is given next to it and as a ratio; the bulk section adds raw aiohttp and a minimal
+HTTP/1.1 client on asyncio streams, the limit for any Python client. Timings are medians over rounds after a
+warm-up, with their spread; the columns take turns round by round (in a rotating order) so that drift on a shared
+machine hits them alike, and loaded runs are measured in CPU time where wall time would mostly measure the load.
+
+A busy machine cannot crash a run: a request that fails in a raw client is counted as a transient error and sent
+again (every request here is safe to repeat), an SDK call that fails is counted, and a section that fails as a whole
+is reported as failed while the others go on. `bench-results.json` records the machine, every engine's and peer's
+version, the load average before and after each section, and every sample.
 """
 
 from __future__ import annotations
@@ -15,7 +23,9 @@ import argparse
 import asyncio
 import compileall
 import contextlib
+import functools
 import gc
+import importlib
 import json
 import os
 import platform
@@ -24,13 +34,13 @@ import statistics
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
-
-import httpx
+from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "bench-results.json"
@@ -42,14 +52,18 @@ BULK_KEY = "ck_test_" + "b" * 64  # the local Ching accepts any well-formed test
 BASE_URL = "https://ching.bench/ching"
 CUSTOMER_ID = "cus_oZ4SPXc1mCW9"
 HEADERS = {"Authorization": f"Bearer {KEY}", "User-Agent": "bench", "Accept": "application/json"}
+ENGINES = ("httpx2", "httpx")  # the SDK's default engine first
+DEFAULT_ENGINE = ENGINES[0]
+VERSIONS = ("httpx2", "httpcore2", "httpx", "httpcore", "h11", "anyio", "aiohttp", "httpx-aiohttp", "uvicorn")
 
 TARGETS = {
     "retrieve": 1.25,
-    "list": 1.5,
+    "list": 1.4,
     "loopback_cpu": 1.3,
     "import": 1.5,
     "memory_mb": 5.0,
-    "bulk_ideal": 1.15,
+    "bulk_best": 1.15,
+    "bulk_default": 1.3,
     "bulk_peak_growth_mb": 5.0,
 }
 T = TypeVar("T")
@@ -80,18 +94,51 @@ ONE_CUSTOMER = _envelope(_customer(0))
 HUNDRED_CUSTOMERS = _envelope([_customer(i) for i in range(100)])
 
 
-class FixedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+def engine(name: str) -> Any:
+    """The ``httpx`` or ``httpx2`` module."""
+    return importlib.import_module(name)
+
+
+class FixedAnswers:
     """Answers every request with the same bytes, so each column pays only for its own client code."""
 
-    def __init__(self) -> None:
+    def __init__(self, http: Any) -> None:
+        self.http = http
         self.body = ONE_CUSTOMER
         self._headers = [(b"content-type", b"application/json; charset=utf-8")]
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers=self._headers, content=self.body)
+    def handle_request(self, request: Any) -> Any:
+        return self.http.Response(200, headers=self._headers, content=self.body)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers=self._headers, content=self.body)
+    async def handle_async_request(self, request: Any) -> Any:
+        return self.http.Response(200, headers=self._headers, content=self.body)
+
+
+def fixed_transport(name: str) -> FixedAnswers:
+    """A ``FixedAnswers`` that is also the engine's own transport base classes' instance."""
+    http = engine(name)
+    cls = type("FixedTransport", (FixedAnswers, http.BaseTransport, http.AsyncBaseTransport), {})
+    transport: FixedAnswers = cls(http)
+    return transport
+
+
+@contextmanager
+def sdk_engine(name: str) -> Iterator[None]:
+    """Clients built inside build their own HTTP client on engine ``name`` (``CHING_HTTP_ENGINE``)."""
+    before = os.environ.get("CHING_HTTP_ENGINE")
+    os.environ["CHING_HTTP_ENGINE"] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["CHING_HTTP_ENGINE"]
+        else:
+            os.environ["CHING_HTTP_ENGINE"] = before
+
+
+def spread(samples: list[float]) -> dict[str, float]:
+    """Median, lowest and highest of some samples."""
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples)}
 
 
 # --- machine ---------------------------------------------------------------------------------------------------------
@@ -109,6 +156,21 @@ def _proc_value(path: str, prefix: str) -> str | None:
     return None
 
 
+def load_average() -> float | None:
+    """The machine's 1-minute load average: other work on it skews every figure."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for name in VERSIONS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     import ching_client
@@ -120,26 +182,28 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(int(mem_kb.split()[0]) / 1024**2, 1) if mem_kb else None,
         "os": platform.platform(terse=True),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "httpx": httpx.__version__,
         "ching_client": ching_client.__version__,
-        # Other work on the machine skews every figure: a load near 0 at the start is a good sign.
-        "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "default_engine": DEFAULT_ENGINE,
+        "versions": versions(),
+        "load_average_1m": load_average(),
     }
 
 
 def describe(m: dict[str, Any]) -> str:
     memory = f", {m['memory_gib']} GiB RAM" if m["memory_gib"] else ""
+    v = m["versions"]
+    engines = f"httpx2 {v['httpx2']}, httpx {v['httpx']}, aiohttp {v['aiohttp']}"
     load = f" (load average {m['load_average_1m']} at the start)" if m["load_average_1m"] is not None else ""
-    return f"{m['cpu']}, {m['cpus']} CPUs{memory}, {m['os']}, {m['python']}, httpx {m['httpx']}{load}"
+    return f"{m['cpu']}, {m['cpus']} CPUs{memory}, {m['os']}, {m['python']}, {engines}{load}"
 
 
 # --- 1. per-call overhead, in-process --------------------------------------------------------------------------------
 
 AsyncCall = Callable[[], Awaitable[object]]
 SyncCall = Callable[[], object]
-# The third column is not a client: it is the generated request builder and parser alone, the part of
+# The second column is not a client: it is the generated request builder and parser alone, the part of
 # the SDK's cost that the spec's shape decides; the rest is the request core (retries, deadline, errors).
-COLUMNS = ("raw_httpx", "codec", "sdk")
+COLUMNS = ("raw", "codec", "sdk")
 
 
 def _rotations(names: list[str], rounds: int) -> Iterator[tuple[int, list[str]]]:
@@ -150,16 +214,16 @@ def _rotations(names: list[str], rounds: int) -> Iterator[tuple[int, list[str]]]
 
 
 async def _async_rounds(
-    transport: FixedTransport, body: bytes, columns: dict[str, AsyncCall], calls: int, rounds: int
+    transport: FixedAnswers, body: bytes, columns: dict[str, AsyncCall], calls: int, rounds: int
 ) -> dict[str, list[float]]:
-    """µs per call of each column, one sample per timed round."""
+    """CPU µs per call of each column, one sample per timed round."""
     transport.body = body
     samples: dict[str, list[float]] = {name: [] for name in columns}
     for round_, order in _rotations(list(columns), rounds):
         for name in order:
             call = columns[name]
             gc.collect()
-            start = time.perf_counter_ns()
+            start = time.process_time_ns()
             for i in range(calls):
                 await call()
                 if i % 100 == 99:
@@ -167,12 +231,12 @@ async def _async_rounds(
                     # with real I/O it runs on every call (and discards cancelled timers, such as deadlines).
                     await asyncio.sleep(0)
             if round_:
-                samples[name].append((time.perf_counter_ns() - start) / calls / 1000)
+                samples[name].append((time.process_time_ns() - start) / calls / 1000)
     return samples
 
 
 def _sync_rounds(
-    transport: FixedTransport, body: bytes, columns: dict[str, SyncCall], calls: int, rounds: int
+    transport: FixedAnswers, body: bytes, columns: dict[str, SyncCall], calls: int, rounds: int
 ) -> dict[str, list[float]]:
     transport.body = body
     samples: dict[str, list[float]] = {name: [] for name in columns}
@@ -180,11 +244,11 @@ def _sync_rounds(
         for name in order:
             call = columns[name]
             gc.collect()
-            start = time.perf_counter_ns()
+            start = time.process_time_ns()
             for _ in range(calls):
                 call()
             if round_:
-                samples[name].append((time.perf_counter_ns() - start) / calls / 1000)
+                samples[name].append((time.process_time_ns() - start) / calls / 1000)
     return samples
 
 
@@ -192,8 +256,8 @@ def _columns(*calls: T) -> dict[str, T]:
     return dict(zip(COLUMNS, calls, strict=True))
 
 
-def _check(response: httpx.Response) -> Any:
-    """What raw httpx code does at the least: check the status, decode the JSON."""
+def _check(response: Any) -> Any:
+    """What raw code does at the least: check the status, decode the JSON."""
     if response.status_code != 200:
         raise RuntimeError(f"unexpected status {response.status_code}")
     return json.loads(response.content)["data"]
@@ -224,13 +288,15 @@ def _codec() -> dict[str, SyncCall]:
     return {"retrieve": retrieve, "list": list_, "create": create}
 
 
-async def _per_call_async(transport: FixedTransport, calls: int, rounds: int) -> dict[str, dict[str, list[float]]]:
+async def _per_call_async(name: str, calls: int, rounds: int) -> dict[str, dict[str, list[float]]]:
     from ching_client import AsyncChing
 
+    http = engine(name)
+    transport = fixed_transport(name)
     codec = _codec()
     async with (
-        httpx.AsyncClient(transport=transport) as raw,
-        httpx.AsyncClient(transport=transport) as sdk_http,  # injected clients stay the caller's to close
+        http.AsyncClient(transport=transport) as raw,
+        http.AsyncClient(transport=transport) as sdk_http,  # injected clients stay the caller's to close
         AsyncChing(api_key=KEY, base_url=BASE_URL, http_client=sdk_http) as sdk,
     ):
 
@@ -276,13 +342,15 @@ async def _per_call_async(transport: FixedTransport, calls: int, rounds: int) ->
         }
 
 
-def _per_call_sync(transport: FixedTransport, calls: int, rounds: int) -> dict[str, dict[str, list[float]]]:
+def _per_call_sync(name: str, calls: int, rounds: int) -> dict[str, dict[str, list[float]]]:
     from ching_client import Ching
 
+    http = engine(name)
+    transport = fixed_transport(name)
     codec = _codec()
     with (
-        httpx.Client(transport=transport) as raw,
-        httpx.Client(transport=transport) as sdk_http,
+        http.Client(transport=transport) as raw,
+        http.Client(transport=transport) as sdk_http,
         Ching(api_key=KEY, base_url=BASE_URL, http_client=sdk_http) as sdk,
     ):
 
@@ -320,25 +388,30 @@ def _per_call_sync(transport: FixedTransport, calls: int, rounds: int) -> dict[s
 
 
 def per_call(calls: int, rounds: int) -> dict[str, Any]:
-    """In-process: the same transport and bytes for every column, so the differences are client code only."""
-    transport = FixedTransport()
-    modes = {
-        "async": asyncio.run(_per_call_async(transport, calls, rounds)),
-        "sync": _per_call_sync(transport, calls, rounds),
-    }
+    """In-process, on each engine: the same transport and bytes for every column, so the differences are client
+    code only. CPU time, so that other work on the machine does not count."""
     results: dict[str, Any] = {}
-    for operation in ("retrieve", "list", "create"):
-        for mode, by_operation in modes.items():
-            samples = by_operation[operation]
-            us = {name: statistics.median(s) for name, s in samples.items()}
-            results[f"{operation}/{mode}"] = {
-                "operation": operation,
-                "mode": mode,
-                **{f"{name}_us": round(value, 1) for name, value in us.items()},
-                "codec_ratio": round(us["codec"] / us["raw_httpx"], 2),
-                "sdk_ratio": round(us["sdk"] / us["raw_httpx"], 2),
-                "samples_us": {name: [round(v, 1) for v in s] for name, s in samples.items()},
-            }
+    for name in ENGINES:
+        modes = {
+            "async": asyncio.run(_per_call_async(name, calls, rounds)),
+            "sync": _per_call_sync(name, calls, rounds),
+        }
+        for operation in ("retrieve", "list", "create"):
+            for mode, by_operation in modes.items():
+                samples = by_operation[operation]
+                us = {column: statistics.median(s) for column, s in samples.items()}
+                # The ratio of each round's pair, then their median and spread: drift hits both of a round alike.
+                ratios = [s / r for s, r in zip(samples["sdk"], samples["raw"], strict=True)]
+                results[f"{operation}/{mode}/{name}"] = {
+                    "operation": operation,
+                    "mode": mode,
+                    "engine": name,
+                    **{f"{column}_us": round(value, 1) for column, value in us.items()},
+                    "codec_ratio": round(us["codec"] / us["raw"], 2),
+                    "sdk_ratio": round(us["sdk"] / us["raw"], 2),
+                    "sdk_ratio_spread": [round(min(ratios), 2), round(max(ratios), 2)],
+                    "samples_us": {column: [round(v, 1) for v in s] for column, s in samples.items()},
+                }
     return results
 
 
@@ -346,10 +419,8 @@ def per_call(calls: int, rounds: int) -> dict[str, Any]:
 
 
 @contextmanager
-def local_ching_process(*faults: dict[str, Any]) -> Iterator[tuple[str, int]]:
-    """The local Ching in another process, with these fault rules; yields its base URL and its pid."""
-    command = [sys.executable, "-m", "ching_client.testing", "--host", "127.0.0.1", "--port", "0"]
-    command += ["--log-level", "warning", *(f"--fault={json.dumps(fault)}" for fault in faults)]
+def server_process(command: list[str], what: str) -> Iterator[tuple[str, int]]:
+    """A server in another process that prints its base URL first; yields that URL and its pid."""
     with subprocess.Popen(  # leaving the block closes its pipes and waits for it
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     ) as server:
@@ -357,7 +428,7 @@ def local_ching_process(*faults: dict[str, Any]) -> Iterator[tuple[str, int]]:
             assert server.stdout is not None
             base_url = server.stdout.readline().strip()
             if not base_url.startswith("http://127.0.0.1:"):
-                raise RuntimeError(f"the local Ching did not start (it printed {base_url!r})")
+                raise RuntimeError(f"{what} did not start (it printed {base_url!r})")
             yield base_url, server.pid
         finally:
             server.terminate()
@@ -367,22 +438,47 @@ def local_ching_process(*faults: dict[str, Any]) -> Iterator[tuple[str, int]]:
                 server.kill()
 
 
-@contextmanager
-def local_ching() -> Iterator[str]:
-    """The local Ching in another process; yields its base URL and stops it afterwards."""
-    with local_ching_process() as (base_url, _):
-        yield base_url
+def local_ching_process(*faults: dict[str, Any]) -> contextlib.AbstractContextManager[tuple[str, int]]:
+    """The local Ching in another process, with these fault rules; yields its base URL and its pid."""
+    command = [sys.executable, "-m", "ching_client.testing", "--host", "127.0.0.1", "--port", "0"]
+    command += ["--log-level", "warning", *(f"--fault={json.dumps(fault)}" for fault in faults)]
+    return server_process(command, "the local Ching")
 
 
-async def _drive(call: AsyncCall, total: int, concurrency: int) -> tuple[float, float]:
-    """Run `total` calls with `concurrency` in flight: this process's CPU seconds and the wall seconds."""
+def fast_server_process(latency: float) -> contextlib.AbstractContextManager[tuple[str, int]]:
+    """scripts/fast_ching.py in another process, answering each request ``latency`` seconds late."""
+    command = [sys.executable, str(ROOT / "scripts" / "fast_ching.py"), "--latency", str(latency)]
+    return server_process(command, "scripts/fast_ching.py")
+
+
+class Counter:
+    """Transient errors seen by one measured client."""
+
+    def __init__(self) -> None:
+        self.errors = 0
+        self.kinds: dict[str, int] = {}
+
+    def count(self, exc: BaseException) -> None:
+        self.errors += 1
+        name = type(exc).__name__
+        self.kinds[name] = self.kinds.get(name, 0) + 1
+
+
+async def _drive(call: AsyncCall, total: int, concurrency: int, errors: Counter) -> tuple[float, float]:
+    """Run `total` calls with `concurrency` in flight: this process's CPU seconds and the wall seconds.
+
+    A call that fails is counted and the run goes on: on a busy machine a loopback connection can be reset.
+    """
     left = total
 
     async def worker() -> None:
         nonlocal left
         while left > 0:
             left -= 1
-            await call()
+            try:
+                await call()
+            except Exception as exc:
+                errors.count(exc)
 
     gc.collect()
     cpu, wall = time.process_time(), time.perf_counter()
@@ -392,24 +488,29 @@ async def _drive(call: AsyncCall, total: int, concurrency: int) -> tuple[float, 
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
+LOOPBACK_CLIENTS = ("raw httpx2", "AsyncChing (httpx2)", "raw httpx", "AsyncChing (httpx)")
+
+
 async def _loopback_batch(
-    client: str, base_url: str, key: str, customer_id: str, calls: int, concurrency: int
+    client: str, base_url: str, key: str, customer_id: str, calls: int, concurrency: int, errors: Counter
 ) -> tuple[float, float]:
     """One timed batch on a pool of its own, closed afterwards: (CPU seconds, wall seconds)."""
     from ching_client import AsyncChing
 
+    name = client.split("(")[-1].rstrip(")") if "(" in client else client.split()[-1]
+    http = engine(name)
     url = f"{base_url}/v1/customers/{quote(customer_id, safe='')}"
     headers = {**HEADERS, "Authorization": f"Bearer {key}"}
-    # Both get the same pool, with the SDK's timeouts, keeping a connection per call in flight. Two
-    # things made the figure swing by up to 2x from one batch to the next, whatever the client code:
-    # httpx's default pool keeps only 20 idle connections, so at 64 in flight it alternates between
-    # reusing them and opening one per request; and a client left idle kept 64 connections open on
-    # the server while the other one ran. So each batch opens its own pool, warms it, and closes it.
-    limits = httpx.Limits(max_connections=max(100, concurrency), max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0), limits=limits) as http:
+    # Both columns of an engine get the same kind of pool, with the SDK's timeouts, keeping a connection per call
+    # in flight. Two things made the figure swing by up to 2x from one batch to the next, whatever the client code:
+    # httpx's default pool keeps only 20 idle connections, so at 64 in flight it alternates between reusing them
+    # and opening one per request; and a client left idle kept 64 connections open on the server while the other
+    # one ran. So each batch opens its own pool, warms it, and closes it.
+    limits = http.Limits(max_connections=max(100, concurrency), max_keepalive_connections=concurrency)
+    async with http.AsyncClient(timeout=http.Timeout(60.0, connect=5.0), limits=limits) as pool:
         call: AsyncCall
-        if client == "sdk":
-            sdk = AsyncChing(api_key=key, base_url=base_url, http_client=http)
+        if client.startswith("AsyncChing"):
+            sdk = AsyncChing(api_key=key, base_url=base_url, http_client=pool)
 
             async def call() -> object:
                 return (await sdk.customers.retrieve(customer_id)).id
@@ -417,28 +518,31 @@ async def _loopback_batch(
         else:
 
             async def call() -> object:
-                return _check(await http.request("GET", url, headers=headers))["id"]
+                return _check(await pool.request("GET", url, headers=headers))["id"]
 
-        await _drive(call, max(concurrency, calls // 10), concurrency)  # opens the connections
-        return await _drive(call, calls, concurrency)
+        await _drive(call, max(concurrency, calls // 10), concurrency, Counter())  # opens the connections
+        return await _drive(call, calls, concurrency, errors)
 
 
 async def _loopback_rounds(
     base_url: str, key: str, customer_id: str, calls: int, concurrency: int, rounds: int
 ) -> dict[str, Any]:
-    samples: dict[str, list[tuple[float, float]]] = {"raw_httpx": [], "sdk": []}
+    samples: dict[str, list[tuple[float, float]]] = {client: [] for client in LOOPBACK_CLIENTS}
+    errors = {client: Counter() for client in LOOPBACK_CLIENTS}
     for round_ in range(rounds):
-        # raw, sdk, then sdk, raw: each goes first as often as the other.
-        for client in list(samples) if round_ % 2 == 0 else list(samples)[::-1]:
-            samples[client].append(await _loopback_batch(client, base_url, key, customer_id, calls, concurrency))
+        # Forwards, then backwards: each goes first as often as the others.
+        for client in LOOPBACK_CLIENTS if round_ % 2 == 0 else LOOPBACK_CLIENTS[::-1]:
+            batch = _loopback_batch(client, base_url, key, customer_id, calls, concurrency, errors[client])
+            samples[client].append(await batch)
     figures: dict[str, Any] = {}
-    for name, runs in samples.items():
-        cpu = statistics.median(c for c, _ in runs)
-        wall = statistics.median(w for _, w in runs)
-        figures[name] = {
-            "cpu_s_per_1000": round(cpu / calls * 1000, 4),
-            "calls_per_s": round(calls / wall),
-            "samples_cpu_s_per_1000": [round(c / calls * 1000, 4) for c, _ in runs],
+    for client, runs in samples.items():
+        cpu = [c / calls * 1000 for c, _ in runs]
+        figures[client] = {
+            "cpu_s_per_1000": round(statistics.median(cpu), 4),
+            "calls_per_s": round(calls / statistics.median(w for _, w in runs)),
+            "samples_cpu_s_per_1000": [round(c, 4) for c in cpu],
+            "transient_errors": errors[client].errors,
+            "transient_error_kinds": errors[client].kinds,
         }
     return figures
 
@@ -448,17 +552,15 @@ def loopback(calls: int, concurrency: int, rounds: int) -> dict[str, Any]:
     from ching_client import Ching
     from ching_client.testing import DEFAULT_TEST_KEY
 
-    with local_ching() as base_url:
+    with local_ching_process() as (base_url, _):
         with Ching(api_key=DEFAULT_TEST_KEY, base_url=base_url) as seed:
             customer_id = seed.customers.create(name=NAME, email=EMAIL).id
         figures = asyncio.run(_loopback_rounds(base_url, DEFAULT_TEST_KEY, customer_id, calls, concurrency, rounds))
-    return {
-        "calls": calls,
-        "concurrency": concurrency,
-        "rounds": rounds,
-        **figures,
-        "cpu_ratio": round(figures["sdk"]["cpu_s_per_1000"] / figures["raw_httpx"]["cpu_s_per_1000"], 2),
+    ratios = {
+        name: round(figures[f"AsyncChing ({name})"]["cpu_s_per_1000"] / figures[f"raw {name}"]["cpu_s_per_1000"], 2)
+        for name in ENGINES
     }
+    return {"calls": calls, "concurrency": concurrency, "rounds": rounds, "clients": figures, "cpu_ratio": ratios}
 
 
 # --- 3. import time --------------------------------------------------------------------------------------------------
@@ -471,6 +573,7 @@ _FIRST_CALL_SETUP = (
 IMPORTS = {
     "python_startup": "pass",
     "httpx": "import httpx",
+    "httpx2": "import httpx2",
     "ching_client": "import ching_client",
     "ching_client_clients": "from ching_client import AsyncChing, Ching",
     # Lazy imports move cost to the first call: these show the whole way to a first result.
@@ -554,11 +657,12 @@ def memory(first: int, total: int) -> dict[str, Any]:
     """RSS growth of one client between call `first` and call `total` (retrieves, in-process transport)."""
     from ching_client import AsyncChing, Ching
 
-    transport = FixedTransport()
+    module = engine(DEFAULT_ENGINE)
+    transport = fixed_transport(DEFAULT_ENGINE)
 
     async def async_growth() -> tuple[float, float]:
         async with (
-            httpx.AsyncClient(transport=transport) as http,
+            module.AsyncClient(transport=transport) as http,
             AsyncChing(api_key=KEY, base_url=BASE_URL, http_client=http) as sdk,
         ):
             for i in range(total):
@@ -574,7 +678,7 @@ def memory(first: int, total: int) -> dict[str, Any]:
             return before, _rss_mb()
 
     def sync_growth() -> tuple[float, float]:
-        with httpx.Client(transport=transport) as http, Ching(api_key=KEY, base_url=BASE_URL, http_client=http) as sdk:
+        with module.Client(transport=transport) as http, Ching(api_key=KEY, base_url=BASE_URL, http_client=http) as sdk:
             for _ in range(first):
                 sdk.customers.retrieve(CUSTOMER_ID)
             gc.collect()
@@ -608,65 +712,243 @@ def _bulk_rows(prefix: str, count: int) -> Iterator[dict[str, str]]:
         yield {"name": f"Customer {i}", "email": f"{prefix}-{i}@example.com"}
 
 
-async def _raw_httpx_upserts(base_url: str, rows: Iterator[dict[str, str]], concurrency: int) -> None:
-    """What a team would write by hand: httpx's default client and `concurrency` workers."""
-    headers = {**HEADERS, "Authorization": f"Bearer {BULK_KEY}"}
-    async with httpx.AsyncClient(timeout=60.0) as http:
+BULK_HEADERS = {**HEADERS, "Authorization": f"Bearer {BULK_KEY}", "Content-Type": "application/json"}
+
+
+async def _again_on(
+    transient: Any,
+    errors: Counter,
+    send: Callable[[], Awaitable[None]],
+    reconnect: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """``send()``, sent again (up to three times in all) after an exception of the ``transient`` kinds, each counted:
+    on a busy machine a loopback connection can be reset, and every request of the benchmark is safe to repeat."""
+    for attempt in (1, 2, 3):
+        try:
+            await send()
+            return
+        except transient as exc:
+            errors.count(exc)
+            if attempt == 3:
+                raise
+            if reconnect is not None:
+                await reconnect()
+
+
+async def _raw_engine_upserts(
+    name: str, base_url: str, rows: Iterator[dict[str, str]], concurrency: int, errors: Counter
+) -> None:
+    """What a team would write by hand: the engine's default client and `concurrency` workers; a request that
+    fails is counted and sent again (an upsert is safe to repeat)."""
+    http = engine(name)
+    async with http.AsyncClient(timeout=60.0) as client:
+
+        async def send(body: dict[str, str]) -> None:
+            _check(await client.post(f"{base_url}/v1/customers/upsert", json=body, headers=BULK_HEADERS))
 
         async def worker() -> None:
             for row in rows:
                 body = {"identifyBy": "email", **row}
-                _check(await http.post(f"{base_url}/v1/customers/upsert", json=body, headers=headers))
+
+                await _again_on(http.TransportError, errors, functools.partial(send, body))
 
         async with asyncio.TaskGroup() as group:
             for _ in range(concurrency):
                 group.create_task(worker())
 
 
-def _bulk_once(client: str, base_url: str, pid: int, prefix: str, rows: int, concurrency: int) -> dict[str, float]:
-    """One batch of `rows` new customers: wall seconds, and CPU seconds of this process and of the server."""
-    from ching_client import AsyncChing, Ching
+async def _raw_aiohttp_upserts(
+    base_url: str, rows: Iterator[dict[str, str]], concurrency: int, errors: Counter
+) -> None:
+    """The same with aiohttp: one session, a connector of `concurrency` connections."""
+    import aiohttp
 
-    key = BULK_KEY
-    source = _bulk_rows(prefix, rows)
-    gc.collect()
-    server_cpu, cpu, wall = _cpu_of(pid), time.process_time(), time.perf_counter()
-    if client.startswith("AsyncChing"):
+    url = f"{base_url}/v1/customers/upsert"
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
 
-        async def run() -> Any:
-            async with contextlib.AsyncExitStack() as stack:
-                http = None
-                if client.endswith("httpx-aiohttp"):
-                    import httpx_aiohttp
+        async def send(body: str) -> None:
+            async with session.post(url, data=body, headers=BULK_HEADERS) as response:
+                content = await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"unexpected status {response.status}")
+            json.loads(content)["data"]
 
-                    http = await stack.enter_async_context(httpx_aiohttp.HttpxAiohttpClient())
-                ching = await stack.enter_async_context(AsyncChing(api_key=key, base_url=base_url, http_client=http))
-                return await ching.customers.upsert_many(source, identify_by="email", concurrency=concurrency)
+        async def worker() -> None:
+            for row in rows:
+                body = json.dumps({"identifyBy": "email", **row})
+                await _again_on(aiohttp.ClientError, errors, functools.partial(send, body))
 
-        report = asyncio.run(run())
-    elif client == "Ching":
-        with Ching(api_key=key, base_url=base_url) as ching:
-            report = ching.customers.upsert_many(source, identify_by="email", concurrency=concurrency)
-    else:
-        asyncio.run(_raw_httpx_upserts(base_url, source, concurrency))
-        report = None
-    wall = time.perf_counter() - wall
-    if report is not None and (report.created, report.failed) != (rows, 0):
-        raise RuntimeError(f"{client}: {report.summary()}")
-    return {
-        "wall_s": wall,
-        "client_cpu_s": time.process_time() - cpu,
-        "server_cpu_s": _cpu_of(pid) - server_cpu,
-    }
+        async with asyncio.TaskGroup() as group:
+            for _ in range(concurrency):
+                group.create_task(worker())
+
+
+async def _minimal_upserts(base_url: str, rows: Iterator[dict[str, str]], concurrency: int, errors: Counter) -> None:
+    """The limit for a Python client: HTTP/1.1 by hand on asyncio streams, one kept-alive connection per worker,
+    a request written in one piece, the answer read by its Content-Length, its JSON decoded. No pool, no timeouts,
+    no header objects: what any real client adds on top of this is its own cost."""
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    path = f"{parts.path}/v1/customers/upsert"
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: {BULK_HEADERS['Authorization']}\r\n"
+        "Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: "
+    ).encode()
+
+    class Link:
+        """One kept-alive connection."""
+
+        async def open(self) -> None:
+            self.reader, self.writer = await asyncio.open_connection(host, port)
+
+        async def reopen(self) -> None:
+            self.writer.close()
+            await self.open()
+
+        async def exchange(self, body: bytes) -> None:
+            self.writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+            status = await self.reader.readline()
+            length = 0
+            while (line := await self.reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            content = await self.reader.readexactly(length)
+            if status.split(b" ", 2)[1] != b"200":
+                raise RuntimeError(f"unexpected status line {status!r}")
+            json.loads(content)["data"]
+
+    async def worker() -> None:
+        link = Link()
+        await link.open()
+        try:
+            for row in rows:
+                body = json.dumps({"identifyBy": "email", **row}).encode()
+                transient = (OSError, asyncio.IncompleteReadError, IndexError)
+                await _again_on(transient, errors, functools.partial(link.exchange, body), link.reopen)
+        finally:
+            link.writer.close()
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(concurrency):
+            group.create_task(worker())
 
 
 BULK_LABELS = {
-    "AsyncChing": "AsyncChing.customers.upsert_many",
-    "Ching": "Ching.customers.upsert_many (threads)",
-    "AsyncChing + httpx-aiohttp": "AsyncChing.customers.upsert_many, httpx-aiohttp client",
+    "AsyncChing": "AsyncChing.customers.upsert_many (httpx2, the default)",
+    "AsyncChing, httpx": "AsyncChing.customers.upsert_many, CHING_HTTP_ENGINE=httpx",
+    "AsyncChing, one pool": "AsyncChing.customers.upsert_many (httpx2), one pool of 100 instead of 25 of 4",
+    "AsyncChing, one httpx2 pool": "AsyncChing.customers.upsert_many, http_client=httpx2.AsyncClient()",
+    "Ching": "Ching.customers.upsert_many (threads, httpx2)",
+    "AsyncChing, httpx-aiohttp": "AsyncChing.customers.upsert_many, httpx-aiohttp client",
+    "raw httpx2": "raw httpx2, default client, one task per slot",
     "raw httpx": "raw httpx, default client, one task per slot",
+    "raw aiohttp": "raw aiohttp, one session",
+    "minimal client": "minimal HTTP/1.1 client on asyncio streams (the limit)",
 }
 BULK_CLIENTS = tuple(BULK_LABELS)
+
+
+def _sdk_upserts(client: str, base_url: str, rows: Iterator[dict[str, str]], concurrency: int) -> Any:
+    """One batch through the SDK; returns its report."""
+    from ching_client import AsyncChing, Ching
+
+    if client == "Ching":
+        with sdk_engine(DEFAULT_ENGINE), Ching(api_key=BULK_KEY, base_url=base_url) as ching:
+            return ching.customers.upsert_many(rows, identify_by="email", concurrency=concurrency)
+
+    async def run() -> Any:
+        async with contextlib.AsyncExitStack() as stack:
+            http: Any = None
+            if client == "AsyncChing, httpx-aiohttp":
+                import httpx_aiohttp
+
+                http = await stack.enter_async_context(httpx_aiohttp.HttpxAiohttpClient())
+            elif client == "AsyncChing, one pool":
+                from ching_client._engine import engine as sdk_engine_named
+                from ching_client._transport import sharded_transports
+
+                transports = sharded_transports(sdk_engine_named(DEFAULT_ENGINE))
+                one_pool = transports.AsyncTransport(shards=1, connections=100)
+                http = await stack.enter_async_context(engine(DEFAULT_ENGINE).AsyncClient(transport=one_pool))
+            elif client == "AsyncChing, one httpx2 pool":
+                import httpx2
+
+                http = await stack.enter_async_context(httpx2.AsyncClient(limits=httpx2.Limits(max_connections=100)))
+            with sdk_engine("httpx" if client == "AsyncChing, httpx" else DEFAULT_ENGINE):
+                ching = AsyncChing(api_key=BULK_KEY, base_url=base_url, http_client=http)
+            async with ching:
+                return await ching.customers.upsert_many(rows, identify_by="email", concurrency=concurrency)
+
+    return asyncio.run(run())
+
+
+def _bulk_once(client: str, base_url: str, pid: int, prefix: str, rows: int, concurrency: int) -> dict[str, Any]:
+    """One batch of `rows` new customers: wall seconds, CPU seconds of this process and of the server, and the
+    transient errors met (rows the SDK reported failed or of unknown outcome; requests a raw client sent again)."""
+    source = _bulk_rows(prefix, rows)
+    errors = Counter()
+    gc.collect()
+    server_cpu, cpu, wall = _cpu_of(pid), time.process_time(), time.perf_counter()
+    if client.startswith(("AsyncChing", "Ching")):
+        report = _sdk_upserts(client, base_url, source, concurrency)
+        errors.errors = report.failed + report.outcome_unknown
+        errors.kinds = {failure.code or "failed": 1 for failure in report.failures}
+        if report.created + report.updated + report.created_or_updated + errors.errors != rows:
+            raise RuntimeError(f"{client}: {report.summary()}")
+    elif client == "raw aiohttp":
+        asyncio.run(_raw_aiohttp_upserts(base_url, source, concurrency, errors))
+    elif client == "minimal client":
+        asyncio.run(_minimal_upserts(base_url, source, concurrency, errors))
+    else:
+        asyncio.run(_raw_engine_upserts(client.split()[-1], base_url, source, concurrency, errors))
+    return {
+        "wall_s": time.perf_counter() - wall,
+        "client_cpu_s": time.process_time() - cpu,
+        "server_cpu_s": _cpu_of(pid) - server_cpu,
+        "transient_errors": errors.errors,
+        "transient_error_kinds": errors.kinds,
+    }
+
+
+def _bulk_rounds(
+    clients: tuple[str, ...], base_url: str, pid: int, tag: str, rows: int, concurrency: int, rounds: int
+) -> dict[str, list[dict[str, Any]]]:
+    samples: dict[str, list[dict[str, Any]]] = {client: [] for client in clients}
+    for round_ in range(rounds):
+        order = clients if round_ % 2 == 0 else clients[::-1]
+        for client in order:
+            prefix = f"{tag}-{client.replace(' ', '').replace(',', '')}-{round_}"
+            try:
+                samples[client].append(_bulk_once(client, base_url, pid, prefix, rows, concurrency))
+            except Exception as exc:  # one failed batch is reported, and the others still run
+                samples[client].append({"error": f"{type(exc).__name__}: {exc}"[:500]})
+    return samples
+
+
+def _bulk_figures(samples: dict[str, list[dict[str, Any]]], rows: int, ideal: float) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for client, runs in samples.items():
+        good = [run for run in runs if "error" not in run]
+        failed = [run["error"] for run in runs if "error" in run]
+        if not good:
+            figures[client] = {"failed_batches": failed}
+            continue
+        walls = [run["wall_s"] for run in good]
+        wall = statistics.median(walls)
+        figures[client] = {
+            "wall_s": round(wall, 3),
+            "ratio_to_ideal": round(wall / ideal, 3),
+            "ratio_spread": [round(min(walls) / ideal, 3), round(max(walls) / ideal, 3)],
+            "client_cpu_ms_per_row": round(statistics.median(run["client_cpu_s"] for run in good) / rows * 1000, 3),
+            "server_cpu_ms_per_row": round(statistics.median(run["server_cpu_s"] for run in good) / rows * 1000, 3),
+            "transient_errors": sum(run["transient_errors"] for run in good),
+            "samples_wall_s": [round(w, 3) for w in walls],
+            "failed_batches": failed,
+        }
+    return figures
+
 
 # Run in a fresh interpreter, so that its peak RSS is this batch's alone.
 _PEAK_CHILD = """
@@ -698,54 +980,75 @@ def _peak_rss(base_url: str, count: int) -> float:
 
 
 def bulk(rows: int, concurrency: int, latency: float, rounds: int, peak_rows: tuple[int, int]) -> dict[str, Any]:
-    """upsert_many against the local Ching (another process) answering each request `latency` seconds late."""
+    """upsert_many and its peers against scripts/fast_ching.py (another process) answering each request `latency`
+    seconds late; then the default client against the local Ching, whose own CPU per request shows whether it
+    would have been the bottleneck."""
     ideal = rows * latency / concurrency
-    samples: dict[str, list[dict[str, float]]] = {client: [] for client in BULK_CLIENTS}
-    with local_ching_process({"kind": "latency", "latency": latency}) as (base_url, pid):
-        for round_ in range(rounds):
-            order = BULK_CLIENTS if round_ % 2 == 0 else BULK_CLIENTS[::-1]
-            for client in order:
-                prefix = f"{client.replace(' ', '')}-{round_}"
-                samples[client].append(_bulk_once(client, base_url, pid, prefix, rows, concurrency))
     figures: dict[str, Any] = {"rows": rows, "concurrency": concurrency, "latency_s": latency, "ideal_s": ideal}
-    for client, runs in samples.items():
-        wall = statistics.median(run["wall_s"] for run in runs)
-        figures[client] = {
-            "wall_s": round(wall, 3),
-            "ratio_to_ideal": round(wall / ideal, 3),
-            "client_cpu_ms_per_row": round(statistics.median(run["client_cpu_s"] for run in runs) / rows * 1000, 3),
-            "server_cpu_ms_per_row": round(statistics.median(run["server_cpu_s"] for run in runs) / rows * 1000, 3),
-            "samples_wall_s": [round(run["wall_s"], 3) for run in runs],
-        }
-    with local_ching_process() as (base_url, _):
+    with fast_server_process(latency) as (base_url, pid):
+        samples = _bulk_rounds(BULK_CLIENTS, base_url, pid, "fast", rows, concurrency, rounds)
+        figures["server"] = "scripts/fast_ching.py"
+        figures["clients"] = _bulk_figures(samples, rows, ideal)
+    with fast_server_process(0.0) as (base_url, _):  # memory, not time: no latency to wait out
         small, large = peak_rows
-        figures["peak_rss_mb"] = {str(small): round(_peak_rss(base_url, small), 1)}
-        figures["peak_rss_mb"][str(large)] = round(_peak_rss(base_url, large), 1)
+        figures["peak_rss_mb"] = {str(n): round(_peak_rss(base_url, n), 1) for n in (small, large)}
     figures["peak_rss_growth_mb"] = round(figures["peak_rss_mb"][str(large)] - figures["peak_rss_mb"][str(small)], 1)
+    with local_ching_process({"kind": "latency", "latency": latency}) as (base_url, pid):
+        samples = _bulk_rounds(("AsyncChing",), base_url, pid, "local", rows, concurrency, rounds)
+        figures["local_ching"] = _bulk_figures(samples, rows, ideal)
     return figures
 
 
 # --- report ----------------------------------------------------------------------------------------------------------
 
 
+def _get(results: dict[str, Any], *path: str) -> Any:
+    """A figure of the results, or None where its section failed or the client's batches all did."""
+    value: Any = results
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Every target of the issue, with the measured value and whether it is met."""
-    per_call, imports, bulk = results["per_call"], results["import"]["without_httpx_cli"], results["bulk"]
-    checks = [
-        ("retrieve, AsyncChing / raw httpx", per_call["retrieve/async"]["sdk_ratio"], TARGETS["retrieve"]),
-        ("retrieve, Ching / raw httpx", per_call["retrieve/sync"]["sdk_ratio"], TARGETS["retrieve"]),
-        ("list of 100, AsyncChing / raw httpx", per_call["list/async"]["sdk_ratio"], TARGETS["list"]),
-        ("list of 100, Ching / raw httpx", per_call["list/sync"]["sdk_ratio"], TARGETS["list"]),
-        ("loopback client CPU, AsyncChing / raw httpx", results["loopback"]["cpu_ratio"], TARGETS["loopback_cpu"]),
-        ("import ching_client / import httpx", imports["ratio"], TARGETS["import"]),
-        ("import AsyncChing, Ching / import httpx", imports["clients_ratio"], TARGETS["import"]),
-        ("RSS growth, AsyncChing (MB)", results["memory"]["async"]["growth_mb"], TARGETS["memory_mb"]),
-        ("RSS growth, Ching (MB)", results["memory"]["sync"]["growth_mb"], TARGETS["memory_mb"]),
-        ("upsert_many, AsyncChing / ideal time", bulk["AsyncChing"]["ratio_to_ideal"], TARGETS["bulk_ideal"]),
-        ("upsert_many, Ching / ideal time", bulk["Ching"]["ratio_to_ideal"], TARGETS["bulk_ideal"]),
-        ("upsert_many peak RSS, more rows (MB)", bulk["peak_rss_growth_mb"], TARGETS["bulk_peak_growth_mb"]),
+    checks: list[tuple[str, Any, float]] = []
+    for name in ENGINES:
+        for operation, label, limit in (("retrieve", "retrieve", "retrieve"), ("list", "list of 100", "list")):
+            ratio = _get(results, "per_call", f"{operation}/async/{name}", "sdk_ratio")
+            checks.append((f"{label}, AsyncChing / raw {name}", ratio, TARGETS[limit]))
+    for name in ENGINES:
+        ratio = _get(results, "loopback", "cpu_ratio", name)
+        checks.append((f"loopback client CPU, AsyncChing / raw {name}", ratio, TARGETS["loopback_cpu"]))
+    imports = _get(results, "import", "without_httpx_cli") or {}
+    checks += [
+        ("import ching_client / import httpx", imports.get("ratio"), TARGETS["import"]),
+        ("import AsyncChing, Ching / import httpx", imports.get("clients_ratio"), TARGETS["import"]),
+        ("RSS growth, AsyncChing (MB)", _get(results, "memory", "async", "growth_mb"), TARGETS["memory_mb"]),
+        ("RSS growth, Ching (MB)", _get(results, "memory", "sync", "growth_mb"), TARGETS["memory_mb"]),
     ]
-    return [{"name": name, "value": value, "limit": limit, "met": value <= limit} for name, value, limit in checks]
+    clients = _get(results, "bulk", "clients") or {}
+    sdk = {  # the engines: not the variants of one engine's pool
+        c: f["ratio_to_ideal"]
+        for c, f in clients.items()
+        if c.startswith("AsyncChing") and "pool" not in c and "ratio_to_ideal" in f
+    }
+    best = min(sdk, key=lambda c: sdk[c]) if sdk else None
+    checks += [
+        (f"upsert_many / ideal, best engine ({best})", sdk.get(best) if best else None, TARGETS["bulk_best"]),
+        ("upsert_many / ideal, default engine", sdk.get("AsyncChing"), TARGETS["bulk_default"]),
+        (
+            "upsert_many peak RSS, more rows (MB)",
+            _get(results, "bulk", "peak_rss_growth_mb"),
+            TARGETS["bulk_peak_growth_mb"],
+        ),
+    ]
+    return [
+        {"name": name, "value": value, "limit": limit, "met": value is not None and value <= limit}
+        for name, value, limit in checks
+    ]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -762,106 +1065,186 @@ def _x(ratio: float) -> str:
     return f"{ratio:.2f}x"
 
 
-def report(results: dict[str, Any]) -> str:
-    """The tables, in the order of the issue."""
+def _per_call_report(results: dict[str, Any]) -> list[str]:
     rounds = results["settings"]["rounds"]
     names = {"retrieve": "retrieve", "list": "list of 100", "create": "create"}
-    per_call_rows = [
-        [
-            f"{names[row['operation']]}, {'async' if row['mode'] == 'async' else 'sync'}",
-            f"{row['raw_httpx_us']:.1f}",
-            f"{row['codec_us']:.1f}",
-            f"{row['sdk_us']:.1f} ({_x(row['sdk_ratio'])})",
-        ]
-        for row in results["per_call"].values()
+    rows = []
+    for operation in names:
+        for mode in ("async", "sync"):
+            for name in ENGINES:
+                row = _get(results, "per_call", f"{operation}/{mode}/{name}")
+                if row is None:
+                    continue
+                low, high = row["sdk_ratio_spread"]
+                rows.append(
+                    [
+                        f"{names[operation]}, {mode}, {name}",
+                        f"{row['raw_us']:.1f}",
+                        f"{row['codec_us']:.1f}",
+                        f"{row['sdk_us']:.1f} ({_x(row['sdk_ratio'])}, {low:.2f} to {high:.2f})",
+                    ]
+                )
+    return [
+        f"Per call, in-process transport: CPU µs per call, median of {rounds} rounds (ratio to raw code on the same "
+        "engine; its spread over the rounds)",
+        "",
+        _table(["call, engine", "raw engine + json.loads", "of which builder + parser", "AsyncChing / Ching"], rows),
     ]
-    lb, mem, bk = results["loopback"], results["memory"], results["bulk"]
-    rounds_bulk = results["settings"]["bulk_rounds"]
+
+
+def _loopback_report(results: dict[str, Any]) -> list[str]:
+    lb = results["loopback"]
+    rows = []
+    for client in LOOPBACK_CLIENTS:
+        figure = lb["clients"][client]
+        name = client.split("(")[-1].rstrip(")") if "(" in client else client.split()[-1]
+        label = f"{client} ({_x(lb['cpu_ratio'][name])} CPU)" if client.startswith("AsyncChing") else client
+        samples = figure["samples_cpu_s_per_1000"]
+        rows.append(
+            [
+                label,
+                f"{figure['cpu_s_per_1000']:.3f} ({min(samples):.3f} to {max(samples):.3f})",
+                f"{figure['calls_per_s']:,}",
+                str(figure["transient_errors"]),
+            ]
+        )
+    return [
+        f"Loopback: {lb['calls']:,} retrieves at concurrency {lb['concurrency']} from the local Ching in another "
+        f"process, each AsyncChing on the same kind of pool as the raw client of its engine (median of {lb['rounds']})",
+        "",
+        _table(["client", "client CPU s per 1,000 calls", "calls/s", "transient errors"], rows),
+    ]
+
+
+def _import_report(results: dict[str, Any]) -> list[str]:
     imp, venv = results["import"]["without_httpx_cli"], results["import"]["this_venv"]
     import_rows: list[tuple[str, str, str | None]] = [
         ("`pass` (interpreter start)", "python_startup", None),
         ("`import httpx`", "httpx", None),
+        ("`import httpx2`", "httpx2", None),
         ("`import ching_client`", "ching_client", "ratio"),
         ("`from ching_client import AsyncChing, Ching`", "ching_client_clients", "clients_ratio"),
         ("raw httpx: import, first request, json.loads", "first_call_raw_httpx", None),
-        ("`Ching`: import, first `retrieve`", "first_call_sdk", "first_call_ratio"),
+        ("`Ching` on httpx: import, first `retrieve`", "first_call_sdk", "first_call_ratio"),
     ]
-    return "\n".join(
-        [
-            f"Machine: {describe(results['machine'])}",
-            "",
-            f"Per call, in-process transport: µs per call, median of {rounds} rounds (ratio to raw httpx)",
-            "",
-            _table(
-                ["call", "raw httpx + json.loads", "of which builder + parser", "AsyncChing / Ching"],
-                per_call_rows,
-            ),
-            "",
-            f"Loopback: {lb['calls']:,} retrieves at concurrency {lb['concurrency']} from the local Ching "
-            f"in another process (median of {lb['rounds']} round{'s' if lb['rounds'] > 1 else ''})",
-            "",
-            _table(
-                ["client", "client CPU s per 1,000 calls", "calls/s"],
+    return [
+        f"Import, fresh interpreter: ms, median of {results['import']['repeats']} (ratio to httpx)",
+        "",
+        _table(
+            ["python -c", "without httpx's CLI extra", "this venv (with it)"],
+            [
                 [
-                    ["raw httpx", f"{lb['raw_httpx']['cpu_s_per_1000']:.3f}", f"{lb['raw_httpx']['calls_per_s']:,}"],
-                    [
-                        f"AsyncChing ({_x(lb['cpu_ratio'])} CPU)",
-                        f"{lb['sdk']['cpu_s_per_1000']:.3f}",
-                        f"{lb['sdk']['calls_per_s']:,}",
-                    ],
-                ],
-            ),
-            "",
-            f"Import, fresh interpreter: ms, median of {results['import']['repeats']} (ratio to httpx)",
-            "",
-            _table(
-                ["python -c", "without httpx's CLI extra", "this venv (with it)"],
+                    label,
+                    f"{imp[key + '_ms']:.1f}" + (f" ({_x(imp[ratio])})" if ratio else ""),
+                    f"{venv[key + '_ms']:.1f}" + (f" ({_x(venv[ratio])})" if ratio else ""),
+                ]
+                for label, key, ratio in import_rows
+            ],
+        ),
+    ]
+
+
+def _bulk_row(label: str, figure: dict[str, Any]) -> list[str]:
+    if "wall_s" not in figure:
+        return [label, "failed", "", "", "", f"{len(figure['failed_batches'])} batches failed"]
+    low, high = figure["ratio_spread"]
+    failed = f", {len(figure['failed_batches'])} batches failed" if figure["failed_batches"] else ""
+    return [
+        label,
+        f"{figure['wall_s']:.2f}",
+        f"{_x(figure['ratio_to_ideal'])} ({low:.2f} to {high:.2f})",
+        f"{figure['client_cpu_ms_per_row']:.3f}",
+        f"{figure['server_cpu_ms_per_row']:.3f}",
+        f"{figure['transient_errors']}{failed}",
+    ]
+
+
+def _bulk_report(results: dict[str, Any]) -> list[str]:
+    bk = results["bulk"]
+    rounds = results["settings"]["bulk_rounds"]
+    rows = [_bulk_row(BULK_LABELS[c], f) for c, f in bk["clients"].items()]
+    rows += [_bulk_row(f"{BULK_LABELS[c]}, against the local Ching", f) for c, f in bk["local_ching"].items()]
+    header = [
+        "client",
+        "wall s",
+        "/ ideal (spread)",
+        "client CPU ms per row",
+        "server CPU ms per row",
+        "transient errors",
+    ]
+    return [
+        f"Bulk: {bk['rows']:,} upserts of new customers at concurrency {bk['concurrency']} against "
+        f"{bk['server']} in another process answering each {bk['latency_s'] * 1000:.0f} ms late; ideal "
+        f"{bk['ideal_s']:.2f} s (rows x latency / concurrency); median of {rounds} round{'s' if rounds > 1 else ''}",
+        "",
+        _table(header, rows),
+        "",
+        "Peak RSS of a fresh process upserting rows from a generator (AsyncChing, concurrency 32): "
+        + ", ".join(f"{int(n):,} rows {mb:.1f} MB" for n, mb in bk["peak_rss_mb"].items())
+        + f" ({bk['peak_rss_growth_mb']:+.1f} MB)",
+    ]
+
+
+def report(results: dict[str, Any]) -> str:
+    """The tables, in the order of the issue; a section that failed is named with its error."""
+    lines = [f"Machine: {describe(results['machine'])}"]
+    sections: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
+        ("per_call", _per_call_report),
+        ("loopback", _loopback_report),
+        ("import", _import_report),
+        ("memory", _memory_report),
+        ("bulk", _bulk_report),
+    ]
+    for name, render in sections:
+        lines.append("")
+        if name in results:
+            lines += render(results)
+        else:
+            lines.append(f"{name}: FAILED ({results.get('errors', {}).get(name, 'not run')})")
+    load = results.get("load", {})
+    lines += [
+        "",
+        "Load average (1 min) before and after each section: "
+        + ", ".join(f"{name} {before} -> {after}" for name, (before, after) in load.items()),
+    ]
+    lines += [
+        "",
+        "Targets",
+        "",
+        _table(
+            ["target", "measured", "limit", ""],
+            [
                 [
-                    [
-                        label,
-                        f"{imp[key + '_ms']:.1f}" + (f" ({_x(imp[ratio])})" if ratio else ""),
-                        f"{venv[key + '_ms']:.1f}" + (f" ({_x(venv[ratio])})" if ratio else ""),
-                    ]
-                    for label, key, ratio in import_rows
-                ],
-            ),
-            "",
-            f"Memory: RSS growth of one client from call {mem['first']:,} to call {mem['total']:,}: "
-            f"AsyncChing {mem['async']['growth_mb']:+.2f} MB, Ching {mem['sync']['growth_mb']:+.2f} MB",
-            "",
-            f"Bulk: {bk['rows']:,} upserts of new customers at concurrency {bk['concurrency']}, the local Ching in "
-            f"another process answering each {bk['latency_s'] * 1000:.0f} ms late; ideal {bk['ideal_s']:.2f} s "
-            f"(rows x latency / concurrency); median of {rounds_bulk} round{'s' if rounds_bulk > 1 else ''}",
-            "",
-            _table(
-                ["client", "wall s", "/ ideal", "client CPU ms per row", "server CPU ms per row"],
-                [
-                    [
-                        BULK_LABELS[name],
-                        f"{bk[name]['wall_s']:.2f}",
-                        _x(bk[name]["ratio_to_ideal"]),
-                        f"{bk[name]['client_cpu_ms_per_row']:.3f}",
-                        f"{bk[name]['server_cpu_ms_per_row']:.3f}",
-                    ]
-                    for name in BULK_CLIENTS
-                ],
-            ),
-            "",
-            "Peak RSS of a fresh process upserting rows from a generator (AsyncChing, concurrency 32): "
-            + ", ".join(f"{int(n):,} rows {mb:.1f} MB" for n, mb in bk["peak_rss_mb"].items())
-            + f" ({bk['peak_rss_growth_mb']:+.1f} MB)",
-            "",
-            "Targets",
-            "",
-            _table(
-                ["target", "measured", "limit", ""],
-                [
-                    [t["name"], f"{t['value']:.2f}", f"<= {t['limit']:.2f}", "met" if t["met"] else "MISSED"]
-                    for t in results["targets"]
-                ],
-            ),
-        ]
-    )
+                    t["name"],
+                    "-" if t["value"] is None else f"{t['value']:.2f}",
+                    f"<= {t['limit']:.2f}",
+                    "met" if t["met"] else "MISSED",
+                ]
+                for t in results["targets"]
+            ],
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _memory_report(results: dict[str, Any]) -> list[str]:
+    mem = results["memory"]
+    return [
+        f"Memory: RSS growth of one client from call {mem['first']:,} to call {mem['total']:,}: "
+        f"AsyncChing {mem['async']['growth_mb']:+.2f} MB, Ching {mem['sync']['growth_mb']:+.2f} MB"
+    ]
+
+
+def _run_section(results: dict[str, Any], name: str, run: Callable[[], Any]) -> None:
+    """Run one section; a failure is recorded and printed, and the next section runs all the same."""
+    before = load_average()
+    try:
+        results[name] = run()
+    except Exception:
+        error = traceback.format_exc(limit=5)
+        results.setdefault("errors", {})[name] = error.strip().splitlines()[-1]
+        print(f"section {name} failed:\n{error}", file=sys.stderr)
+    results.setdefault("load", {})[name] = [before, load_average()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -869,8 +1252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny counts: checks the script works, not the speed")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the figures (%(default)s)")
     parser.add_argument("--rounds", type=int, help="timed rounds per figure (default 7; --quick 2)")
+    parser.add_argument("--report", type=Path, metavar="FILE", help="print the tables of an earlier run's figures")
     parser.add_argument("--import-profile", action="store_true", help="list the slowest modules behind the import")
     args = parser.parse_args(argv)
+    if args.report is not None:
+        print(report(json.loads(args.report.read_text(encoding="utf-8"))))
+        return 0
     quick = args.quick
     settings: dict[str, Any] = {
         "quick": quick,
@@ -889,24 +1276,29 @@ def main(argv: list[str] | None = None) -> int:
     }
     results: dict[str, Any] = {"machine": machine(), "command": COMMAND, "settings": settings}
     print(f"Machine: {describe(results['machine'])}", file=sys.stderr)
-    print("1/5 per-call overhead, in-process ...", file=sys.stderr)
-    results["per_call"] = per_call(settings["calls_per_batch"], settings["rounds"])
-    print("2/5 memory ...", file=sys.stderr)
-    results["memory"] = memory(*settings["memory_calls"])
-    print("3/5 import time ...", file=sys.stderr)
-    results["import"] = import_time(settings["import_repeats"])
-    print("4/5 loopback against the local Ching ...", file=sys.stderr)
-    results["loopback"] = loopback(
-        settings["loopback_calls"], settings["loopback_concurrency"], settings["loopback_rounds"]
-    )
-    print("5/5 bulk upserts against the local Ching ...", file=sys.stderr)
-    results["bulk"] = bulk(
-        settings["bulk_rows"],
-        settings["bulk_concurrency"],
-        settings["bulk_latency"],
-        settings["bulk_rounds"],
-        settings["bulk_peak_rows"],
-    )
+    sections: list[tuple[str, Callable[[], Any]]] = [
+        ("per_call", lambda: per_call(settings["calls_per_batch"], settings["rounds"])),
+        ("memory", lambda: memory(*settings["memory_calls"])),
+        ("import", lambda: import_time(settings["import_repeats"])),
+        (
+            "loopback",
+            lambda: loopback(settings["loopback_calls"], settings["loopback_concurrency"], settings["loopback_rounds"]),
+        ),
+        (
+            "bulk",
+            lambda: bulk(
+                settings["bulk_rows"],
+                settings["bulk_concurrency"],
+                settings["bulk_latency"],
+                settings["bulk_rounds"],
+                settings["bulk_peak_rows"],
+            ),
+        ),
+    ]
+    for number, (name, run) in enumerate(sections, 1):
+        print(f"{number}/{len(sections)} {name} ...", file=sys.stderr)
+        _run_section(results, name, run)
+    results["machine"]["load_average_1m_at_the_end"] = load_average()
     results["targets"] = targets(results)
     print(report(results))
     if args.import_profile:
@@ -915,7 +1307,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {cumulative_us:>8} cumulative {self_us:>8} self  {name}")
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nFigures written to {args.json}", file=sys.stderr)
-    return 0
+    return 1 if results.get("errors") else 0
 
 
 if __name__ == "__main__":

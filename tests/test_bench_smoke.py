@@ -6,9 +6,28 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PER_CALL = [f"{operation}/{mode}" for operation in ("retrieve", "list", "create") for mode in ("async", "sync")]
+ENGINES = ("httpx2", "httpx")
+PER_CALL = [
+    f"{operation}/{mode}/{engine}"
+    for operation in ("retrieve", "list", "create")
+    for mode in ("async", "sync")
+    for engine in ENGINES
+]
+BULK_CLIENTS = (
+    "AsyncChing",
+    "AsyncChing, httpx",
+    "AsyncChing, one pool",
+    "AsyncChing, one httpx2 pool",
+    "Ching",
+    "AsyncChing, httpx-aiohttp",
+    "raw httpx2",
+    "raw httpx",
+    "raw aiohttp",
+    "minimal client",
+)
 
 
 def _positive(value: object) -> bool:
@@ -27,17 +46,36 @@ def test_the_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     results = json.loads(out.read_text(encoding="utf-8"))
 
-    assert results["machine"]["cpu"]
+    assert "errors" not in results, results.get("errors")
+    machine = results["machine"]
+    assert machine["cpu"]
+    assert machine["default_engine"] == "httpx2"
+    for package in ("httpx2", "httpcore2", "httpx", "httpcore", "aiohttp"):
+        assert machine["versions"][package], package
+    assert set(results["load"]) == {"per_call", "memory", "import", "loopback", "bulk"}
     assert sorted(results["per_call"]) == sorted(PER_CALL)
     for row in results["per_call"].values():
-        for figure in ("raw_httpx_us", "codec_us", "sdk_us", "codec_ratio", "sdk_ratio"):
-            assert _positive(row[figure]), (row["operation"], row["mode"], figure)
+        for figure in ("raw_us", "codec_us", "sdk_us", "codec_ratio", "sdk_ratio"):
+            assert _positive(row[figure]), (row["operation"], row["mode"], row["engine"], figure)
+        low, high = row["sdk_ratio_spread"]
+        assert 0 < low <= high
 
     loopback = results["loopback"]
-    for client in ("raw_httpx", "sdk"):
-        assert _positive(loopback[client]["cpu_s_per_1000"])
-        assert _positive(loopback[client]["calls_per_s"])
-    assert _positive(loopback["cpu_ratio"])
+    for client in ("raw httpx2", "AsyncChing (httpx2)", "raw httpx", "AsyncChing (httpx)"):
+        assert _positive(loopback["clients"][client]["cpu_s_per_1000"])
+        assert _positive(loopback["clients"][client]["calls_per_s"])
+        assert loopback["clients"][client]["transient_errors"] >= 0
+    for engine in ENGINES:
+        assert _positive(loopback["cpu_ratio"][engine])
+
+    bulk = results["bulk"]
+    assert bulk["server"] == "scripts/fast_ching.py"
+    assert set(bulk["clients"]) == set(BULK_CLIENTS)
+    for client, figures in [*bulk["clients"].items(), *bulk["local_ching"].items()]:
+        assert figures["failed_batches"] == [], client
+        assert _positive(figures["ratio_to_ideal"]), client
+        assert _positive(figures["client_cpu_ms_per_row"]), client
+        assert figures["transient_errors"] >= 0
 
     for variant in ("without_httpx_cli", "this_venv"):
         imports = results["import"][variant]
@@ -50,12 +88,38 @@ def test_the_benchmark_reports_every_figure(tmp_path: Path) -> None:
         assert isinstance(results["memory"][mode]["growth_mb"], int | float)
 
     assert {t["name"] for t in results["targets"]} >= {
+        "retrieve, AsyncChing / raw httpx2",
+        "list of 100, AsyncChing / raw httpx2",
         "retrieve, AsyncChing / raw httpx",
-        "list of 100, AsyncChing / raw httpx",
-        "loopback client CPU, AsyncChing / raw httpx",
+        "loopback client CPU, AsyncChing / raw httpx2",
+        "upsert_many / ideal, default engine",
         "import ching_client / import httpx",
         "RSS growth, AsyncChing (MB)",
     }
-    # The table printed for people (and for the README) has every section.
-    for heading in ("Per call", "Loopback", "Import", "Memory", "Targets"):
+    # The table printed for people (and for the README) has every section, and prints again from the file.
+    for heading in ("Per call", "Loopback", "Import", "Memory", "Bulk", "Load average", "Targets"):
         assert heading in done.stdout
+    again = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench.py"), "--report", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert again.stdout.strip() == done.stdout.strip()
+
+
+def test_a_section_that_fails_is_reported_and_the_others_still_run() -> None:
+    """A busy machine must not end the run: a failing section is named with its error, the rest is measured."""
+    from scripts import bench
+
+    results: dict[str, Any] = {}
+
+    def broken() -> object:
+        raise ConnectionResetError("Server disconnected")
+
+    bench._run_section(results, "loopback", broken)
+    bench._run_section(results, "memory", lambda: {"first": 1})
+    assert results["errors"] == {"loopback": "ConnectionResetError: Server disconnected"}
+    assert results["memory"] == {"first": 1}
+    assert set(results["load"]) == {"loopback", "memory"}

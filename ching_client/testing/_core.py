@@ -224,11 +224,12 @@ class FakeChing:
         """Close the store."""
         self.close()
 
-    def transport(self) -> FakeTransport:
-        """An httpx transport (sync and async) that sends requests to this fake, with no sockets."""
+    def transport(self, engine: str = "httpx") -> FakeTransport:
+        """An httpx transport (sync and async) that sends requests to this fake, with no sockets; for an httpx2
+        client, ``engine="httpx2"``."""
         from ._transport import FakeTransport
 
-        return FakeTransport(self)
+        return FakeTransport(self, engine)
 
     def async_ching(
         self, api_key: str = DEFAULT_TEST_KEY, *, timeout: float | None = None, max_retries: int | None = None

@@ -56,7 +56,7 @@ def _answer(fake: FakeChing, request: httpx.Request) -> httpx.Response:
     outcome = fake.handle(_to_fake(request, request.content))
     response = outcome.response
     if outcome.delay <= 0 or response is None:
-        return _to_httpx(outcome, request)  # raises the httpx error of a lost connection
+        return _to_httpx(outcome, request, httpx)  # raises the httpx error of a lost connection
     headers = list(response.headers)
     return httpx.Response(response.status, headers=headers, stream=_LateBody(response.body, outcome.delay))
 

@@ -6,8 +6,6 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import httpx
-
 if TYPE_CHECKING:
     from ching_client import AsyncChing, Ching
 
@@ -15,24 +13,28 @@ if TYPE_CHECKING:
 
 
 def async_ching(fake: FakeChing, api_key: str, timeout: float | None, max_retries: int | None) -> AsyncChing:
-    """An AsyncChing whose requests go to ``fake`` in-process (no sockets)."""
+    """An AsyncChing whose requests go to ``fake`` in-process (no sockets), on the SDK's default engine."""
     from ching_client import AsyncChing
+    from ching_client._engine import default_engine
 
     from ._core import IN_PROCESS_BASE_URL
 
-    http = httpx.AsyncClient(transport=fake.transport())
+    engine = default_engine()
+    http = engine.http.AsyncClient(transport=fake.transport(engine.name))
     return AsyncChing(
         api_key=api_key, base_url=IN_PROCESS_BASE_URL, timeout=timeout, max_retries=max_retries, http_client=http
     )
 
 
 def sync_ching(fake: FakeChing, api_key: str, timeout: float | None, max_retries: int | None) -> Ching:
-    """A Ching whose requests go to ``fake`` in-process (no sockets)."""
+    """A Ching whose requests go to ``fake`` in-process (no sockets), on the SDK's default engine."""
     from ching_client import Ching
+    from ching_client._engine import default_engine
 
     from ._core import IN_PROCESS_BASE_URL
 
-    http = httpx.Client(transport=fake.transport())
+    engine = default_engine()
+    http = engine.http.Client(transport=fake.transport(engine.name))
     return Ching(
         api_key=api_key, base_url=IN_PROCESS_BASE_URL, timeout=timeout, max_retries=max_retries, http_client=http
     )

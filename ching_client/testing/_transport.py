@@ -1,8 +1,10 @@
-"""An httpx transport (sync and async) that hands requests to a FakeChing in-process, with no sockets."""
+"""An httpx or httpx2 transport (sync and async) that hands requests to a FakeChing in-process, with no sockets."""
 
 from __future__ import annotations
 
+import importlib
 import time
+from typing import Any
 
 import anyio
 import httpx
@@ -24,33 +26,43 @@ def _to_fake(request: httpx.Request, body: bytes) -> FakeRequest:
     )
 
 
-def _to_httpx(outcome: Outcome, request: httpx.Request) -> httpx.Response:
-    """Turn the core's outcome into a response, or into the error a lost connection raises."""
+def _to_httpx(outcome: Outcome, request: httpx.Request, http: Any) -> httpx.Response:
+    """Turn the core's outcome into a response of the ``http`` family, or into the error a lost connection raises."""
     if outcome.drop == "before":
-        raise httpx.ConnectError("Simulated fault: connection failed before the request was sent", request=request)
+        raise http.ConnectError("Simulated fault: connection failed before the request was sent", request=request)
     if outcome.response is None:
-        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        raise http.RemoteProtocolError("Server disconnected without sending a response.", request=request)
     response = outcome.response
-    return httpx.Response(response.status, headers=list(response.headers), content=response.body, request=request)
+    result: httpx.Response = http.Response(
+        response.status, headers=list(response.headers), content=response.body, request=request
+    )
+    return result
 
 
 class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Mount on httpx.Client or httpx.AsyncClient (`transport=`) to talk to a FakeChing; thread-safe."""
+    """Mount on an httpx or httpx2 ``Client`` or ``AsyncClient`` (`transport=`) to talk to a FakeChing; thread-safe.
 
-    def __init__(self, fake: FakeChing | None = None) -> None:
+    ``engine`` names the family of the client it is mounted on (``"httpx"`` or ``"httpx2"``): its responses and
+    errors are that family's, as the client expects.
+    """
+
+    def __init__(self, fake: FakeChing | None = None, engine: str = "httpx") -> None:
         """Serve `fake`, or a fresh in-memory FakeChing."""
         self.fake: FakeChing = fake if fake is not None else FakeChing()
+        self._http: Any = importlib.import_module(engine) if engine in ("httpx", "httpx2") else None
+        if self._http is None:
+            raise ValueError(f"engine must be 'httpx' or 'httpx2', got {engine!r}")
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Sync path: apply, then `time.sleep` any injected latency."""
         outcome = self.fake.handle(_to_fake(request, request.read()))
         if outcome.delay > 0:
             time.sleep(outcome.delay)
-        return _to_httpx(outcome, request)
+        return _to_httpx(outcome, request, self._http)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Async path: apply, then `anyio.sleep` any injected latency (cancellable)."""
         outcome = self.fake.handle(_to_fake(request, await request.aread()))
         if outcome.delay > 0:
             await anyio.sleep(outcome.delay)
-        return _to_httpx(outcome, request)
+        return _to_httpx(outcome, request, self._http)

@@ -10,6 +10,10 @@ fixture lets the SDK sleep between retries:
 - ``fake_ching_httpx``: ``fake_ching`` answering pytest-httpx's ``httpx_mock`` requests to Ching,
   for code that builds its own client; needs pytest-httpx.
 
+pytest-httpx intercepts httpx, not httpx2, the engine clients build their own HTTP client on: in a
+test that uses ``httpx_mock`` (directly or through ``fake_ching_httpx``), the clients the code under
+test builds use httpx (``CHING_HTTP_ENGINE=httpx``), so its mocks answer them.
+
 ``-p no:ching_client`` turns the plugin off.
 """
 
@@ -24,6 +28,17 @@ if TYPE_CHECKING:  # imported when a fixture runs, so loading the plugin costs a
     from ching_client import AsyncChing, Ching
 
     from ._core import FakeChing
+
+
+@pytest.fixture(autouse=True)
+def _ching_on_httpx_under_httpx_mock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In a test that uses pytest-httpx, clients build their HTTP client on httpx, which it intercepts."""
+    if "httpx_mock" not in request.fixturenames:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHING_HTTP_ENGINE", "httpx")
+        yield
 
 
 @pytest.fixture

@@ -402,8 +402,12 @@ def test_ctrl_c_during_the_batch_writes_the_failures_seen_so_far(
             signal.raise_signal(signal.SIGINT)  # Ctrl-C, while the fifth row waits
 
     monkeypatch.setattr(cli.Run, "update", ctrl_c_after_four_rows)
-
-    assert in_process(server, monkeypatch, tmp_path / "users.csv", "--concurrency", "1") == 130
+    # As in a terminal: a test run started in the background (`make test &`) inherits SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert in_process(server, monkeypatch, tmp_path / "users.csv", "--concurrency", "1") == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
     out, err = capsys.readouterr()
     assert out == ""

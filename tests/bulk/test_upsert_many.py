@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 
 from ching_client import (
@@ -30,6 +29,8 @@ from ching_client import (
 from ching_client.testing import DEFAULT_TEST_KEY, IN_PROCESS_BASE_URL, FakeChing, FakeTransport, serve
 from tests.clients._support import Kind
 from tests.clients.conftest import anyio_backend, variant  # AsyncChing under asyncio and trio, and Ching
+from tests.engine import NAME as ENGINE
+from tests.engine import http
 
 pytestmark = pytest.mark.anyio
 __all__ = ["anyio_backend", "variant"]  # fixtures
@@ -42,14 +43,14 @@ def kind(variant: tuple[Kind, str]) -> Kind:
 
 def clients(fake: FakeChing, transport: FakeTransport | None = None) -> tuple[AsyncChing, Ching]:
     """Both clients on ``fake`` in-process, through ``transport`` if given."""
-    transport = transport or fake.transport()
+    transport = transport or fake.transport(ENGINE)
     return (
         AsyncChing(
             api_key=DEFAULT_TEST_KEY,
             base_url=IN_PROCESS_BASE_URL,
-            http_client=httpx.AsyncClient(transport=transport),
+            http_client=http.AsyncClient(transport=transport),
         ),
-        Ching(api_key=DEFAULT_TEST_KEY, base_url=IN_PROCESS_BASE_URL, http_client=httpx.Client(transport=transport)),
+        Ching(api_key=DEFAULT_TEST_KEY, base_url=IN_PROCESS_BASE_URL, http_client=http.Client(transport=transport)),
     )
 
 
@@ -133,7 +134,7 @@ class OverlapTransport(FakeTransport):
     """
 
     def __init__(self, fake: FakeChing, gather: int = 0) -> None:
-        super().__init__(fake)
+        super().__init__(fake, ENGINE)
         self._gathered = threading.Event()
         self._gather = gather
         if not gather:
@@ -145,7 +146,7 @@ class OverlapTransport(FakeTransport):
         self.peak = 0
         self.events: list[int | str] = []  # requests in flight as each one starts, and "429" as one is refused
 
-    def _start(self, request: httpx.Request) -> str:
+    def _start(self, request: http.Request) -> str:
         body = json.loads(request.content)
         key = str(body.get("email") or body.get("phone")).lower()
         with self._lock:
@@ -158,13 +159,13 @@ class OverlapTransport(FakeTransport):
                 self._gathered.set()
         return key
 
-    def _end(self, key: str, response: httpx.Response | None) -> None:
+    def _end(self, key: str, response: http.Response | None) -> None:
         with self._lock:
             self.in_flight[key] -= 1
             if response is not None and response.status_code == 429:
                 self.events.append("429")
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: http.Request) -> http.Response:
         key = self._start(request)
         response = None
         try:
@@ -177,7 +178,7 @@ class OverlapTransport(FakeTransport):
         finally:
             self._end(key, response)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: http.Request) -> http.Response:
         key = self._start(request)
         response = None
         try:
@@ -514,13 +515,13 @@ async def test_cancelling_while_429s_come_back_stops_at_once(anyio_backend: str)
     class CancelOn429(FakeTransport):
         """In-process, so nothing in a request yields: only the batch's own checkpoints can stop it."""
 
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        async def handle_async_request(self, request: http.Request) -> http.Response:
             response = await super().handle_async_request(request)
             if response.status_code == 429:
                 scope.cancel()
             return response
 
-    async_ching, _ = clients(fake, CancelOn429(fake))
+    async_ching, _ = clients(fake, CancelOn429(fake, ENGINE))
     async with async_ching:
         with scope:
             await async_ching.customers.upsert_many(people(100), identify_by="email", concurrency=4)

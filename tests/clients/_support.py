@@ -19,9 +19,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
-
 from ching_client import AsyncChing, Ching, Customer, CustomersUpsertResult, DeletedCustomer, Product
+from tests.engine import http
 
 TEST_KEY = "ck_test_" + "0" * 64
 LIVE_KEY = "ck_live_" + "1" * 64
@@ -59,8 +58,8 @@ PRODUCT: dict[str, Any] = {
 IMAGE_URL = "https://files.ching.co.il/products/img_7f3a.png"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 
-Outcome = httpx.Response | Exception
-Reply = Callable[[httpx.Request], Outcome]
+Outcome = http.Response | Exception
+Reply = Callable[[http.Request], Outcome]
 Kind = Literal["async", "sync"]
 Client = AsyncChing | Ching
 
@@ -71,8 +70,8 @@ Client = AsyncChing | Ching
 def ok(data: Any, *, status: int = 200, **envelope: Any) -> Reply:
     """A success envelope around ``data`` (extra envelope fields such as ``action`` as keywords)."""
 
-    def reply(request: httpx.Request) -> Outcome:
-        return httpx.Response(status, json={"success": True, "data": data, **envelope})
+    def reply(request: http.Request) -> Outcome:
+        return http.Response(status, json={"success": True, "data": data, **envelope})
 
     return reply
 
@@ -90,8 +89,8 @@ def error(
     if issues is not None:
         body["issues"] = issues
 
-    def reply(request: httpx.Request) -> Outcome:
-        return httpx.Response(status, json={"success": False, "error": body}, headers=headers)
+    def reply(request: http.Request) -> Outcome:
+        return http.Response(status, json={"success": False, "error": body}, headers=headers)
 
     return reply
 
@@ -100,16 +99,16 @@ def raw(status: int, content: bytes | str, content_type: str = "text/html") -> R
     """Any body at all, such as a proxy's HTML page."""
     data = content.encode() if isinstance(content, str) else content
 
-    def reply(request: httpx.Request) -> Outcome:
-        return httpx.Response(status, content=data, headers={"Content-Type": content_type})
+    def reply(request: http.Request) -> Outcome:
+        return http.Response(status, content=data, headers={"Content-Type": content_type})
 
     return reply
 
 
-def fail(exc_type: type[httpx.TransportError], message: str = "transport failure") -> Reply:
+def fail(exc_type: type[http.TransportError], message: str = "transport failure") -> Reply:
     """The transport raises ``exc_type`` for this attempt (no response at all)."""
 
-    def reply(request: httpx.Request) -> Outcome:
+    def reply(request: http.Request) -> Outcome:
         return exc_type(message, request=request)
 
     return reply
@@ -122,7 +121,7 @@ class ScriptedServer:
     """Answers requests from a script of replies, in order; the last reply repeats forever."""
 
     def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
+        self.requests: list[http.Request] = []
         self._script: list[Reply] = []
 
     def script(self, *replies: Reply) -> None:
@@ -130,7 +129,7 @@ class ScriptedServer:
         self._script = list(replies)
         self.requests.clear()
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def handle(self, request: http.Request) -> http.Response:
         self.requests.append(request)
         if not self._script:
             raise AssertionError(f"unexpected request: {request.method} {request.url}")
@@ -331,10 +330,10 @@ class Harness:
     def client(self, *, http_options: Mapping[str, Any] | None = None, **options: Any) -> Client:
         """A client whose (injected) httpx client sends to the scripted server."""
         options.setdefault("api_key", TEST_KEY)
-        transport = httpx.MockTransport(self.server.handle)
+        transport = http.MockTransport(self.server.handle)
         if self.kind == "async":
-            return AsyncChing(http_client=httpx.AsyncClient(transport=transport, **(http_options or {})), **options)
-        return Ching(http_client=httpx.Client(transport=transport, **(http_options or {})), **options)
+            return AsyncChing(http_client=http.AsyncClient(transport=transport, **(http_options or {})), **options)
+        return Ching(http_client=http.Client(transport=transport, **(http_options or {})), **options)
 
     def owned_client(self, **options: Any) -> Client:
         """A client that opens its own connection pool (pair with pytest-httpx)."""

@@ -6,10 +6,10 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from ching_client import AsyncChing, Ching, ConfigurationError, InvalidArgumentError
+from tests.engine import http
 
 from ._support import DEFAULT_BASE_URL, LIVE_KEY, TEST_KEY, Harness, ScriptedServer
 
@@ -179,10 +179,10 @@ def test_bad_with_options_is_refused(make: Any, option: str, value: object):
 
 def test_async_client_refuses_a_sync_http_client_at_construction():
     """Otherwise the first call sends the request (a create really happens) and then fails with a TypeError."""
-    with httpx.Client() as http, pytest.raises(ConfigurationError, match="http_client"):
-        AsyncChing(api_key=TEST_KEY, http_client=http)  # type: ignore[arg-type]
+    with http.Client() as http_client, pytest.raises(ConfigurationError, match="http_client"):
+        AsyncChing(api_key=TEST_KEY, http_client=http_client)  # type: ignore[arg-type]
 
 
 def test_sync_client_refuses_an_async_http_client_at_construction():
     with pytest.raises(ConfigurationError, match="http_client"):
-        Ching(api_key=TEST_KEY, http_client=httpx.AsyncClient())  # type: ignore[arg-type]
+        Ching(api_key=TEST_KEY, http_client=http.AsyncClient())  # type: ignore[arg-type]

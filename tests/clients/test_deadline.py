@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import anyio
-import httpx
 import pytest
 
 from ching_client import (
@@ -16,6 +15,7 @@ from ching_client import (
     WriteOutcomeUnknownError,
     _base_client,
 )
+from tests.engine import http
 
 from ._support import OPS, OPS_BY_NAME, TEST_KEY, Harness, ScriptedServer, error, fail
 
@@ -78,9 +78,9 @@ async def test_attempts_that_keep_timing_out_stop_at_the_deadline(
 ):
     """Each attempt takes 10 s of a 25 s deadline: the third ends past it, and nothing follows."""
 
-    def slow_timeout(request: httpx.Request) -> httpx.ReadTimeout:
+    def slow_timeout(request: http.Request) -> http.ReadTimeout:
         clock.advance(10)
-        return httpx.ReadTimeout("timed out", request=request)
+        return http.ReadTimeout("timed out", request=request)
 
     server.script(slow_timeout)
     started = clock.now
@@ -96,7 +96,7 @@ async def test_attempts_that_keep_timing_out_stop_at_the_deadline(
 async def test_a_backoff_that_would_pass_the_deadline_is_not_waited(
     harness: Harness, server: ScriptedServer, clock: FakeClock
 ):
-    def slow_503(request: httpx.Request) -> httpx.Response:
+    def slow_503(request: http.Request) -> http.Response:
         clock.advance(0.8)
         return error(503)(request)  # type: ignore[return-value]
 
@@ -126,16 +126,14 @@ async def test_async_deadline_cancels_a_hanging_attempt(anyio_backend: str, op_n
     """A server that accepts the request and never answers: the cancel scope ends the call on time."""
     attempts = 0
 
-    async def hang(request: httpx.Request) -> httpx.Response:
+    async def hang(request: http.Request) -> http.Response:
         nonlocal attempts
         attempts += 1
         await anyio.sleep(5)
-        return httpx.Response(200)
+        return http.Response(200)
 
     op = OPS_BY_NAME[op_name]
-    async with AsyncChing(
-        api_key=TEST_KEY, http_client=httpx.AsyncClient(transport=httpx.MockTransport(hang))
-    ) as ching:
+    async with AsyncChing(api_key=TEST_KEY, http_client=http.AsyncClient(transport=http.MockTransport(hang))) as ching:
         started = time.monotonic()
         with pytest.raises(error_class) as caught:
             await op.bind(ching)(*op.args, **op.kwargs, timeout=0.2)
@@ -149,6 +147,59 @@ async def test_a_retry_that_took_no_time_keeps_the_whole_budget(
     harness: Harness, server: ScriptedServer, clock: FakeClock
 ):
     """The budget shrinks by the time attempts really take (the fake clock did not move here), nothing else."""
-    server.script(fail(httpx.ConnectError), OPS[1].reply)
+    server.script(fail(http.ConnectError), OPS[1].reply)
     await harness.call(harness.client().customers.list, timeout=12)
     assert _timeouts(server, "read") == [12.0, 12.0]
+
+
+def _hanging_client() -> AsyncChing:
+    async def hang(request: http.Request) -> http.Response:
+        await anyio.sleep(30)
+        return http.Response(200)
+
+    return AsyncChing(api_key=TEST_KEY, http_client=http.AsyncClient(transport=http.MockTransport(hang)))
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_callers_own_shorter_timeout_is_the_one_that_fires(anyio_backend: str):
+    """Under asyncio the SDK's deadline is a timer of its own: an enclosing ``asyncio.timeout`` that ends first
+    raises the caller's ``TimeoutError``, not the SDK's error, and leaves the task free to go on."""
+    import asyncio
+
+    async with _hanging_client() as ching:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError) as caught:
+            async with asyncio.timeout(0.1):
+                await ching.customers.list(timeout=10)
+        assert not isinstance(caught.value, APITimeoutError)
+        assert time.monotonic() - started < 2
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0
+        await asyncio.sleep(0.01)  # no cancellation left pending on the task
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_cancelling_the_task_is_never_turned_into_a_timeout(anyio_backend: str):
+    import asyncio
+
+    async with _hanging_client() as ching:
+        call = asyncio.ensure_future(ching.customers.list(timeout=10))
+        await asyncio.sleep(0.05)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_after_the_sdks_deadline_the_task_carries_no_pending_cancellation(anyio_backend: str):
+    import asyncio
+
+    async with _hanging_client() as ching:
+        with pytest.raises(APITimeoutError):
+            await ching.customers.list(timeout=0.1, max_retries=0)
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0
+        await asyncio.sleep(0.01)
+        assert (await asyncio.gather(asyncio.sleep(0, result="still running")))[0] == "still running"

@@ -7,7 +7,6 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
@@ -24,6 +23,7 @@ from ching_client import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from tests.engine import http
 
 from ._support import CUSTOMER, Harness, Reply, ScriptedServer, error, fail, raw
 
@@ -219,9 +219,9 @@ async def test_raised_errors_survive_pickling(harness: Harness, server: Scripted
             (),
             {},
         ),
-        (fail(httpx.ConnectError, "refused"), ching.customers.list, (), {}),
-        (fail(httpx.ReadTimeout, "timed out"), ching.customers.list, (), {}),
-        (fail(httpx.ReadTimeout, "timed out"), ching.customers.create, (), {"name": "Tal"}),
+        (fail(http.ConnectError, "refused"), ching.customers.list, (), {}),
+        (fail(http.ReadTimeout, "timed out"), ching.customers.list, (), {}),
+        (fail(http.ReadTimeout, "timed out"), ching.customers.create, (), {"name": "Tal"}),
         (raw(200, "<html/>"), ching.customers.list, (), {}),
         (error(500), ching.customers.retrieve, ("",), {}),
     ]

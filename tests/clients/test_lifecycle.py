@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 import anyio
-import httpx
 import pytest
 import sniffio
 from pytest_httpx import HTTPXMock
 
 from ching_client import AsyncChing, Ching, ClientClosedError, Customer, InternalServerError
+from tests.engine import http
 
 from ._support import CUSTOMER, DEFAULT_BASE_URL, OPS, TEST_KEY, Harness, ScriptedServer, error, ok
 
@@ -81,10 +81,10 @@ async def test_owned_pool_sends_to_the_default_base_url(harness: Harness, httpx_
 
 
 async def test_context_manager_leaves_an_injected_client_open(harness: Harness, server: ScriptedServer):
-    transport = httpx.MockTransport(server.handle)
+    transport = http.MockTransport(server.handle)
     server.script(ok([]))
     if harness.kind == "async":
-        async_http = httpx.AsyncClient(transport=transport)
+        async_http = http.AsyncClient(transport=transport)
         async with AsyncChing(api_key=TEST_KEY, http_client=async_http) as ching:
             await ching.customers.list()
         assert not async_http.is_closed
@@ -95,8 +95,8 @@ async def test_context_manager_leaves_an_injected_client_open(harness: Harness, 
     assert server.count == 2
 
 
-def _sync_client_leaves_an_injected_client_open(transport: httpx.MockTransport) -> None:
-    sync_http = httpx.Client(transport=transport)
+def _sync_client_leaves_an_injected_client_open(transport: http.MockTransport) -> None:
+    sync_http = http.Client(transport=transport)
     with Ching(api_key=TEST_KEY, http_client=sync_http) as ching:
         ching.customers.list()
     assert not sync_http.is_closed
@@ -148,7 +148,7 @@ async def test_sync_client_works_inside_a_running_event_loop_without_threads(
     assert sniffio.current_async_library() == anyio_backend
     threads_before = threading.active_count()
     server.script(error(503), ok([CUSTOMER]))
-    with Ching(api_key=TEST_KEY, http_client=httpx.Client(transport=httpx.MockTransport(server.handle))) as ching:
+    with Ching(api_key=TEST_KEY, http_client=http.Client(transport=http.MockTransport(server.handle))) as ching:
         customers = ching.customers.list()
         server.script(*(op.reply for op in OPS[:1]))
         customer = ching.customers.create(name="Tal")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import re
 
-import httpx
 import pytest
 
 from ching_client import BadRequestError, WriteOutcomeUnknownError
+from tests.engine import http
 
 from ._support import CUSTOMER, OPS_BY_NAME, Harness, ScriptedServer, error, fail, ok
 
@@ -38,7 +38,7 @@ async def test_info_lines_carry_method_path_status_and_attempt(
     harness: Harness, server: ScriptedServer, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.INFO, logger="ching_client")
-    server.script(error(503), fail(httpx.ConnectError), ok(CUSTOMER))
+    server.script(error(503), fail(http.ConnectError), ok(CUSTOMER))
     await harness.call(harness.client().customers.update, "cus_1", name="Tal Levi", phone="+972501234567")
     lines = _lines(caplog)
     assert [(m["method"], m["path"], m["outcome"], m["attempt"]) for m in lines] == [
@@ -55,7 +55,7 @@ async def test_info_line_says_why_it_gave_up(
     harness: Harness, server: ScriptedServer, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.INFO, logger="ching_client")
-    server.script(fail(httpx.ReadTimeout))
+    server.script(fail(http.ReadTimeout))
     op = OPS_BY_NAME["customers.create"]
     with pytest.raises(WriteOutcomeUnknownError, match="upsert"):
         await harness.run(op, harness.client())

@@ -365,3 +365,17 @@ async def test_upload_image_returns_the_url_string(harness: Harness, server: Scr
     assert server.body() == {"content": base64.b64encode(PNG_BYTES).decode(), "filename": "pro-plan"}
     assert url == IMAGE_URL
     assert isinstance(url, str)
+
+
+async def test_each_call_reaches_its_own_url_however_many_distinct_ones_there_are(
+    harness: Harness, server: ScriptedServer
+):
+    """Parsed URLs are reused from call to call; with more distinct ids than are kept, every call still goes to its
+    own customer's URL and the client holds no more than a bounded number of them."""
+    server.script(ok(CUSTOMER))
+    ching = harness.client()
+    ids = [f"cus_{i}" for i in range(600)] + ["cus_7", "cus_599", "cus_7"]
+    for customer_id in ids:
+        await harness.call(ching.customers.retrieve, customer_id)
+    assert [r.url.path for r in server.requests] == [f"/ching/v1/customers/{i}" for i in ids]
+    assert len(ching._urls) <= 256

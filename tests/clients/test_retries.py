@@ -12,7 +12,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-import httpx
 import pytest
 
 from ching_client import (
@@ -27,6 +26,7 @@ from ching_client import (
     RateLimitError,
     WriteOutcomeUnknownError,
 )
+from tests.engine import http
 
 from ._support import OPS, OPS_BY_NAME, UNSAFE_OPS, Harness, Op, Reply, ScriptedServer, error, fail, op_id
 
@@ -49,27 +49,25 @@ class FailureCase:
 FAILURES = [
     FailureCase(
         "connect-error",
-        fail(httpx.ConnectError, "[Errno 111] Connection refused"),
+        fail(http.ConnectError, "[Errno 111] Connection refused"),
         "any",
         APIConnectionError,
         APIConnectionError,
     ),
     FailureCase(
-        "connect-timeout", fail(httpx.ConnectTimeout, "timed out"), "any", APIConnectionError, APIConnectionError
+        "connect-timeout", fail(http.ConnectTimeout, "timed out"), "any", APIConnectionError, APIConnectionError
     ),
-    FailureCase(
-        "read-timeout", fail(httpx.ReadTimeout, "timed out"), "safe", APITimeoutError, WriteOutcomeUnknownError
-    ),
+    FailureCase("read-timeout", fail(http.ReadTimeout, "timed out"), "safe", APITimeoutError, WriteOutcomeUnknownError),
     FailureCase(
         "server-disconnected",
-        fail(httpx.RemoteProtocolError, "Server disconnected without sending a response."),
+        fail(http.RemoteProtocolError, "Server disconnected without sending a response."),
         "safe",
         APIConnectionError,
         WriteOutcomeUnknownError,
     ),
     FailureCase(
         "read-error",
-        fail(httpx.ReadError, "[Errno 104] Connection reset by peer"),
+        fail(http.ReadError, "[Errno 104] Connection reset by peer"),
         "safe",
         APIConnectionError,
         WriteOutcomeUnknownError,

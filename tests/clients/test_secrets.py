@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import traceback
 
-import httpx
 import pytest
 
 from ching_client import AsyncChing, Ching, ChingError, ConfigurationError
+from tests.engine import http
 
 from ._support import CUSTOMER, OPS_BY_NAME, Harness, ScriptedServer, error, fail, ok, raw
 
@@ -55,13 +55,13 @@ async def test_key_never_appears_in_reprs_errors_or_debug_logs(
             [error(400, "INVALID_FIELD", "bad", issues=[{"path": ["email"], "message": "bad"}])],
         ),
         (ching.customers.delete, ("cus_1",), {}, [error(429, headers={"Retry-After": "600"})]),
-        (ching.products.list, (), {}, [fail(httpx.ConnectError, "Connection refused")]),
-        (clone.products.retrieve, ("prod_1",), {}, [fail(httpx.ReadTimeout, "timed out")]),
+        (ching.products.list, (), {}, [fail(http.ConnectError, "Connection refused")]),
+        (clone.products.retrieve, ("prod_1",), {}, [fail(http.ReadTimeout, "timed out")]),
         (
             create.bind(ching),
             create.args,
             dict(create.kwargs),
-            [fail(httpx.RemoteProtocolError, "Server disconnected")],
+            [fail(http.RemoteProtocolError, "Server disconnected")],
         ),
         (upload.bind(ching), upload.args, dict(upload.kwargs), [error(502)]),
         (ching.products.list, (), {}, [raw(200, "<html>not json</html>")]),

@@ -85,7 +85,7 @@ FAULT_SHARES: list[tuple[str, dict[str, Any], float]] = [
 ]
 MEMORY_BOUND_MIB = 64
 #: Modules whose objects must not outlive a closed client (models are left out: the audit keeps results).
-_CLIENT_SIDE = ("ching_client.", "httpx.", "httpcore.")
+_CLIENT_SIDE = ("ching_client.", "httpx.", "httpcore.", "httpx2.", "httpcore2.")
 _NOT_CLIENT_SIDE = ("ching_client.testing.", "ching_client._generated.models.")
 
 

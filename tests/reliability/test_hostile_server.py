@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,6 +35,7 @@ from ching_client import (
     RateLimitError,
 )
 from ching_client.testing import FakeChing
+from tests.engine import http
 
 from ._support import KEY, KINDS, Clients, Kind, RawServer, ching_error, raw_response
 
@@ -150,24 +150,24 @@ class _Answer:
 
     response: tuple[int, dict[str, str], bytes] = (200, {}, b"")
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: http.Request) -> http.Response:
         status, headers, body = self.response
         raw_headers = [(name.encode(), value.encode()) for name, value in headers.items()]  # as bytes, as received
-        return httpx.Response(status, headers=raw_headers, stream=httpx.ByteStream(body))
+        return http.Response(status, headers=raw_headers, stream=http.ByteStream(body))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("operation", list(CALLS))
 def test_any_response_gives_a_result_or_a_ching_error_with_a_bounded_message(kind: Kind, operation: str):
     answer = _Answer()
-    transport = httpx.MockTransport(answer)
+    transport = http.MockTransport(answer)
     with anyio.from_thread.start_blocking_portal("asyncio") as portal:
         # No sockets behind the mock transport: nothing to close.
         if kind == "sync":
-            client: Any = Ching(api_key=KEY, http_client=httpx.Client(transport=transport), max_retries=1)
+            client: Any = Ching(api_key=KEY, http_client=http.Client(transport=transport), max_retries=1)
         else:
             client = portal.call(
-                lambda: AsyncChing(api_key=KEY, http_client=httpx.AsyncClient(transport=transport), max_retries=1)
+                lambda: AsyncChing(api_key=KEY, http_client=http.AsyncClient(transport=transport), max_retries=1)
             )
 
         async def awaited() -> Any:

@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from ching_client import (
@@ -28,6 +27,7 @@ from ching_client import (
     InvalidArgumentError,
 )
 from ching_client.testing import FakeServer
+from tests.engine import http
 
 from ._support import KEY, KINDS, Clients, Kind, ching_error, last_seq
 
@@ -184,10 +184,10 @@ def test_connection_refused_says_never_left_once(clients_at: Callable[[str], Cli
 def test_a_pool_timeout_says_no_connection_became_free(server: FakeServer, kind: Kind):
     """One connection, held by a slow call: the next call waits for it and gives up."""
     server.fake.faults.add("latency", operation="customers_list", latency=1.0, times=1)
-    limits = httpx.Limits(max_connections=1)
+    limits = http.Limits(max_connections=1)
     if kind == "sync":
-        with httpx.Client(limits=limits) as http:
-            ching = Ching(api_key=KEY, base_url=server.base_url, http_client=http)
+        with http.Client(limits=limits) as http_client:
+            ching = Ching(api_key=KEY, base_url=server.base_url, http_client=http_client)
             holder = threading.Thread(target=ching.customers.list)
             holder.start()
             while not server.fake.requests.entries():
@@ -202,8 +202,8 @@ def test_a_pool_timeout_says_no_connection_became_free(server: FakeServer, kind:
                 import anyio
 
                 caught: list[ChingError] = []
-                async with httpx.AsyncClient(limits=limits) as http, anyio.create_task_group() as group:
-                    async_ching = AsyncChing(api_key=KEY, base_url=server.base_url, http_client=http)
+                async with http.AsyncClient(limits=limits) as http_client, anyio.create_task_group() as group:
+                    async_ching = AsyncChing(api_key=KEY, base_url=server.base_url, http_client=http_client)
                     group.start_soon(async_ching.customers.list)
                     while not server.fake.requests.entries():  # noqa: ASYNC110 - the server's thread logs it
                         await anyio.sleep(0.01)

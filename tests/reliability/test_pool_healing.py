@@ -27,11 +27,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import anyio
-import httpcore
 import pytest
 
 from ching_client import AsyncChing, Ching
 from ching_client._transport import AsyncShardedTransport, ShardedTransport
+from tests.engine import core
 
 from ._support import KEY
 
@@ -206,7 +206,7 @@ class CancelledInClose(BaseException):
 def interrupted_closes(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """The next four responses' connections are not given back: each close is cut short as a cancellation does."""
     strikes = {"left": 4}
-    for cls in (httpcore._sync.http11.HTTP11Connection, httpcore._async.http11.AsyncHTTP11Connection):
+    for cls in (core._sync.http11.HTTP11Connection, core._async.http11.AsyncHTTP11Connection):
         original = cls._response_closed
 
         def interrupted(self: Any, original: Any = original) -> Any:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from email.utils import format_datetime
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,6 +33,7 @@ from ching_client._retry_policy import (
     parse_retry_after,
 )
 from ching_client.testing import DEFAULT_TEST_KEY
+from tests.engine import http
 
 CI = settings(max_examples=200, derandomize=True, database=None, deadline=None)
 MODEL_EXAMPLES = settings(CI, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
@@ -273,15 +273,15 @@ class _Replay:
     def __init__(self) -> None:
         self.body = b""
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=self.body, headers={"Content-Type": "application/json"})
+    def __call__(self, request: http.Request) -> http.Response:
+        return http.Response(200, content=self.body, headers={"Content-Type": "application/json"})
 
 
 @pytest.fixture(scope="module")
 def replay() -> Iterator[tuple[_Replay, Ching]]:
     handler = _Replay()
-    transport = httpx.MockTransport(handler)
-    with Ching(api_key=DEFAULT_TEST_KEY, http_client=httpx.Client(transport=transport), max_retries=0) as ching:
+    transport = http.MockTransport(handler)
+    with Ching(api_key=DEFAULT_TEST_KEY, http_client=http.Client(transport=transport), max_retries=0) as ching:
         yield handler, ching
 
 

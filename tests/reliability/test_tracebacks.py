@@ -13,10 +13,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from ching_client import AsyncChing, Ching, ConfigurationError
+from tests.engine import http
 
 from ._support import KEY, KINDS, Clients, Kind, ching_error
 
@@ -103,11 +103,11 @@ def test_the_repr_of_a_half_built_client_works(cls: type[Any]):
 def test_an_injected_client_failing_shows_no_key():
     """An ``http_client=`` of the caller's own goes through the same frames: the headers stay redacted."""
 
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
+    def refuse(request: http.Request) -> http.Response:
+        raise http.ConnectError("refused", request=request)
 
-    with httpx.Client(transport=httpx.MockTransport(refuse)) as http:
-        ching = Ching(api_key=KEY, http_client=http, max_retries=1)
+    with http.Client(transport=http.MockTransport(refuse)) as http_client:
+        ching = Ching(api_key=KEY, http_client=http_client, max_retries=1)
         text = formatted(ching_error(ching.customers.list))
     assert "request = <Request('GET'" in text  # httpx's frames, with their locals, are in the text
     assert SECRET not in text
