@@ -10,15 +10,18 @@ fixture lets the SDK sleep between retries:
 - ``fake_ching_httpx``: ``fake_ching`` answering pytest-httpx's ``httpx_mock`` requests to Ching,
   for code that builds its own client; needs pytest-httpx.
 
-pytest-httpx intercepts httpx, not httpx2, the engine clients build their own HTTP client on: in a
-test that uses ``httpx_mock`` (directly or through ``fake_ching_httpx``), the clients the code under
-test builds use httpx (``CHING_HTTP_ENGINE=httpx``), so its mocks answer them.
+pytest-httpx intercepts httpx, not httpx2, the engine clients build their own HTTP client on by
+default. So when pytest-httpx is active and ``CHING_HTTP_ENGINE`` is not set, the whole run builds
+clients on httpx: a client made when a module is imported or in a module-scoped fixture is
+intercepted too. And in a test that uses ``httpx_mock`` (directly or through ``fake_ching_httpx``),
+clients built during the test use httpx whatever the variable says.
 
 ``-p no:ching_client`` turns the plugin off.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +33,22 @@ if TYPE_CHECKING:  # imported when a fixture runs, so loading the plugin costs a
     from ._core import FakeChing
 
 
+_ENGINE = "CHING_HTTP_ENGINE"
+_ENGINE_SET_HERE = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-httpx active and no engine chosen, clients build on httpx for the whole run."""
+    if config.pluginmanager.hasplugin("pytest_httpx") and not os.environ.get(_ENGINE):
+        os.environ[_ENGINE] = "httpx"
+        config.stash[_ENGINE_SET_HERE] = True
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_ENGINE_SET_HERE, False):
+        os.environ.pop(_ENGINE, None)
+
+
 @pytest.fixture(autouse=True)
 def _ching_on_httpx_under_httpx_mock(request: pytest.FixtureRequest) -> Iterator[None]:
     """In a test that uses pytest-httpx, clients build their HTTP client on httpx, which it intercepts."""
@@ -37,7 +56,7 @@ def _ching_on_httpx_under_httpx_mock(request: pytest.FixtureRequest) -> Iterator
         yield
         return
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHING_HTTP_ENGINE", "httpx")
+        patch.setenv(_ENGINE, "httpx")
         yield
 
 

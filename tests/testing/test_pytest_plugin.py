@@ -67,6 +67,41 @@ async def test_latency_from_the_fake_meets_the_async_clients_deadline(fake_ching
 """
 
 
+# An application module's client, built when the module is imported: before any fixture runs.
+MODULE_CLIENT_TESTS = """
+import pytest
+
+from ching_client import AsyncChing, Ching
+from ching_client.testing import DEFAULT_TEST_KEY
+
+app_ching = Ching(api_key=DEFAULT_TEST_KEY)
+
+
+@pytest.fixture(scope="module")
+def module_async_ching():
+    return AsyncChing(api_key=DEFAULT_TEST_KEY)
+
+
+def test_a_client_built_at_import_is_answered_by_the_fake(fake_ching_httpx):
+    app_ching.customers.create(name="Tal")
+    assert fake_ching_httpx.counts().customers == 1
+
+
+@pytest.mark.anyio
+async def test_a_module_scoped_client_is_answered_by_the_fake(fake_ching_httpx, module_async_ching):
+    await module_async_ching.customers.create(name="Noa")
+    assert fake_ching_httpx.counts().customers == 1
+"""
+
+
+def test_clients_built_before_the_test_are_answered_by_the_fake_too(tmp_path: Path) -> None:
+    """pytest-httpx intercepts httpx only: with it active, the run builds clients on httpx from the start (before,
+    a client built at import went to the real base URL on httpx2)."""
+    result = run_pytest(tmp_path, {"test_app.py": MODULE_CLIENT_TESTS})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout  # the async test on asyncio and on trio
+
+
 def test_a_user_test_module_runs_on_the_plugins_fixtures_alone(tmp_path: Path) -> None:
     result = run_pytest(tmp_path, {"test_user.py": USER_TESTS})
     assert result.returncode == 0, result.stdout + result.stderr

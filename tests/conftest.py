@@ -1,0 +1,19 @@
+"""The SDK's own suite runs on the engine ``CHING_HTTP_ENGINE`` names, else on the SDK's default (httpx2).
+
+pytest-httpx is installed here, and with it active ching_client's pytest plugin builds a user's clients on httpx
+for the whole run when the variable is unset (pytest-httpx intercepts httpx only). This suite must test the
+default engine too, so it sets the variable first; ``make test`` then runs the engine suites again on httpx.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ching_client._engine import DEFAULT_ENGINE, ENGINE_VARIABLE
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault(ENGINE_VARIABLE, DEFAULT_ENGINE)
