@@ -92,11 +92,32 @@ def engine_of(client: object, kind: str) -> Engine:
     for name in ENGINES:
         module = sys.modules.get(name)
         if module is not None and isinstance(client, getattr(module, kind)):
+            _check_transports(client, name)
             return engine(name)
     raise ConfigurationError(
         f"http_client must be an httpx.{kind} or an httpx2.{kind}, got {type(client).__module__}."
         f"{type(client).__qualname__}."
     )
+
+
+def _check_transports(client: Any, name: str) -> None:
+    """Refuse a client of one family carrying a transport of the other (an ``httpx.MockTransport`` on an
+    ``httpx2.AsyncClient``): the first request would fail with a bare ``AssertionError`` or ``TypeError`` inside it."""
+    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    for other in ENGINES:
+        module = sys.modules.get(other)
+        if other == name or module is None:
+            continue
+        # Its concrete transports answer with its own Response class; a transport of one's own that serves both
+        # families (the local Ching's) is left alone.
+        theirs = (module.MockTransport, module.HTTPTransport, module.AsyncHTTPTransport)
+        for transport in transports:
+            if isinstance(transport, theirs):
+                raise ConfigurationError(
+                    f"http_client is an {name} client with an {other} transport ({type(transport).__qualname__}): "
+                    f"the two families do not mix. Use {name}'s transport classes ({name}.MockTransport, "
+                    f"{name}.AsyncHTTPTransport, ...) with an {name} client, or an {other} client."
+                )
 
 
 def exception_families() -> list[Any]:

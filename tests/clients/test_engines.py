@@ -107,3 +107,15 @@ def test_an_unknown_engine_is_a_configuration_error(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("CHING_HTTP_ENGINE", "requests")
     with pytest.raises(ConfigurationError, match=r"CHING_HTTP_ENGINE='requests'.*'httpx', 'httpx2'"):
         Ching(api_key=TEST_KEY)
+
+
+@pytest.mark.parametrize(("family", "other"), [(httpx, httpx2), (httpx2, httpx)], ids=["httpx", "httpx2"])
+@pytest.mark.parametrize("mounted", [False, True], ids=["transport", "mount"])
+def test_a_client_carrying_the_other_familys_transport_is_refused(family: Any, other: Any, mounted: bool) -> None:
+    """Before: the first call failed inside httpx with a bare AssertionError or TypeError."""
+    transport, seen = _answers(other)
+    options = {"mounts": {"https://": transport}} if mounted else {"transport": transport}
+    with family.Client(**options) as http, pytest.raises(ConfigurationError) as refused:
+        Ching(api_key=TEST_KEY, http_client=http)
+    assert f"an {family.__name__} client with an {other.__name__} transport" in str(refused.value)
+    assert seen == []
