@@ -84,7 +84,11 @@ def resolve(
 def _check_key(key: str | None) -> bool:
     if key is None:
         raise ConfigurationError("No API key: pass api_key=... or set CHING_API_KEY (test keys start with ck_test_).")
-    if not isinstance(key, str) or not key.strip():
+    if not isinstance(key, str):  # the message never shows the value: it may be the key, as bytes
+        raise ConfigurationError(
+            f"The API key must be a str, got {type(key).__name__}: pass api_key='ck_...' (decode bytes first)."
+        )
+    if not key.strip():
         raise ConfigurationError("The API key is empty: pass api_key=... or set CHING_API_KEY to your Ching key.")
     if key != key.strip() or not _KEY_BODY.fullmatch(key):
         raise ConfigurationError(

@@ -213,6 +213,7 @@ CONSTRUCTION: list[tuple[str, dict[str, Any], str]] = [
     ("missing key", {}, "No API key: pass api_key=... or set CHING_API_KEY"),
     ("empty key", {"api_key": ""}, "The API key is empty"),
     ("whitespace-only key", {"api_key": "   \t"}, "The API key is empty"),
+    ("key as bytes", {"api_key": DEFAULT_TEST_KEY.encode()}, "The API key must be a str, got bytes"),
     ("key with a newline", {"api_key": DEFAULT_TEST_KEY + "\n"}, "contains whitespace"),
     ("base URL without scheme", {"base_url": "api.ching.co.il/ching"}, "needs a scheme and a host"),
     ("base URL host:port without scheme", {"base_url": "localhost:12111/ching"}, "needs a scheme and a host"),
