@@ -40,6 +40,21 @@ PNG = base64.b64decode(
 OLD_NAME = "Old Name"
 NEW_NAME = "New Name"
 
+# A customer as Ching returns it, for servers of the tests' own that answer with one.
+CUSTOMER: dict[str, Any] = {
+    "id": "cus_1",
+    "object": "customer",
+    "name": "Tal",
+    "email": None,
+    "phone": None,
+    "locale": "he",
+    "taxId": None,
+    "metadata": {},
+    "default_payment_method": None,
+    "livemode": False,
+    "created": "2026-04-19T09:12:43.250Z",
+}
+
 
 # --- loopback endpoints that fail ---------------------------------------------------------------
 

@@ -27,21 +27,8 @@ import uvloop
 
 from ching_client import AsyncChing, Ching
 
-from ._support import KEY
+from ._support import CUSTOMER, KEY
 
-CUSTOMER: dict[str, Any] = {
-    "id": "cus_1",
-    "object": "customer",
-    "name": "Tal Levi",
-    "email": "tal@example.com",
-    "phone": None,
-    "locale": "he",
-    "taxId": None,
-    "metadata": {},
-    "default_payment_method": None,
-    "livemode": False,
-    "created": "2026-01-01T00:00:00Z",
-}
 ANSWER = json.dumps({"success": True, "data": CUSTOMER}).encode()
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(ANSWER), ANSWER)
 VARIANTS = ["async-asyncio", "async-uvloop", "async-trio", "sync"]

@@ -37,7 +37,7 @@ from ching_client import (
 from ching_client.testing import FakeChing
 from tests.engine import http
 
-from ._support import KEY, KINDS, Clients, Kind, RawServer, ching_error, raw_response
+from ._support import CUSTOMER, KEY, KINDS, Clients, Kind, RawServer, ching_error, raw_response
 
 MiB = 1024 * 1024
 DEFAULT_CAP = 32 * MiB
@@ -45,19 +45,6 @@ FUZZ = settings(
     max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 HUGE_YEAR = "Wed, 21 Oct 9999999999999999999 07:28:00 GMT"
-CUSTOMER: dict[str, Any] = {
-    "id": "cus_1",
-    "object": "customer",
-    "name": "Tal",
-    "email": None,
-    "phone": None,
-    "locale": "he",
-    "taxId": None,
-    "metadata": {},
-    "default_payment_method": None,
-    "livemode": False,
-    "created": "2026-04-19T09:12:43.250Z",
-}
 
 
 def nested(depth: int, opener: str = "[", closer: str = "]") -> bytes:
