@@ -5,7 +5,8 @@ what only it does: TLS started on an asyncio transport, and a kept-alive connect
 idle in the pool, which must be dropped rather than given to the next request (for a create, reusing it would
 turn into a "may have been processed" error). Each runs under asyncio (this backend), under trio (httpcore's own
 backend), under uvloop (this backend on uvloop's transports, as in an app served by ``uvicorn[standard]``) and on
-the sync client, which must all behave alike.
+the sync client, which must all behave alike. Last, a write the server has stopped reading keeps one deadline and
+ends when the server closes (on a transport that never drains, which a real socket's buffers make slow to reach).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import trustme
 import uvloop
 
 from ching_client import AsyncChing, Ching
+from tests.engine import core
 
 from ._support import CUSTOMER, KEY
 
@@ -166,3 +168,69 @@ def test_a_connection_the_server_closed_while_idle_is_not_given_to_a_create(
         ids = _calls(variant, f"{scheme}://{host}:{server.port}/ching", 4, 0.25, trust=ca, blocking=blocking)
     assert ids == ["cus_1"] * 4
     assert (server.connections, server.requests) == (4, 4)
+
+
+class _StalledTransport:
+    """A transport whose peer has stopped reading: every write stays buffered, and writing stays paused."""
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        self.written += len(data)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def abort(self) -> None:
+        pass
+
+
+def _stalled_stream() -> tuple[Any, Any]:
+    from ching_client._asyncio_backend import AsyncioStream, _Protocol
+
+    protocol = _Protocol(asyncio.get_running_loop())
+    transport = _StalledTransport()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    protocol.pause_writing()
+    return AsyncioStream(transport, protocol, core), protocol  # type: ignore[arg-type]
+
+
+def test_a_paused_write_ends_at_its_timeout_while_the_server_keeps_sending() -> None:
+    """Bytes arriving wake the write's wait; they must not restart its clock (it would never time out)."""
+
+    async def run() -> float:
+        stream, protocol = _stalled_stream()
+        loop = asyncio.get_running_loop()
+        feeder: asyncio.TimerHandle | None = None
+
+        def feed() -> None:
+            nonlocal feeder
+            protocol.data_received(b"x")
+            feeder = loop.call_later(0.05, feed)
+
+        feeder = loop.call_later(0.05, feed)
+        started = time.monotonic()
+        try:
+            with pytest.raises(core.WriteTimeout):
+                await asyncio.wait_for(stream.write(b"body", timeout=0.3), 3)
+        finally:
+            assert feeder is not None
+            feeder.cancel()
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) < 1.0
+
+
+def test_a_paused_write_ends_when_the_server_closes() -> None:
+    """The server's end while writing is paused is a write error at once, not a wait for the whole timeout."""
+
+    async def run() -> float:
+        stream, protocol = _stalled_stream()
+        asyncio.get_running_loop().call_later(0.05, protocol.eof_received)
+        started = time.monotonic()
+        with pytest.raises(core.WriteError):
+            await asyncio.wait_for(stream.write(b"body", timeout=5), 10)
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) < 1.0
