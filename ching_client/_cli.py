@@ -23,7 +23,15 @@ from typing import IO, TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 import anyio
 from attrs import field, frozen
 
-from ._bulk import MAX_CONCURRENCY, ROW_FIELDS, RowFailure, UpsertProgress, UpsertReport, field_name
+from ._bulk import (
+    MAX_CONCURRENCY,
+    ROW_FIELDS,
+    RowFailure,
+    UpsertProgress,
+    UpsertReport,
+    field_name,
+    outcome_counts,
+)
 from ._bulk import rows as count_rows
 from ._config import DEFAULT_BASE_URL
 from ._exceptions import ChingError
@@ -730,18 +738,12 @@ def interrupted(plan: Plan, run: Run) -> int:
     if progress is None:
         _err("Interrupted before any row was synced.")
     else:
-        counts = [f"{progress.created:,} created", f"{progress.updated:,} updated"]
-        if progress.created_or_updated:
-            counts.append(f"{progress.created_or_updated:,} created or updated")
-        counts.append(f"{progress.failed:,} failed")
-        if progress.outcome_unknown:
-            counts.append(f"{progress.outcome_unknown:,} outcome unknown")
         done = (
             count_rows(progress.processed)
             if run.total is None
             else f"{progress.processed:,} of {count_rows(run.total)}"
         )
-        _err(f"Interrupted after {done} ({', '.join(counts)}).")
+        _err(f"Interrupted after {done} ({outcome_counts(progress, explained=False)}).")
     if run.total is None or progress is None or progress.processed < run.total:
         # Rows already sent when the batch was stopped are not in the counts: Ching may have applied them.
         _err(f"Up to {count_rows(plan.concurrency)} more had been sent and may have been applied.")
