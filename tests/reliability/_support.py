@@ -101,6 +101,25 @@ def blackhole() -> Iterator[str]:
         listener.close()
 
 
+def read_request(connection: socket.socket, buffer: bytes = b"") -> bytes | None:
+    """Read one request (head, then a ``Content-Length`` body) from ``connection``, after what ``buffer`` already
+    holds of it; return the bytes read past its end (the next request's start), or None if the client hung up."""
+    while b"\r\n\r\n" not in buffer:
+        data = connection.recv(65536)
+        if not data:
+            return None
+        buffer += data
+    head, _, buffer = buffer.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    size = int(length.group(1)) if length else 0
+    while len(buffer) < size:
+        data = connection.recv(65536)
+        if not data:
+            return None
+        buffer += data
+    return buffer[size:]
+
+
 class RawServer:
     """A loopback HTTP server whose every answer is ``respond()``: the raw bytes to write, in chunks.
 
@@ -128,20 +147,8 @@ class RawServer:
     def _answer(self, connection: socket.socket) -> None:
         with connection:
             try:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    data = connection.recv(65536)
-                    if not data:
-                        return
-                    head += data
-                head, _, body = head.partition(b"\r\n\r\n")
-                length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-                missing = int(length.group(1)) - len(body) if length else 0
-                while missing > 0:
-                    data = connection.recv(min(missing, 65536))
-                    if not data:
-                        return
-                    missing -= len(data)
+                if read_request(connection) is None:
+                    return
                 self.requests += 1
                 for chunk in self._respond():
                     connection.sendall(chunk)

@@ -29,7 +29,7 @@ import uvloop
 from ching_client import AsyncChing, Ching
 from tests.engine import core
 
-from ._support import CUSTOMER, KEY
+from ._support import CUSTOMER, KEY, read_request
 
 ANSWER = json.dumps({"success": True, "data": CUSTOMER}).encode()
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(ANSWER), ANSWER)
@@ -66,22 +66,12 @@ class KeepAliveServer:
             try:
                 if self._tls is not None:
                     connection = stack.enter_context(self._tls.wrap_socket(raw, server_side=True))
-                buffer = b""
+                rest = b""
                 while True:
-                    while b"\r\n\r\n" not in buffer:
-                        data = connection.recv(65536)
-                        if not data:
-                            return
-                        buffer += data
-                    head, _, buffer = buffer.partition(b"\r\n\r\n")
-                    length = 0
-                    for line in head.split(b"\r\n")[1:]:
-                        name, _, value = line.partition(b":")
-                        if name.strip().lower() == b"content-length":
-                            length = int(value)
-                    while len(buffer) < length:
-                        buffer += connection.recv(65536)
-                    buffer = buffer[length:]
+                    after = read_request(connection, rest)
+                    if after is None:
+                        return
+                    rest = after
                     with self._lock:
                         self.requests += 1
                     connection.sendall(RESPONSE)
