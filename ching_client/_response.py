@@ -145,7 +145,7 @@ def write_applied(
         advice = "Sending it again is not needed (though harmless: the operation is safe to repeat)"
     else:
         advice = "Do not send it again: Ching ignores idempotency keys, so that would apply it twice (a duplicate)"
-    look = f"look the object up by its id, {object_id}" if object_id else "look the object up"
+    look = f"look the object up by its id ({object_id})" if object_id else "look the object up"
     return WriteAppliedError(
         f"{operation.method} {path} returned {status} with success: true, so Ching applied the write, but its answer "
         f"does not have the documented shape: {problem}. The spec may be ahead of the server, or a proxy in between "

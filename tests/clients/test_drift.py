@@ -132,7 +132,7 @@ async def test_an_answer_lacking_a_strict_field_never_hides_a_write(
     message = str(exc)
     assert "so Ching applied the write" in message
     if exc.object_id is not None:
-        assert f"look the object up by its id, {exc.object_id}" in message
+        assert f"look the object up by its id ({exc.object_id})" in message
     if not operation.safe_to_repeat:
         assert "Do not send it again" in message
 
