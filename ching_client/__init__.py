@@ -27,6 +27,7 @@ from ._exceptions import (  # stdlib only, so cheap to import with the package
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
+    WriteAppliedError,
     WriteOutcomeUnknownError,
 )
 from ._version import __version__
@@ -92,6 +93,7 @@ __all__ = [
     "Unset",
     "UpsertProgress",
     "UpsertReport",
+    "WriteAppliedError",
     "WriteOutcomeUnknownError",
     "__version__",
 ]

@@ -168,7 +168,7 @@ class AsyncChing(BaseChing, AsyncResources):
             else:
                 retry = self._after_response(call, response, content, attempt, started)
                 if retry is None:
-                    return _response.success(call.method, call.path, response.status_code, content, parse)
+                    return _response.success(call.operation, call.path, response.status_code, content, parse)
                 decision = retry
             await anyio.sleep(wait_time(decision.delay))
 

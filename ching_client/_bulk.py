@@ -28,6 +28,7 @@ from ._exceptions import (
     InvalidArgumentError,
     PermissionDeniedError,
     RateLimitError,
+    WriteAppliedError,
 )
 from ._generated.models.customer_upsert_request_identify_by import CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES
 from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
@@ -105,7 +106,8 @@ class UpsertReport:
     - ``updated``: Ching answered that the row updated an existing customer, and no earlier attempt of
       the row went unanswered.
     - ``created_or_updated``: applied, but after an attempt whose answer was lost, so whether that attempt
-      created the customer (and the answer seen was the retry's "updated") is unknown.
+      created the customer (and the answer seen was the retry's "updated") is unknown; or applied with an
+      answer whose ``action`` could not be read (``WriteAppliedError``).
     - ``failed``: not applied: Ching refused the row (a 4xx), the SDK refused it before sending, or it
       never reached Ching.
     - ``outcome_unknown``: no answer said what happened, and an attempt may have been applied (the
@@ -349,12 +351,13 @@ class Tally:
         self._answered = True
         self.no_answer = None
 
-    def succeeded(self, action: str, *, answer_lost: bool) -> None:
-        """Count a row Ching applied; ``answer_lost`` if an earlier attempt of it may have been applied unseen."""
+    def succeeded(self, action: str | None, *, answer_lost: bool) -> None:
+        """Count a row Ching applied; ``answer_lost`` if an earlier attempt of it may have been applied unseen;
+        ``action`` None when the answer did not say what the row did."""
         self._answer()
         if action == "created":  # true even after a lost attempt: had that one created it, this would say updated
             self.created += 1
-        elif answer_lost:
+        elif answer_lost or action is None:
             self.created_or_updated += 1
         else:
             self.updated += 1
@@ -495,14 +498,18 @@ class BatchState:
     def failed(self, work: Work, error: ChingError, watch: AttemptWatch) -> None:
         """Record a row's error; raise it instead when every row would get it (401, 403, Ching unreachable).
 
-        ``watch`` tells whether an earlier attempt of the row may have been applied unseen.
+        ``watch`` tells whether an earlier attempt of the row may have been applied unseen. A row whose answer
+        says Ching applied it, in a shape the SDK cannot read (``WriteAppliedError``), is counted as applied.
         """
+        if isinstance(error, WriteAppliedError):
+            self.succeeded(error.action, watch)
+            return
         if stops_the_batch(error) or self.tally.unreachable(error):
             raise error
         maybe_applied = watch.lost or may_have_been_applied(error)
         self.tally.failed(failure_for(work.index, work.row, error, maybe_applied=maybe_applied))
 
-    def succeeded(self, action: str, watch: AttemptWatch) -> None:
+    def succeeded(self, action: str | None, watch: AttemptWatch) -> None:
         self.pacer.succeeded()
         self.tally.succeeded(action, answer_lost=watch.lost)
 

@@ -8,6 +8,7 @@
     │   ├── APITimeoutError ........... the call's deadline passed
     │   └── WriteOutcomeUnknownError .. a create was sent and lost: it may have happened; not retried
     ├── APIResponseError .............. a response that is not Ching's documented envelope
+    │   └── WriteAppliedError ......... a write succeeded but its answer has the wrong shape: not retried
     └── APIStatusError ................ Ching answered with an error status
         ├── BadRequestError ........... 400
         ├── AuthenticationError ....... 401
@@ -43,6 +44,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
+    "WriteAppliedError",
     "WriteOutcomeUnknownError",
 ]
 
@@ -122,6 +124,38 @@ class APIResponseError(ChingError):
         self.status_code = status_code
         #: The body as received, up to its first 64 KiB.
         self.body = body
+
+
+class WriteAppliedError(APIResponseError):
+    """Ching applied a write (a 2xx with ``success: true``), but its answer does not have the documented shape.
+
+    The spec may be ahead of the server, or a proxy trimmed the answer. Unlike its parent, this error
+    proves the write happened, so nothing in the SDK retries it (``upsert_many`` counts the row as
+    applied). Do not send the request again: look the object up by ``object_id`` instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status_code: int,
+        body: bytes,
+        operation: str,
+        data: Any,
+        object_id: str | None,
+        action: str | None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status_code=status_code, body=body)
+        #: The operation, as the SDK names it: ``customers.create``.
+        self.operation = operation
+        #: The envelope's ``data`` as decoded from JSON (the object Ching wrote, as it sent it), or None.
+        self.data = data
+        #: The written object's id (``cus_…``, ``prod_…``), when the answer carries one.
+        self.object_id = object_id
+        #: The envelope's ``action`` (an upsert's ``created`` or ``updated``), when the answer carries one.
+        self.action = action
 
 
 class APIStatusError(ChingError):

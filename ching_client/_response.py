@@ -17,7 +17,9 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
+    WriteAppliedError,
 )
+from ._runtime.contract import Operation
 
 T = TypeVar("T")
 _SNIPPET: Final = 120
@@ -97,8 +99,14 @@ def _not_json(content: bytes, data: object) -> str:
     return f"a body that is not JSON ({_snippet(content) or 'empty'!r})"
 
 
-def success(method: str, path: str, status: int, content: bytes, parse: Callable[[Any], T]) -> T:
-    """Parse a 2xx response as the operation's documented envelope."""
+def success(operation: Operation, path: str, status: int, content: bytes, parse: Callable[[Any], T]) -> T:
+    """Parse a 2xx response as the operation's documented envelope.
+
+    A body that is not a ``success: true`` envelope proves nothing: ``APIResponseError``. An envelope that says
+    ``success: true`` but cannot be read as the spec says proves that a write happened: for any operation but a
+    GET that is ``WriteAppliedError``, which nothing retries, so a create is never sent twice.
+    """
+    method = operation.method
     data = decode(content)
     problem: str | None = None
     if data is _NOT_JSON or data is _TOO_DEEP:
@@ -120,7 +128,37 @@ def success(method: str, path: str, status: int, content: bytes, parse: Callable
         # parsing belongs to the caller, not to the body.
         except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
             problem = f"the envelope does not have the documented shape ({capped(str(exc), _SNIPPET)})"
+        if method != "GET":
+            raise write_applied(operation, path, status, problem, content, data)
     raise undocumented(method, path, status, problem, content)
+
+
+def write_applied(
+    operation: Operation, path: str, status: int, problem: str, content: bytes, envelope: Mapping[str, Any]
+) -> WriteAppliedError:
+    """The error for a write Ching says it applied (``success: true``) whose answer cannot be read as documented."""
+    data = envelope.get("data")
+    raw_id = data.get("id") if isinstance(data, Mapping) else None
+    object_id = capped(raw_id, CODE_CAP) if isinstance(raw_id, str) and raw_id else None
+    action = envelope.get("action")
+    if operation.safe_to_repeat:
+        advice = "Sending it again is not needed (though harmless: the operation is safe to repeat)"
+    else:
+        advice = "Do not send it again: Ching ignores idempotency keys, so that would apply it twice (a duplicate)"
+    look = f"look the object up by its id ({object_id})" if object_id else "look the object up"
+    return WriteAppliedError(
+        f"{operation.method} {path} returned {status} with success: true, so Ching applied the write, but its answer "
+        f"does not have the documented shape: {problem}. The spec may be ahead of the server, or a proxy in between "
+        f"trimmed the answer. {advice}; {look} to see it as it is.",
+        method=operation.method,
+        path=path,
+        status_code=status,
+        body=_kept_body(content),
+        operation=operation.operation_id.replace("_", ".", 1),
+        data=data,
+        object_id=object_id,
+        action=capped(action, CODE_CAP) if isinstance(action, str) else None,
+    )
 
 
 def undocumented(method: str, path: str, status: int, problem: str, content: bytes = b"") -> APIResponseError:

@@ -169,7 +169,7 @@ class Ching(BaseChing, Resources):
             else:
                 retry = self._after_response(call, response, content, attempt, started)
                 if retry is None:
-                    return _response.success(call.method, call.path, response.status_code, content, parse)
+                    return _response.success(call.operation, call.path, response.status_code, content, parse)
                 decision = retry
             time.sleep(wait_time(decision.delay))
 

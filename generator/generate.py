@@ -38,6 +38,7 @@ from generator.models import (
     import_models_eagerly,
     json_schema,
     keep_used,
+    lenient_fields,
     replace_string_maps,
     request_models,
 )
@@ -143,6 +144,7 @@ def _render_models(
             request=request,
             request_imports={i for arg in request.arguments for i in arg.imports} if request else set(),
             json_schema=json_schema(spec, model, classes),
+            lenient=lenient_fields(spec, model),
         )
         _write(models / f"{module}.py", text)
         exports.append((f".{module}", name))

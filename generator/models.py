@@ -178,6 +178,37 @@ def json_schema(spec: dict[str, Any], model: ModelProperty, class_names: dict[st
     return json.dumps(walk(dump(model.data), ()), ensure_ascii=False, separators=(",", ":"))
 
 
+def lenient_fields(spec: dict[str, Any], model: ModelProperty) -> dict[str, str]:
+    """The model's required fields an answer may lack, by wire name, with what they read as (Python source).
+
+    A field with a spec ``default`` reads as that default; a nullable one (``type: [..., "null"]``, an
+    ``anyOf``/``oneOf`` branch of type null, or ``nullable: true``) as None. Other required fields stay
+    strict. ``ching_client/_runtime/absent.py`` says why.
+    """
+    schema = dump(model.data)
+    required = set(schema.get("required") or ())
+    found: dict[str, str] = {}
+    for name, node in (schema.get("properties") or {}).items():
+        if name not in required:
+            continue
+        target = resolve(spec, node)
+        if "default" in node or "default" in target:
+            found[name] = repr(node.get("default", target.get("default")))
+        elif _nullable(spec, target):
+            found[name] = "None"
+    return found
+
+
+def _nullable(spec: dict[str, Any], schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind) or schema.get("nullable") is True:
+        return True
+    branches = [*(schema.get("anyOf") or ()), *(schema.get("oneOf") or ())]
+    return any(_nullable(spec, resolve(spec, branch)) for branch in branches)
+
+
 def component_classes(openapi: GeneratorData) -> dict[str, str]:
     """``#/components/schemas/<name>`` to the class generated for it."""
     found: dict[str, str] = {}

@@ -203,7 +203,7 @@ def test_every_error_class_is_a_ching_error():
 
     exported = [getattr(ching_client, name) for name in ching_client.__all__]
     errors = [obj for obj in exported if isinstance(obj, type) and issubclass(obj, BaseException)]
-    assert len(errors) == 17
+    assert len(errors) == 18
     assert all(issubclass(cls, ChingError) for cls in errors)
 
 
@@ -223,6 +223,12 @@ async def test_raised_errors_survive_pickling(harness: Harness, server: Scripted
         (fail(http.ReadTimeout, "timed out"), ching.customers.list, (), {}),
         (fail(http.ReadTimeout, "timed out"), ching.customers.create, (), {"name": "Tal"}),
         (raw(200, "<html/>"), ching.customers.list, (), {}),
+        (
+            raw(200, json.dumps({"success": True, "data": {"id": "cus_1"}}), "application/json"),
+            ching.customers.create,
+            (),
+            {"name": "Tal"},
+        ),
         (error(500), ching.customers.retrieve, ("",), {}),
     ]
     raised: list[ChingError] = []

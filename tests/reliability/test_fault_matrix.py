@@ -15,7 +15,7 @@ the second attempt and the write is visible exactly once.
 
 Faults come from the fake (``server.fake.faults.add``), except connection refused (a port bound
 and closed) and connect timeout (a listener with a full accept queue: see ``_support.blackhole``).
-The last four rows need answers the fake never gives on its own; they use the fake's ``status``
+The last six rows need answers the fake never gives on its own; they use the fake's ``status``
 fault with ``status=200`` and a custom ``body=``, so they too travel over the socket.
 """
 
@@ -40,6 +40,7 @@ from ching_client import (
     CustomersUpsertResult,
     InternalServerError,
     RateLimitError,
+    WriteAppliedError,
     WriteOutcomeUnknownError,
     _config,
 )
@@ -84,11 +85,15 @@ class Fault:
     timeout: float = CALL_TIMEOUT
     #: Replayed in the second table as a one-off fault (only meaningful for retried, server-side faults).
     transient: bool = False
+    #: What every operation but a GET must end with, when a write differs from a read of the same safety.
+    write: Expect | None = None
 
     def retries(self, op: Op) -> bool:
         return self.retried == "always" or (self.retried == "if-safe" and op.safe)
 
     def expect(self, op: Op) -> Expect:
+        if self.write is not None and op.method != "GET":
+            return self.write
         return self.safe if op.safe else self.unsafe
 
     @property
@@ -147,6 +152,36 @@ def _wrong_shape(op: Op, ctx: Ctx) -> dict[str, Any]:
     return {"success": True, **op.envelope, "data": {"id": "cus_1"} if isinstance(data, list) else ["not", "it"]}
 
 
+# What a server behind the spec leaves out: the first field of each list that the object has. Strict fields are
+# required, not nullable and without a default; nullable ones read as None when absent.
+STRICT_FIELDS = ("created", "deleted", "url")
+NULLABLE_FIELDS = ("email", "description")
+
+
+def _lacking(fields: tuple[str, ...]) -> Callable[[Op, Ctx], dict[str, Any]]:
+    def make(op: Op, ctx: Ctx) -> dict[str, Any]:
+        body = _valid(op, ctx)
+        data = body["data"]
+        for item in data if isinstance(data, list) else [data]:
+            for name in fields:
+                if name in item:
+                    del item[name]
+                    break
+        return body
+
+    return make
+
+
+def _lacks_strict_field(exc: Any) -> bool:
+    """The write's id and data are on the error (an image upload's answer has no id)."""
+    data = exc.data
+    return bool(exc.object_id == data.get("id") and "created" not in data and "deleted" not in data)
+
+
+def _nullable_fields_read_as_none(result: Any) -> bool:
+    return all(getattr(model, name, None) is None for model in _models(result) for name in NULLABLE_FIELDS)
+
+
 def _models(result: Any) -> list[Any]:
     """The models in a result that carry ``additional_properties`` (an upload returns a plain URL)."""
     if isinstance(result, list):
@@ -187,6 +222,7 @@ GAVE_UP = f"after {1 + MAX_RETRIES} attempts"
 MAY_HAVE_HAPPENED = ("may have been processed", "not retried", "customers.upsert")
 NOT_DOCUMENTED = "This is not Ching's documented response"
 NOT_RETRIED_NOTE = "not safe to repeat and may have been processed"
+APPLIED = "returned 200 with success: true, so Ching applied the write"
 
 FAULTS: list[Fault] = [
     Fault(
@@ -315,6 +351,31 @@ FAULTS: list[Fault] = [
         applied=False,
         safe=Expect(APIResponseError, ("returned 200 with the envelope", NOT_DOCUMENTED)),
         unsafe=Expect(APIResponseError, ("returned 200 with the envelope", NOT_DOCUMENTED)),
+        # A write answered with success: true happened, whatever shape the rest of the answer has.
+        write=Expect(
+            WriteAppliedError,
+            (APPLIED, "does not have the documented shape"),
+            lambda exc: exc.data == ["not", "it"] and exc.object_id is None,
+        ),
+    ),
+    Fault(
+        "200-lacking-a-strict-field",
+        "server",
+        _body(_lacking(STRICT_FIELDS)),
+        retried="never",
+        applied=False,
+        safe=Expect(APIResponseError, ("returned 200 with the envelope lacks the documented field", NOT_DOCUMENTED)),
+        unsafe=Expect(APIResponseError, ("returned 200 with the envelope lacks the documented field", NOT_DOCUMENTED)),
+        write=Expect(WriteAppliedError, (APPLIED, "lacks the documented field"), _lacks_strict_field),
+    ),
+    Fault(
+        "200-lacking-a-nullable-field",
+        "server",
+        _body(_lacking(NULLABLE_FIELDS)),
+        retried="never",
+        applied=False,
+        safe=Expect(None, check=_nullable_fields_read_as_none),
+        unsafe=Expect(None, check=_nullable_fields_read_as_none),
     ),
     Fault(
         "200-extra-unknown-fields",
@@ -335,7 +396,7 @@ FAULTS: list[Fault] = [
         unsafe=Expect(None, check=_keeps_enum_values),
     ),
 ]
-assert len({fault.name for fault in FAULTS}) == len(FAULTS) == 14
+assert len({fault.name for fault in FAULTS}) == len(FAULTS) == 16
 
 CELLS = [
     pytest.param(op, fault, kind, id=f"{op.name}-{fault.name}-{kind}")
@@ -364,7 +425,7 @@ def _spec_operations() -> dict[str, bool]:
 
 def test_the_matrix_covers_every_operation_of_the_spec_and_every_fault():
     assert {op.operation_id: op.safe for op in OPS} == _spec_operations()
-    assert len(CELLS) == len(OPS) * len(FAULTS) * len(KINDS) == 11 * 14 * 2
+    assert len(CELLS) == len(OPS) * len(FAULTS) * len(KINDS) == 11 * 16 * 2
     print(f"\nfault matrix: {len(OPS)} operations x {len(FAULTS)} faults x {len(KINDS)} clients = {len(CELLS)} cells")
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.absent import absent
 from ..._runtime.model import Model
 from ..models.customer_object import CustomerObject
 
@@ -102,17 +103,29 @@ class Customer(Model):
 
         name = src_dict["name"]
 
-        email: None | str = src_dict["email"]
+        try:
+            email: None | str = src_dict["email"]
+        except KeyError:
+            email = absent(cls, "email", None)
 
-        phone: None | str = src_dict["phone"]
+        try:
+            phone: None | str = src_dict["phone"]
+        except KeyError:
+            phone = absent(cls, "phone", None)
 
         locale = src_dict["locale"]
 
-        tax_id: None | str = src_dict["taxId"]
+        try:
+            tax_id: None | str = src_dict["taxId"]
+        except KeyError:
+            tax_id = absent(cls, "taxId", None)
 
         metadata = dict(src_dict["metadata"])
 
-        default_payment_method: None | str = src_dict["default_payment_method"]
+        try:
+            default_payment_method: None | str = src_dict["default_payment_method"]
+        except KeyError:
+            default_payment_method = absent(cls, "default_payment_method", None)
 
         livemode = src_dict["livemode"]
 

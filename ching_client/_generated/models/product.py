@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.absent import absent
 from ..._runtime.model import Model
 from ..._runtime.unset import UNSET, Unset
 from ..models.product_feature import ProductFeature
@@ -107,9 +108,15 @@ class Product(Model):
 
         name = src_dict["name"]
 
-        description: None | str = src_dict["description"]
+        try:
+            description: None | str = src_dict["description"]
+        except KeyError:
+            description = absent(cls, "description", None)
 
-        image_url: None | str = src_dict["image_url"]
+        try:
+            image_url: None | str = src_dict["image_url"]
+        except KeyError:
+            image_url = absent(cls, "image_url", None)
 
         features = [ProductFeature.from_dict(features_item_data) for features_item_data in src_dict["features"]]
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..._runtime.absent import absent
 from ..._runtime.model import Model
 
 T = TypeVar("T", bound="ProductFeature")
@@ -48,7 +49,10 @@ class ProductFeature(Model):
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         title = src_dict["title"]
 
-        subtitle: None | str = src_dict["subtitle"]
+        try:
+            subtitle: None | str = src_dict["subtitle"]
+        except KeyError:
+            subtitle = absent(cls, "subtitle", None)
 
         product_feature = cls(
             title,
