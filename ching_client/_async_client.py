@@ -38,7 +38,9 @@ class AsyncChing(BaseChing, AsyncResources):
     retries included; ``max_retries`` applies only where the retry policy allows.
     ``max_response_bytes`` (default 32 MiB) ends a call whose answer is larger, decoded.
     ``http_client`` is an ``httpx.AsyncClient`` or an ``httpx2.AsyncClient`` of yours; without one the client
-    builds its own on httpx2 (``CHING_HTTP_ENGINE=httpx`` to build it on httpx).
+    builds its own on httpx2 (``CHING_HTTP_ENGINE=httpx`` to build it on httpx). A live key goes over plain http
+    only to this machine, and not through a proxy the environment names on another host; the proxies an injected
+    client was given itself (``proxy=``, ``mounts=``) are not seen, as httpx shows them only under private names.
     """
 
     def __init__(
@@ -53,7 +55,9 @@ class AsyncChing(BaseChing, AsyncResources):
     ) -> None:
         try:
             engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, "AsyncClient")
-            config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http)
+            # Whether httpx reads the environment's proxy settings: unless an injected client has trust_env=False.
+            env = http_client is None or http_client.trust_env
+            config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env)
         except ConfigurationError as error:
             raise error.with_traceback(None) from None  # the frames it passed through hold the key
         finally:

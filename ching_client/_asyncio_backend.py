@@ -131,6 +131,10 @@ class AsyncioStream:
         if protocol.lost is not None or self._transport.is_closing():  # the server's close closes the transport too
             raise self._core.WriteError(str(protocol.lost or "the connection is closed"))
         self._transport.write(buffer)
+        # The transport holds the bytes now. This frame must not: they are the serialized request, its Authorization
+        # header included, and a write that times out keeps the frame in its traceback, where a formatter that prints
+        # locals (``pytest -l``, Sentry) would show them.
+        del buffer
         # One deadline for the whole write: bytes arriving meanwhile wake the wait, and must not restart its clock.
         deadline = None if timeout is None else time.monotonic() + timeout
         while protocol.writing_paused and not protocol.eof:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import platform
 import re
 import sys
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Final
@@ -323,6 +325,7 @@ class BaseChing:
             return Failure.TIMED_OUT
         if _is(exc, "TransportError"):
             return Failure.DROPPED
+        forget_locals_below(exc)  # not a transport failure, but its frames hold the request all the same
         raise exc
 
     def _after_failure(self, call: Call, exc: BaseException, attempt: int, started: float) -> Decision:
@@ -340,6 +343,7 @@ class BaseChing:
         _log_attempt(call, attempt, started, failure.name.lower().replace("_", " "), decision)
         if decision.retry:
             return decision
+        forget_locals_below(exc)
         raise self._connection_error(call, failure, exc, decision, attempt) from exc
 
     def _connection_error(
@@ -476,6 +480,43 @@ def _check_extra_headers(extra_headers: Mapping[str, str]) -> None:
 
 def user_agent(engine: _engine.Engine) -> str:
     return f"ching-client-python/{__version__} {engine.name}/{engine.version} python/{platform.python_version()}"
+
+
+def forget_locals_below(exc: BaseException) -> None:
+    """Clear the local variables of every frame ``exc`` and the exceptions chained to it went through below the frame
+    that caught it (httpx's, httpcore's, h11's, the socket backends', the SDK's own transport).
+
+    Those frames hold the request as httpx sends it: the serialized bytes and raw header lists, the API key in
+    them, and through a proxy its ``Proxy-Authorization`` and the URL's password. A traceback formatter that prints
+    locals (``pytest -l``, ``traceback.TracebackException(capture_locals=True)``, Sentry) would show them all. The
+    frames stay in the traceback, so it still says where the call failed, file and line; only what they held goes.
+    They have all returned (an exception passed through them on its way out), so nothing runs in them again.
+
+    The frame that caught ``exc`` (the client's ``_request``) is still running and is left alone, as is any
+    exception the caller was handling when it made the call (it becomes the innermost ``__context__``): its frames
+    are the caller's, raised before the call, and its traceback starts in a frame that is still running.
+    """
+    top = exc.__traceback__
+    catcher = None if top is None else top.tb_frame
+    running = set()  # this thread's (or task's) frames that are still executing: the caller's, and ours above exc
+    frame = inspect.currentframe()
+    while frame is not None:
+        running.add(id(frame))
+        frame = frame.f_back
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        tb = error.__traceback__
+        if tb is not None and tb.tb_frame is not catcher and id(tb.tb_frame) in running:
+            continue  # raised before the call: the caller's own exception, and those chained to it
+        traceback.clear_frames(tb)  # skips the frames still running (RuntimeError), such as the catcher
+        pending.extend(e for e in (error.__cause__, error.__context__) if e is not None)
+        if isinstance(error, BaseExceptionGroup):
+            pending.extend(error.exceptions)
 
 
 def _is(exc: BaseException, *names: str) -> bool:

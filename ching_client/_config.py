@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import urllib.request
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -58,17 +59,21 @@ def resolve(
     max_retries: int | None,
     max_response_bytes: int | None = None,
     http: Any = None,
+    trust_env: bool = True,
 ) -> Config:
     """Build the configuration from arguments, then ``CHING_API_KEY`` / ``CHING_BASE_URL``, then defaults.
 
     The clients call this with the key in their own frame and cut the traceback of a refusal here,
-    so no frame that a traceback formatter prints holds the key (see ``AsyncChing.__init__``).
+    so no frame that a traceback formatter prints holds the key (see ``AsyncChing.__init__``). ``trust_env`` says
+    whether the HTTP client reads the environment's proxy settings (httpx's ``trust_env``): the live-key rule for
+    plain http looks at the proxy they name. The proxies an injected client was given itself (``proxy=``,
+    ``mounts=``) are not seen: httpx exposes them only under private names.
     """
     key = api_key if api_key is not None else os.environ.get("CHING_API_KEY")
     livemode = _check_key(key)
     assert key is not None
     url = base_url if base_url is not None else os.environ.get("CHING_BASE_URL") or DEFAULT_BASE_URL
-    url = _check_base_url(url, livemode, http)
+    url = _check_base_url(url, livemode, http, trust_env)
     return Config(
         api_key=key,
         base_url=url,
@@ -121,12 +126,13 @@ def _shown(url: str) -> str:
     return repr(_USERINFO.sub(r"\1***@", url))
 
 
-def _check_base_url(url: str, livemode: bool, http: Any = None) -> str:
+def _check_base_url(url: str, livemode: bool, http: Any = None, trust_env: bool = True) -> str:
     """The base URL without a trailing slash, or a ``ConfigurationError`` that names what is wrong.
 
     Everything httpx would refuse only at the first call (a newline, a port out of range, a broken
     IPv6 address) is refused here, when the client is built, by the engine's URL parser (``http``: the httpx or
-    httpx2 module; None, the default engine's).
+    httpx2 module; None, the default engine's). A live key goes over plain http only to this machine, through no
+    proxy of the environment's unless that proxy is on this machine too (``_check_plain_http_route``).
     """
     if not isinstance(url, str):
         raise ConfigurationError(f"Base URL must be a string, got {type(url).__name__}; {_EXAMPLES}.")
@@ -166,9 +172,58 @@ def _check_base_url(url: str, livemode: bool, http: Any = None) -> str:
         http.URL(url)
     except http.InvalidURL as exc:
         raise ConfigurationError(f"Base URL {shown} is not a valid URL ({exc}); {_EXAMPLES}.") from None
-    if livemode and parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError(f"Refusing to send a live key over plain http to {parts.hostname}: use https.")
+    if livemode and parts.scheme == "http":
+        _check_plain_http_route(url, parts.hostname, http, trust_env)
     return url.rstrip("/")
+
+
+def _check_plain_http_route(url: str, host: str, http: Any, trust_env: bool) -> None:
+    """Refuse a live key over plain http unless the host that receives the request is this machine.
+
+    That is the base URL's host, or the proxy the environment routes the request through: the key, in plain text,
+    would cross the network to the proxy. (An https base URL is tunnelled through a proxy with CONNECT, the key
+    inside TLS.) ``trust_env`` is false for an injected ``http_client`` that does not read the environment.
+    """
+    if not _is_loopback(host):
+        raise ConfigurationError(f"Refusing to send a live key over plain http to {host}: use https.")
+    proxy = environment_proxy(http, url) if trust_env else None
+    if proxy is None:
+        return
+    try:
+        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        proxy_host, port = parts.hostname or "", parts.port
+    except ValueError:  # httpx would refuse this proxy URL at the first request; it is not loopback either way
+        proxy_host, port = "", None
+    if _is_loopback(proxy_host):
+        return
+    shown = (proxy_host or "an unreadable proxy URL") + (f":{port}" if port else "")  # never its user or password
+    raise ConfigurationError(
+        f"Refusing to send a live key over plain http to {host}: the environment's proxy settings (HTTP_PROXY or "
+        f"ALL_PROXY) route it through the proxy at {shown}, which would receive the key unencrypted. Use https "
+        f"(a proxy then carries it inside TLS), or exempt {host} in NO_PROXY."
+    )
+
+
+def environment_proxy(http: Any, url: str) -> str | None:
+    """The proxy URL that the engine's own transport would send a request for ``url`` through, from ``HTTP_PROXY``,
+    ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``; None when it would go direct.
+
+    httpx and httpx2 read ``NO_PROXY`` differently (httpx2 takes networks such as ``10.0.0.0/8``), so the engine's
+    own rules decide, and only private names hold them: ``_utils.get_environment_proxies`` and ``_utils.URLPattern``
+    (tests/clients/test_config.py names both, so an upgrade that moves them fails there). Without them, the proxy
+    named for http or for all traffic is taken to apply, ``NO_PROXY`` ignored: a refusal rather than a key sent.
+    """
+    utils = getattr(http, "_utils", None)
+    environment_mounts = getattr(utils, "get_environment_proxies", None)
+    pattern = getattr(utils, "URLPattern", None)
+    if environment_mounts is None or pattern is None:
+        proxies = urllib.request.getproxies()
+        return proxies.get("http") or proxies.get("all") or None
+    target = http.URL(url)
+    # Most specific first, as httpx orders its mounts; a NO_PROXY entry maps to None (direct).
+    mounts = sorted(((pattern(key), proxy) for key, proxy in environment_mounts().items()), key=lambda m: m[0])
+    proxy: str | None = next((proxy for matcher, proxy in mounts if matcher.matches(target)), None)
+    return proxy
 
 
 def check_timeout(timeout: float) -> float:

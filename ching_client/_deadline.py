@@ -50,8 +50,14 @@ class _DeadlineStream:
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         # In chunks, so that a server reading slowly cannot hold one write past the deadline.
         view = memoryview(buffer)
-        for start in range(0, len(view), _WRITE_CHUNK):
-            self._inner.write(bytes(view[start : start + _WRITE_CHUNK]), _bounded(timeout, self._core.WriteTimeout))
+        try:
+            for start in range(0, len(view), _WRITE_CHUNK):
+                self._inner.write(bytes(view[start : start + _WRITE_CHUNK]), _bounded(timeout, self._core.WriteTimeout))
+        except BaseException:
+            # ``buffer`` is the serialized request, its Authorization header included: a traceback formatter that
+            # prints locals (``pytest -l``, Sentry) would show it from this frame, which the exception keeps.
+            del buffer, view
+            raise
 
     def close(self) -> None:
         self._inner.close()

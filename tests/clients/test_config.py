@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -186,3 +187,130 @@ def test_async_client_refuses_a_sync_http_client_at_construction():
 def test_sync_client_refuses_an_async_http_client_at_construction():
     with pytest.raises(ConfigurationError, match="http_client"):
         Ching(api_key=TEST_KEY, http_client=http.AsyncClient())  # type: ignore[arg-type]
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture
+def proxy_env(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Set the environment's proxy variables for one test, the developer's own removed first."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+    def set_env(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env
+
+
+@pytest.mark.parametrize(
+    ("variables", "base_url", "shown"),
+    [
+        ({"HTTP_PROXY": "http://squid:s3cr3t-pw@proxy.corp.example:3128"}, "http://localhost:8000/ching", ":3128"),
+        ({"http_proxy": "proxy.corp.example:8080"}, "http://127.0.0.1:12111/ching", ":8080"),
+        ({"ALL_PROXY": "socks5://squid:s3cr3t-pw@proxy.corp.example:1080"}, "http://[::1]:8000/ching", ":1080"),
+        # NO_PROXY exempts only what it names: 127.0.0.1 is not "localhost" to httpx.
+        (
+            {"HTTP_PROXY": "http://proxy.corp.example:3128", "NO_PROXY": "localhost,.internal"},
+            "http://127.0.0.1:12111/ching",
+            ":3128",
+        ),
+    ],
+    ids=["http-proxy-with-password", "lowercase-no-scheme", "all-proxy-socks", "no-proxy-names-another-host"],
+)
+def test_live_key_over_plain_http_through_a_remote_environment_proxy_is_refused(
+    make: Any, proxy_env: Any, variables: dict[str, str], base_url: str, shown: str
+):
+    """The key would reach the proxy unencrypted: the proxy, not the base URL's host, receives the request."""
+    proxy_env(**variables)
+    with pytest.raises(ConfigurationError) as refused:
+        make(api_key=LIVE_KEY, base_url=base_url)
+    message = str(refused.value)
+    assert f"proxy.corp.example{shown}" in message
+    assert "NO_PROXY" in message
+    assert "s3cr3t-pw" not in message
+    assert "squid" not in message
+
+
+@pytest.mark.parametrize(
+    ("variables", "base_url"),
+    [
+        ({"HTTP_PROXY": "http://proxy.corp.example:3128", "NO_PROXY": "localhost"}, "http://localhost:8000/ching"),
+        ({"HTTP_PROXY": "http://proxy.corp.example:3128", "no_proxy": "127.0.0.1"}, "http://127.0.0.1:12111/ching"),
+        ({"HTTP_PROXY": "http://proxy.corp.example:3128", "NO_PROXY": "*"}, "http://127.0.0.1:12111/ching"),
+        ({"HTTP_PROXY": "http://127.0.0.1:3128"}, "http://localhost:8000/ching"),
+        ({"HTTPS_PROXY": "http://proxy.corp.example:3128"}, "http://localhost:8000/ching"),
+        ({"HTTP_PROXY": "http://proxy.corp.example:3128"}, "https://api.ching.co.il/ching"),
+    ],
+    ids=["no-proxy-localhost", "no-proxy-address", "no-proxy-star", "loopback-proxy", "https-proxy-only", "https-base"],
+)
+def test_live_key_through_no_proxy_or_a_loopback_one_or_over_https_is_allowed(
+    make: Any, proxy_env: Any, variables: dict[str, str], base_url: str
+):
+    proxy_env(**variables)
+    assert make(api_key=LIVE_KEY, base_url=base_url).livemode is True
+
+
+def test_test_key_over_plain_http_through_a_proxy_is_allowed(make: Any, proxy_env: Any):
+    proxy_env(HTTP_PROXY="http://proxy.corp.example:3128")
+    assert make(api_key=TEST_KEY, base_url="http://localhost:8000/ching").livemode is False
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_an_injected_client_is_held_to_the_environment_proxy_unless_it_ignores_the_environment(
+    cls: ClientClass, proxy_env: Any
+):
+    """httpx reads HTTP_PROXY for a client of the caller's too, unless built with trust_env=False."""
+    proxy_env(HTTP_PROXY="http://proxy.corp.example:3128")
+    client_class: Any = http.Client if cls is Ching else http.AsyncClient
+    with pytest.raises(ConfigurationError, match=r"proxy\.corp\.example:3128"):
+        cls(api_key=LIVE_KEY, base_url="http://localhost:8000/ching", http_client=client_class())
+    ching = cls(api_key=LIVE_KEY, base_url="http://localhost:8000/ching", http_client=client_class(trust_env=False))
+    assert ching.livemode is True
+
+
+ENVIRONMENTS = [
+    {"HTTP_PROXY": "http://p.example:3128"},
+    {"HTTP_PROXY": "http://p.example:3128", "NO_PROXY": "localhost"},
+    {"HTTP_PROXY": "http://p.example:3128", "NO_PROXY": ".localhost,::1"},
+    {"ALL_PROXY": "http://p.example:3128", "NO_PROXY": "127.0.0.1"},
+    {"HTTP_PROXY": "http://p.example:3128", "NO_PROXY": "http://localhost:8000"},
+    {"HTTP_PROXY": "http://p.example:3128", "NO_PROXY": "127.0.0.0/8"},
+    {"HTTPS_PROXY": "http://p.example:3128"},
+]
+LOOPBACK_URLS = [
+    "http://localhost:8000/ching",
+    "http://127.0.0.1:12111/ching",
+    "http://[::1]/ching",
+    "http://a.localhost",
+]
+
+
+@pytest.mark.parametrize("variables", ENVIRONMENTS, ids=lambda v: ",".join(f"{k}={v[k]}" for k in v))
+def test_the_proxy_rule_follows_the_engines_own_reading_of_the_environment(proxy_env: Any, variables: dict[str, str]):
+    """The rule asks the engine's private ``_utils.get_environment_proxies`` and ``_utils.URLPattern`` which proxy a
+    URL goes through (NO_PROXY's forms differ between httpx and httpx2). Named here, with the client's private
+    ``_transport_for_url`` as the witness of where a request really goes, so an upgrade that moves them fails here
+    rather than in production (where the rule would fall back to refusing whenever a proxy is set)."""
+    from ching_client._config import environment_proxy
+
+    assert callable(http._utils.get_environment_proxies)
+    assert callable(http._utils.URLPattern)
+    proxy_env(**variables)
+    with http.Client() as client:
+        for url in LOOPBACK_URLS:
+            direct = client._transport_for_url(http.URL(url)) is client._transport
+            assert (environment_proxy(http, url) is None) is direct, url
+
+
+def test_without_the_engines_proxy_rules_any_proxy_for_http_counts(proxy_env: Any):
+    """If an upgrade moved the private helpers, the rule errs towards refusing: NO_PROXY is no longer trusted."""
+    from ching_client._config import environment_proxy
+
+    proxy_env(HTTP_PROXY="http://proxy.corp.example:3128", NO_PROXY="localhost")
+    without_helpers = types.SimpleNamespace(URL=http.URL)
+    assert environment_proxy(without_helpers, "http://localhost:8000/ching") == "http://proxy.corp.example:3128"
+    assert environment_proxy(http, "http://localhost:8000/ching") is None
