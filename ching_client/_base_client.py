@@ -26,7 +26,7 @@ from ._exceptions import (
 from ._logs import configure_from_env, logger
 from ._retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, attempts, decide, parse_retry_after
 from ._runtime.contract import Operation, Request
-from ._runtime.kinds import InvalidArgument
+from ._runtime.kinds import InvalidArgument, unencodable
 from ._version import __version__
 
 if TYPE_CHECKING:  # httpx's types stand for httpx2's too: the two families have the same API
@@ -293,6 +293,11 @@ class BaseChing:
             request = build()
         except InvalidArgument as exc:
             raise InvalidArgumentError(f"{name}: {exc}", argument=exc.argument) from None
+        except UnicodeEncodeError as exc:
+            # The kinds name every string argument UTF-8 cannot carry; should text reach an encoder unchecked all
+            # the same, the call is still refused as a bad argument, before anything is sent.
+            problem = unencodable(exc.object, exc.start)
+            raise InvalidArgumentError(f"{name}: an argument {problem}.") from None
         _check_path(name, operation, request.path)
         url = self._url(self._config.base_url + request.path + ("?" + request.query if request.query else ""))
         headers = self._headers  # shared, never mutated: a copy is made only when a call adds headers

@@ -33,6 +33,7 @@ from ._exceptions import (
 from ._generated.models.customer_upsert_request_identify_by import CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES
 from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
 from ._retry_policy import RETRY_AFTER_CAP, backoff, wait_time
+from ._runtime.kinds import InvalidArgument, check_texts
 
 if TYPE_CHECKING:
     from ._base_client import AttemptWatch
@@ -219,8 +220,22 @@ def row_arguments(row: object) -> dict[str, Any]:
         if name in arguments:
             raise InvalidArgumentError(f"field {name!r} is given twice (as {key!r} too).", argument=key)
         if value is not None:
+            _check_text(name, value)
             arguments[name] = value
     return arguments
+
+
+def _check_text(name: str, value: object) -> None:
+    """Refuse a row holding text UTF-8 cannot carry (a lone surrogate, as ``json.loads`` makes of ``"\\ud800"``).
+
+    Checked here with the row's other checks, so the row is refused in input order before it takes a slot, as a row
+    with an unknown field is. Left to the upsert call, the refusal would count as an answer from Ching when the batch
+    decides whether Ching can be reached.
+    """
+    try:
+        check_texts(name, value)
+    except InvalidArgument as exc:
+        raise InvalidArgumentError(str(exc), argument=exc.argument) from None
 
 
 @frozen

@@ -432,7 +432,11 @@ def _failed_line(failure: RowFailure) -> bytes:
     original = row.original if isinstance(row, SourceRow) and isinstance(row.original, dict) else {}
     record = {key: value for key, value in original.items() if key != ERROR_COLUMN}
     record[ERROR_COLUMN] = describe(failure)
-    return json.dumps(record, ensure_ascii=False).encode()
+    try:
+        return json.dumps(record, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        # Text UTF-8 cannot carry (a lone surrogate, which the input's own \u escape made): as escapes, as it came.
+        return json.dumps(record).encode()
 
 
 def _json_kind(value: object) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from attrs import frozen
 
 from ._exceptions import ConfigurationError
+from ._runtime.kinds import InvalidArgument, check_text
 
 DEFAULT_BASE_URL: Final = "https://api.ching.co.il/ching"
 DEFAULT_TIMEOUT: Final = 60.0
@@ -147,6 +148,10 @@ def _check_base_url(url: str, livemode: bool, http: Any = None, trust_env: bool 
             f"Base URL {shown} contains whitespace or a control character (a stray space or newline, or text "
             f"captured with it); give the URL alone, {_EXAMPLES}."
         )
+    try:
+        check_text("base_url", url)
+    except InvalidArgument as exc:  # CHING_BASE_URL holding bytes that are not UTF-8, for one
+        raise ConfigurationError(f"Base URL {shown} {exc.problem}.") from None
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -15,7 +15,16 @@ from ching_client._generated.models.product_feature import ProductFeature
 from ching_client._generated.models.product_feature_input import ProductFeatureInput
 from ching_client._generated.models.product_update_request import ProductUpdateRequest
 from ching_client._runtime.fields import from_mapping, from_wire
-from ching_client._runtime.kinds import Boolean, Enum, Integer, InvalidArgument, ListOf, String, StringMap
+from ching_client._runtime.kinds import (
+    Anything,
+    Boolean,
+    Enum,
+    Integer,
+    InvalidArgument,
+    ListOf,
+    String,
+    StringMap,
+)
 from ching_client._runtime.params import Param, encode_headers, encode_query
 
 
@@ -90,6 +99,45 @@ def test_header_parameters_use_the_simple_style(param: Param, value: object, hea
 def test_a_header_value_that_would_break_the_request_is_refused(value: str) -> None:
     with pytest.raises(InvalidArgument, match="printable ASCII"):
         encode_headers((_param(String(), "simple", False), value))
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "argument"),
+    [
+        (_param(String()), "a\udcff", "p"),
+        (_param(ListOf(String()), explode=False), ["a", "b\udcff"], "p[1]"),
+        (_param(StringMap(), "deepObject"), {"plan": "\udcff"}, "p.plan"),
+        (_param(StringMap(), "deepObject"), {"\udcff": "pro"}, "p"),
+        (_param(Anything()), "\udcff", "p"),
+        (_param(Anything()), {"plan": ["pro", {"tier": "\udcff"}]}, "p.plan[1].tier"),
+        (_param(Anything(), "deepObject"), {"\udcff": "pro"}, "p"),
+    ],
+    ids=["string", "list item", "map value", "map key", "anything", "anything nested", "anything key"],
+)
+def test_a_query_parameter_with_a_lone_surrogate_is_refused_by_name(param: Param, value: object, argument: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        encode_query((param, value))
+    assert caught.value.argument == argument
+    assert "lone surrogate (U+DCFF)" in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [(String(), "\udcff"), (ListOf(String()), ["a", "\udcff"]), (Anything(), ["\udcff"])],
+    ids=["string", "list", "anything"],
+)
+def test_a_header_parameter_with_a_lone_surrogate_is_refused_saying_so(kind: Any, value: object) -> None:
+    with pytest.raises(InvalidArgument, match="lone surrogate"):
+        encode_headers((_param(kind, "simple", False), value))
+
+
+def test_a_nested_value_of_any_kind_is_walked_without_recursion() -> None:
+    deep: Any = "\udcff"
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(InvalidArgument) as caught:
+        Anything().convert("p", deep)
+    assert caught.value.argument == "p" + "[0]" * 100_000
 
 
 def test_a_parameter_of_the_wrong_type_is_refused_by_name() -> None:

@@ -12,11 +12,10 @@ import base64
 import datetime
 import re
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
-if TYPE_CHECKING:
-    from .model import Model
+from .model import Model
 
 
 class InvalidArgument(ValueError):
@@ -53,9 +52,16 @@ class Kind:
 
 
 class Anything(Kind):
-    """A value the SDK does not check (a union of several types): sent as given."""
+    """A value the SDK does not check the type of (a union of several types): sent as given, once every string in it
+    (nested lists, mapping keys and values) is known to be text UTF-8 can carry."""
 
     __slots__ = ()
+
+    def _convert(self, name: str, value: object) -> Any:
+        if isinstance(value, str):
+            return check_text(name, value)
+        check_texts(name, value)
+        return value
 
 
 class String(Kind):
@@ -80,6 +86,7 @@ class String(Kind):
     def _convert(self, name: str, value: object) -> Any:
         if not isinstance(value, str):
             raise self.refuse(name, value)
+        check_text(name, value)
         if self.min_length is not None and len(value) < self.min_length:
             problem = "must not be empty" if self.min_length == 1 else f"needs at least {self.min_length} characters"
             raise InvalidArgument(name, problem)
@@ -155,6 +162,8 @@ class Enum(Kind):
     def _convert(self, name: str, value: object) -> Any:
         if isinstance(value, str) and value in self.allowed:
             return value
+        if isinstance(value, str):
+            check_text(name, value)  # "a lone surrogate" says more than "must be one of"
         raise InvalidArgument(name, f"must be one of {', '.join(sorted(self.allowed))}; got {value!r}")
 
 
@@ -191,6 +200,9 @@ class StringMap(Kind):
         for key, item in value.items():
             if not isinstance(key, str) or not isinstance(item, str):
                 raise InvalidArgument(name, f"keys and values must be strings; {key!r} maps to {type(item).__name__}")
+            if not (key.isascii() and item.isascii()):
+                check_key(name, key)
+                check_text(f"{name}.{key}", item)
         return dict(value)
 
 
@@ -227,6 +239,8 @@ class ModelOf(Kind):
         from .fields import from_mapping, from_wire
 
         if isinstance(value, self.model):
+            # Built by the caller, so its fields were never checked here: its text still must reach the wire.
+            check_texts(name, value)
             return value
         if isinstance(value, Mapping):
             return from_mapping(self.model, value, name)
@@ -247,8 +261,89 @@ def path_segment(name: str, value: object, reserved: Collection[str] = (), *, in
         return str(Integer().convert(name, value))
     if not isinstance(value, str):
         raise InvalidArgument(name, f"must be a string, got {type(value).__name__}")
+    check_text(name, value)
     if value in ("", ".", "..") or value in reserved:
         raise InvalidArgument(name, f"{value!r} is not a valid id")
     if "/" in value or "\\" in value:
         raise InvalidArgument(name, f"{value!r} is not a valid id: ids never contain a slash")
     return quote(value, safe="")
+
+
+def unencodable(value: str, position: int) -> str:
+    """What is wrong with ``value``, whose character at ``position`` is a lone surrogate, and what to do.
+
+    The value itself is not repeated: it may be long, or something the caller would rather not see in a log.
+    """
+    return (
+        f"has a lone surrogate (U+{ord(value[position]):04X}) at index {position}, which UTF-8 (and so JSON, a URL "
+        "or a header) cannot carry. Such text usually comes from bytes decoded with errors='surrogateescape' "
+        "(os.environ, sys.argv and file names that are not UTF-8) or from a broken \\u escape in JSON; "
+        "decode the source with its real encoding, or drop the character"
+    )
+
+
+def check_text(name: str, value: str) -> str:
+    """``value``, if UTF-8 can encode it; else ``InvalidArgument`` naming ``name``.
+
+    Python strings may hold lone surrogates, which no UTF-8 encoder accepts: refused here, by name, rather than
+    as a ``UnicodeEncodeError`` from the JSON or URL encoder. ASCII text (most arguments) costs one scan.
+    """
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidArgument(name, unencodable(value, exc.start)) from None
+    return value
+
+
+def check_key(name: str, key: str) -> None:
+    """Like ``check_text`` for a key of mapping ``name``: the mapping is named, as the key cannot be printed."""
+    try:
+        check_text(name, key)
+    except InvalidArgument as exc:
+        raise InvalidArgument(name, f"a key {exc.problem}") from None
+
+
+def check_texts(name: str, value: object) -> None:
+    """Check every string in ``value``: nested lists and tuples (``name[i]``), mappings (keys, and values as
+    ``name.key``) and request models (``name.field``). Anything else is left to the JSON encoder.
+
+    Walked with a stack, not recursion, so deep nesting cannot raise ``RecursionError``; a container met twice (shared,
+    or holding itself) is walked once.
+    """
+    if isinstance(value, str):  # most values: no walk
+        check_text(name, value)
+        return
+    stack: list[tuple[str, object]] = [(name, value)]
+    seen: dict[int, object] = {}  # holding each container, so no id is reused by a later model's to_dict()
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            check_text(where, item)
+            continue
+        if not isinstance(item, (Mapping, list, tuple, Model)):
+            continue
+        if id(item) in seen:
+            continue
+        seen[id(item)] = item
+        stack.extend(reversed(_children(where, item)))
+
+
+def _children(where: str, item: object) -> list[tuple[str, object]]:
+    """The named parts of a container ``check_texts`` walks; a mapping's keys are checked here."""
+    if isinstance(item, (list, tuple)):
+        return [(f"{where}[{i}]", part) for i, part in enumerate(item)]
+    if isinstance(item, Mapping):
+        children: list[tuple[str, object]] = []
+        for key, part in item.items():
+            if isinstance(key, str):
+                check_key(where, key)
+            children.append((f"{where}.{key}" if isinstance(key, str) else f"{where}[{key!r}]", part))
+        return children
+    # A model: by its Python field names when it is a request model, else through its wire form.
+    assert isinstance(item, Model)
+    table = type(item)._arguments
+    if table is None:
+        return [(where, item.to_dict())]
+    children = [(f"{where}.{field}", getattr(item, field, None)) for field in table]
+    return [*children, (where, getattr(item, "additional_properties", None))]

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from attrs import frozen
 
-from .kinds import InvalidArgument, Kind
+from .kinds import InvalidArgument, Kind, check_text, unencodable
 from .unset import Unset
 
 _QUERY_DELIMITERS = {"form": ",", "spaceDelimited": "%20", "pipeDelimited": "|"}
@@ -65,8 +65,14 @@ def encode_query(*given: tuple[Param, object]) -> str:
         if isinstance(value, Unset):
             continue
         checked = param.kind.convert(param.name, value)
-        if checked is not None:
+        if checked is None:
+            continue
+        try:
             pairs.extend(_query_pairs(param, checked))
+        except UnicodeEncodeError as exc:
+            # The kinds check the strings they take; this names text they never saw (``str()`` of another type)
+            # and costs nothing until it happens.
+            raise InvalidArgument(param.name, unencodable(exc.object, exc.start)) from None
     return "&".join(pairs)
 
 
@@ -80,6 +86,7 @@ def _header_value(param: Param, value: Any) -> str:
         text = _text(value)
     # A header carries printable ASCII on one line: anything else would be mangled or split the request.
     if not text.isascii() or not text.isprintable():
+        check_text(param.name, text)  # a lone surrogate is named as such
         raise InvalidArgument(param.name, f"{text!r} cannot be sent in a header (printable ASCII only)")
     return text
 

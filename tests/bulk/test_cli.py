@@ -57,6 +57,12 @@ def sync(
     return result
 
 
+def sync_lines(server: FakeServer, cwd: Path, name: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
+    """Write ``lines`` as the JSON Lines file ``name`` and sync it, identified by email."""
+    (cwd / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sync(server, cwd, name, "--identify-by", "email")
+
+
 def by_email(ching: Ching) -> dict[str, Customer]:
     """The server's live customers, by email in lower case."""
     return {customer.email.lower(): customer for customer in ching.customers.list() if isinstance(customer.email, str)}
@@ -123,9 +129,7 @@ def test_json_lines_sync_reports_a_malformed_line_as_a_failed_row_and_goes_on(
         '["not", "an", "object"]',
         '{"name": "Avi", "taxId": "123456782", "email": "avi@example.com"}',
     ]
-    (tmp_path / "users.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    result = sync(server, tmp_path, "users.ndjson", "--identify-by", "email")
+    result = sync_lines(server, tmp_path, "users.ndjson", lines)
 
     assert result.returncode == 1, result.stderr
     assert "Synced users.ndjson: 5 rows in " in result.stdout
@@ -146,6 +150,30 @@ def test_json_lines_sync_reports_a_malformed_line_as_a_failed_row_and_goes_on(
     assert sorted(customers) == ["avi@example.com", "tal@example.com"]
     assert customers["tal@example.com"].metadata == {"plan": "pro"}
     assert customers["avi@example.com"].tax_id == "123456782"
+
+
+def test_a_json_line_with_a_broken_escape_is_a_failed_row_written_to_the_failures_file(
+    server: FakeServer, ching: Ching, tmp_path: Path
+) -> None:
+    # "\ud800" is valid JSON, but Python reads it as a lone surrogate, which no request can carry.
+    lines = [
+        '{"name": "Tal", "email": "tal@example.com"}',
+        '{"name": "B\\ud800d", "email": "bad@example.com", "metadata": {"plan": "\\udcff"}}',
+        '{"name": "Noa", "email": "noa@example.com"}',
+    ]
+    result = sync_lines(server, tmp_path, "users.jsonl", lines)
+
+    assert result.returncode == 1, result.stderr
+    assert "Synced users.jsonl: 3 rows in " in result.stdout
+    assert "2 created, 0 updated, 1 failed." in result.stdout
+    assert "line 2: INVALID_ROW: name: has a lone surrogate (U+D800) at index 1" in result.stderr
+    failed = (tmp_path / "users.failures.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(failed) == 1
+    # Written back with the same escapes, so the line reads as it did: fix it there and run it again.
+    written = json.loads(failed[0])
+    assert written.pop("ching_error").startswith("INVALID_ROW: name: has a lone surrogate (U+D800) at index 1")
+    assert written == json.loads(lines[1])
+    assert sorted(by_email(ching)) == ["noa@example.com", "tal@example.com"]
 
 
 def test_a_json_line_nested_100000_deep_stops_the_command_in_one_line_before_anything_is_sent(

@@ -344,6 +344,44 @@ async def test_a_row_that_fails_on_the_server_does_not_stop_the_batch(kind: Kind
     assert {(failure.status, failure.maybe_applied) for failure in report.failures} == {(500, True)}
 
 
+async def test_a_row_with_text_utf8_cannot_carry_is_a_failed_row_and_the_batch_goes_on(kind: Kind):
+    fake = FakeChing()
+    rows = [
+        {"name": "Avi", "email": "avi@example.com"},
+        json.loads('{"name": "Bad \\ud800", "email": "bad@example.com"}'),  # a broken escape in JSON input
+        {"name": "Noa", "email": "noa@example.com", "metadata": {"plan": "\udcff"}},  # a surrogateescape'd byte
+        {"name": "Tal", "email": "tal@example.com"},
+    ]
+
+    report = await upsert_many(kind, fake, rows, concurrency=2)
+
+    assert (report.created, report.updated, report.failed) == (2, 0, 2)
+    assert [(failure.index, failure.code, failure.row) for failure in report.failures] == [
+        (1, "INVALID_ROW", rows[1]),
+        (2, "INVALID_ROW", rows[2]),
+    ]
+    assert report.failures[0].message.startswith("name: has a lone surrogate (U+D800) at index 4")
+    assert report.failures[1].message.startswith("metadata.plan: has a lone surrogate (U+DCFF) at index 0")
+    assert upserts(fake) == 2  # the refused rows were never sent
+    with fake.ching() as ching:
+        assert sorted(str(customer.email) for customer in ching.customers.list()) == [
+            "avi@example.com",
+            "tal@example.com",
+        ]
+
+
+async def test_a_row_refused_for_its_text_is_not_taken_for_an_answer_from_ching(kind: Kind):
+    fake = FakeChing()
+    fake.faults.add("drop_before", operation="customers_upsert")
+    rows = [*people(3), {"name": "\udcff", "email": "bad@example.com"}]
+
+    # As for a row with an unknown field: Ching never saw it, so it says nothing about whether Ching can be reached.
+    with pytest.raises(APIConnectionError, match="never left"):
+        await upsert_many(kind, fake, rows)
+
+    assert upserts(fake) == 3 * 3
+
+
 async def test_an_authentication_error_ends_the_batch(kind: Kind):
     fake = FakeChing()
     fake.faults.add("status", status=401, operation="customers_upsert")

@@ -113,6 +113,19 @@ def test_bad_base_url_from_the_environment_is_refused(make: Any, monkeypatch: py
         make(api_key=TEST_KEY)
 
 
+def test_a_base_url_from_bytes_that_are_not_utf8_is_refused_saying_why(make: Any, monkeypatch: pytest.MonkeyPatch):
+    # Python decodes the environment with surrogateescape: a Latin-1 byte becomes a lone surrogate.
+    monkeypatch.setenv("CHING_BASE_URL", "https://api.ching.co.il/ch\udce9ing")
+    with pytest.raises(ConfigurationError) as caught:
+        make(api_key=TEST_KEY)
+    message = str(caught.value)
+    assert message.startswith(
+        "Base URL 'https://api.ching.co.il/ch\\udce9ing' has a lone surrogate (U+DCE9) at index 26"
+    )
+    assert "surrogateescape" in message
+    assert message.isascii()  # printable anywhere, as the URL itself was not
+
+
 @pytest.mark.parametrize("host", ["api.ching.co.il", "10.0.0.5", "ching.internal", "localhost.evil.example"])
 def test_live_key_over_plain_http_to_another_host_is_refused(make: Any, host: str):
     with pytest.raises(ConfigurationError, match="http"):
