@@ -12,7 +12,7 @@ other required field at null (or its default).
 
 Where convention cannot tell (an action such as ``POST /v1/products/upload_image``, or a verb a
 built-in collection has no rule for), the fake answers the spec's example and says so: in the
-request log (``LoggedRequest.note``) and, once per operation, on the ``ching_client.testing`` logger.
+request log (``LoggedRequest.note``) and as a warning on the ``ching_client.testing`` logger.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ _SAME_VERB: dict[Verb, tuple[str, ...]] = {
     "delete": ("DELETE",),
 }
 _VERSION = re.compile(r"v\d+")
-_warned: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)
@@ -124,13 +123,10 @@ def serve(ctx: Context, params: Mapping[str, str], body: dict[str, Any]) -> Any:
 
 
 def answer_example(ctx: Context, why: str) -> FakeResponse:
-    """Answer the spec's example of a success, saying so in the request log and, once, on the logger."""
+    """Answer the spec's example of a success, saying so in the request log and on the logger."""
     status, body = ctx.api.example(ctx.operation)
     note = f"answered the spec's example: no rule for {ctx.operation.operation_id}, and {why}"
-    key = (ctx.operation.operation_id, why)
-    if key not in _warned:
-        _warned.add(key)
-        logger.warning("local Ching: %s (teach it one with ching_client.testing.rule)", note)
+    logger.warning("local Ching: %s (teach it one with ching_client.testing.rule)", note)
     return dataclasses.replace(json_response(status, body), note=note)
 
 

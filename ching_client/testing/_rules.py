@@ -64,6 +64,10 @@ class Rules:
 
         return register
 
+    def remove(self, operation_id: str) -> bool:
+        """Forget this registry's rule for ``operation_id`` (the parent's, if any, applies again)."""
+        return self._rules.pop(operation_id, None) is not None
+
     def get(self, operation_id: str) -> Rule | None:
         """The rule for ``operation_id``: this registry's, else its parent's, else None."""
         found = self._rules.get(operation_id)
