@@ -31,8 +31,10 @@ class SpecError(ChingError, ValueError):
 
 Path = tuple[Any, ...] | None
 """Where a value is, as a linked list ``(parent, key)``: built per field for free, spelt out on failure only."""
-Check = Callable[[Any, Path, list[Issue]], bool]
-"""A compiled schema: (value, where, issues) -> whether it conforms; problems are appended to issues."""
+Problem = tuple[Path, str]
+"""A problem as found: where (a linked path, spelt out only if it is reported) and what."""
+Check = Callable[[Any, Path, list[Problem]], bool]
+"""A compiled schema: (value, where, problems) -> whether it conforms; problems are appended to the list."""
 
 _ANNOTATIONS = frozenset(
     {
@@ -97,6 +99,8 @@ def _is_integer(value: object) -> bool:
     )
 
 
+_PLAIN_TYPES: dict[str, type] = {"null": type(None), "boolean": bool, "string": str, "array": list, "object": dict}
+"""JSON types an ``isinstance`` test settles alone (numbers need care: a bool is an int in Python)."""
 _TYPE_TESTS: dict[str, Callable[[object], bool]] = {
     "null": lambda v: v is None,
     "boolean": lambda v: isinstance(v, bool),
@@ -108,8 +112,15 @@ _TYPE_TESTS: dict[str, Callable[[object], bool]] = {
 }
 
 
-def _fail(issues: list[Issue], path: Path, message: str) -> bool:
-    issues.append(issue(spell(path), message))
+def run(check: Check, value: Any) -> list[Issue]:
+    """Check a whole value: its problems as Ching's issues (``{"path": [...], "message": ...}``); none: it conforms."""
+    problems: list[Problem] = []
+    check(value, None, problems)
+    return [issue(spell(path), message) for path, message in problems]
+
+
+def _fail(issues: list[Problem], path: Path, message: str) -> bool:
+    issues.append((path, message))
     return False
 
 
@@ -118,7 +129,7 @@ def _all(checks: list[Check]) -> Check:
     if len(checks) == 1:
         return checks[0]
 
-    def check(value: Any, path: Path, issues: list[Issue]) -> bool:
+    def check(value: Any, path: Path, issues: list[Problem]) -> bool:
         ok = True
         for one in checks:
             ok = one(value, path, issues) and ok
@@ -127,7 +138,7 @@ def _all(checks: list[Check]) -> Check:
     return check
 
 
-def _anything(value: Any, path: Path, issues: list[Issue]) -> bool:
+def _anything(value: Any, path: Path, issues: list[Problem]) -> bool:
     return True
 
 
@@ -163,11 +174,14 @@ class Compiler:
         checks: list[Check] = []
         if "$ref" in schema:
             checks.append(self._ref(str(schema["$ref"])))
-        if "type" in schema or schema.get("nullable") is True:
+        # `type: object` with properties: the object check refuses a non-object itself (one call less).
+        only_object = schema.get("type") in ("object", ["object"]) and schema.get("nullable") is not True
+        object_rules = self._object_rules(schema, at, strict=only_object)
+        if ("type" in schema or schema.get("nullable") is True) and not (only_object and object_rules):
             checks.append(self._type(schema))
         checks += self._combinators(schema, at)
         checks += self._value_rules(schema)
-        checks += self._object_rules(schema, at)
+        checks += object_rules
         checks += self._array_rules(schema, at)
         handled = {"$ref", "type", "allOf", "anyOf", "oneOf", "not", "enum", "const", *_HANDLED_RULES}
         for keyword in schema:
@@ -180,9 +194,11 @@ class Compiler:
         if cell is None:
             cell = self._refs[ref] = []
             cell.append(self.compile(self.resolve(ref), ref))
-        shared = cell
+        if cell:  # compiled: call it directly, one call less per value
+            return cell[0]
+        shared = cell  # still being compiled (a schema that contains itself): look it up when called
 
-        def check(value: Any, path: Path, issues: list[Issue]) -> bool:
+        def check(value: Any, path: Path, issues: list[Problem]) -> bool:
             return shared[0](value, path, issues)
 
         return check
@@ -195,9 +211,12 @@ class Compiler:
         if not names:
             return _anything
         tests = [_TYPE_TESTS[name] for name in names]
+        plain = tuple(_PLAIN_TYPES[name] for name in names if name in _PLAIN_TYPES)
         expected = " or ".join(names)
 
-        def check(value: Any, path: Path, issues: list[Issue]) -> bool:
+        def check(value: Any, path: Path, issues: list[Problem]) -> bool:
+            if isinstance(value, plain):  # one C call for every type but numbers
+                return True
             for test in tests:
                 if test(value):
                     return True
@@ -245,33 +264,23 @@ class Compiler:
         checks += _number_rules(schema)
         return checks
 
-    def _object_rules(self, schema: Mapping[str, Any], at: str) -> list[Check]:
-        properties = {
-            name: self.compile(sub, f"{at}/properties/{name}") for name, sub in (schema.get("properties") or {}).items()
-        }
+    def _object_rules(self, schema: Mapping[str, Any], at: str, *, strict: bool) -> list[Check]:
+        """Required and listed properties; ``strict``: a value that is not an object fails here (else `type` says)."""
+        listed = schema.get("properties") or {}
+        properties = {name: self.compile(sub, f"{at}/properties/{name}") for name, sub in listed.items()}
         required = tuple(schema.get("required") or ())
         extra = schema.get("additionalProperties", True)
         others = None if extra is True else self.compile(extra, f"{at}/additionalProperties")
         if not properties and not required and others is None:
             return []
-        rejects_others = extra is False
+        shape = _ObjectShape(listed, properties, required, others, rejects_others=extra is False)
 
-        def check(value: Any, path: Path, issues: list[Issue]) -> bool:
+        def check(value: Any, path: Path, issues: list[Problem]) -> bool:
             if not isinstance(value, dict):
-                return True  # `type` reports it
-            ok = True
-            for name in required:
-                if name not in value:
-                    ok = _fail(issues, (path, name), "Required")
-            for name, item in value.items():
-                sub = properties.get(name)
-                if sub is not None:
-                    ok = sub(item, (path, name), issues) and ok
-                elif rejects_others:
-                    ok = _fail(issues, (path, name), f"Unrecognized key: {name!r}")
-                elif others is not None:
-                    ok = others(item, (path, name), issues) and ok
-            return ok
+                return not strict or _fail(issues, path, f"Expected object, received {json_type(value)}")
+            if shape.plain_fields_conform(value):
+                return shape.check_the_rest(value, path, issues)
+            return shape.check_each(value, path, issues)
 
         return [check]
 
@@ -281,7 +290,7 @@ class Compiler:
         if items is None and low is None and high is None:
             return []
 
-        def check(value: Any, path: Path, issues: list[Issue]) -> bool:
+        def check(value: Any, path: Path, issues: list[Problem]) -> bool:
             if not isinstance(value, list):
                 return True
             ok = True
@@ -317,6 +326,90 @@ _HANDLED_RULES = frozenset(
 )
 
 
+class _ObjectShape:
+    """The compiled rules of one object schema, with a fast path for the common case of a conforming object.
+
+    Most response fields are required and only typed (``type: [string, 'null']``): their values are
+    fetched and tested in C (``itemgetter``, ``map(isinstance, ...)``), and only the other fields
+    run their compiled checks. When a typed field fails, ``check_each`` walks every field to word
+    all the problems.
+    """
+
+    def __init__(
+        self,
+        listed: Mapping[str, Any],
+        properties: dict[str, Check],
+        required: tuple[str, ...],
+        others: Check | None,
+        *,
+        rejects_others: bool,
+    ) -> None:
+        self.properties, self.required, self.others, self.rejects_others = properties, required, others, rejects_others
+        self.must_have = frozenset(required)
+        self.plain = {name: t for name, sub in listed.items() if (t := _plain_type(sub))}
+        typed = [(name, t) for name, t in self.plain.items() if name in self.must_have]
+        self.typed_names = tuple(name for name, _ in typed)
+        self.typed_types = tuple(t for _, t in typed)
+        self.fetch = operator.itemgetter(*self.typed_names) if len(typed) > 1 else None
+        self.optional_plain = [(name, t) for name, t in self.plain.items() if name not in self.must_have]
+        self.rest = [(name, sub) for name, sub in properties.items() if name not in self.typed_names]
+        self.known = frozenset(properties)
+
+    def plain_fields_conform(self, value: dict[str, Any]) -> bool:
+        """Whether every required field is there and every typed one has its type."""
+        if not self.must_have <= value.keys():
+            return False
+        if self.fetch is not None:
+            if not all(map(isinstance, self.fetch(value), self.typed_types)):
+                return False
+        elif self.typed_names and not isinstance(value[self.typed_names[0]], self.typed_types[0]):
+            return False
+        return not self.optional_plain or all(isinstance(value[n], t) for n, t in self.optional_plain if n in value)
+
+    def check_the_rest(self, value: dict[str, Any], path: Path, issues: list[Problem]) -> bool:
+        """Check the fields the fast path left: those with more than a type, and any the schema does not list."""
+        ok = True
+        for name, sub in self.rest:
+            if name in value:
+                ok = sub(value[name], (path, name), issues) and ok
+        if self.rejects_others or self.others is not None:
+            for name in value.keys() - self.known:
+                ok = self._other(name, value[name], path, issues) and ok
+        return ok
+
+    def check_each(self, value: dict[str, Any], path: Path, issues: list[Problem]) -> bool:
+        """Check every field in turn, reporting every problem."""
+        ok = True
+        for name in self.required:
+            if name not in value:
+                ok = _fail(issues, (path, name), "Required")
+        for name, item in value.items():
+            sub = self.properties.get(name)
+            if sub is not None:
+                ok = sub(item, (path, name), issues) and ok
+            else:
+                ok = self._other(name, item, path, issues) and ok
+        return ok
+
+    def _other(self, name: str, item: Any, path: Path, issues: list[Problem]) -> bool:
+        if self.rejects_others:
+            return _fail(issues, (path, name), f"Unrecognized key: {name!r}")
+        return self.others is None or self.others(item, (path, name), issues)
+
+
+def _plain_type(schema: Any) -> tuple[type, ...] | None:
+    """The Python types of a schema that only says ``type`` (with annotations), when ``isinstance`` settles it."""
+    if not isinstance(schema, Mapping) or any(k != "type" and k not in _ANNOTATIONS for k in schema):
+        return None
+    if schema.get("nullable") is True or "format" in schema:
+        return None
+    declared = schema.get("type")
+    names = [declared] if isinstance(declared, str) else list(declared or [])
+    if not names or any(name not in _PLAIN_TYPES for name in names):
+        return None
+    return tuple(_PLAIN_TYPES[name] for name in names)
+
+
 def _branch_name(schema: Any) -> str:
     if isinstance(schema, Mapping) and "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
@@ -328,11 +421,11 @@ def _branch_name(schema: Any) -> str:
 def _branches(branches: list[Check], names: list[str], *, exactly_one: bool) -> Check:
     """anyOf / oneOf: on failure, report the problems of the branch that came closest."""
 
-    def check(value: Any, path: Path, issues: list[Issue]) -> bool:
-        attempts: list[list[Issue]] = []  # each branch's problems, to report the closest
+    def check(value: Any, path: Path, issues: list[Problem]) -> bool:
+        attempts: list[list[Problem]] = []  # each branch's problems, to report the closest
         matched = 0
         for branch in branches:
-            found: list[Issue] = []
+            found: list[Problem] = []
             if branch(value, path, found):
                 matched += 1
                 if not exactly_one:
@@ -342,8 +435,8 @@ def _branches(branches: list[Check], names: list[str], *, exactly_one: bool) -> 
             return True
         if matched > 1:
             return _fail(issues, path, f"Invalid input: matches more than one of {', '.join(names)}")
-        issues.append(issue(spell(path), f"Invalid input: matches none of {', '.join(names)}"))
-        closest: list[Issue] = min(attempts, key=len) if attempts else []
+        issues.append((path, f"Invalid input: matches none of {', '.join(names)}"))
+        closest: list[Problem] = min(attempts, key=len) if attempts else []
         issues.extend(closest)
         return False
 
@@ -420,7 +513,7 @@ def _number_rules(schema: Mapping[str, Any]) -> list[Check]:
     if not bounds:
         return []
 
-    def check(value: Any, path: Path, issues: list[Issue]) -> bool:
+    def check(value: Any, path: Path, issues: list[Problem]) -> bool:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return True
         ok = True

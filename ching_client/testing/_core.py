@@ -18,7 +18,7 @@ from ching_client._exceptions import InvalidArgumentError
 
 from . import _customers, _products  # noqa: F401 - registers the built-in rules
 from ._admin import handle_admin, is_admin_path
-from ._checks import where
+from ._checks import run, where
 from ._clock import Clock, SystemClock
 from ._context import Context
 from ._convention import serve as serve_by_convention
@@ -218,7 +218,7 @@ class FakeChing:
         handled = found.handled if found is not None else frozenset()
         check = self.api.body_check(route, handled)
         if check is not None:
-            check(body, None, issues)
+            issues += run(check, body)
         if issues:
             raise invalid(issues)
         listed = self.api.body_fields(route)

@@ -25,9 +25,10 @@ def _with_spec_fields(wire: dict[str, object], extra: Mapping[str, object], shap
     for name, value in extra.items():
         if name in shape.known and name not in wire:
             wire[name] = value
-    for name, default in shape.defaults.items():
-        if name not in wire:
-            wire[name] = default
+    if not shape.defaults.keys() <= wire.keys():  # the usual case, every required field present, in one C call
+        for name, default in shape.defaults.items():
+            if name not in wire:
+                wire[name] = default
     return wire
 
 

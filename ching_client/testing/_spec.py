@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ._checks import Check, Compiler, SpecError
+from ._checks import Check, Compiler, Problem, SpecError, run
 from ._wire import Issue
 
 SHIPPED_SPEC = Path(__file__).resolve().parent.parent / "_generated" / "openapi.json"
@@ -253,10 +253,7 @@ class Api:
     def check_response(self, operation: Operation, status: int, payload: object) -> list[Issue]:
         """The ways a JSON body answered with ``status`` departs from the spec (empty: it conforms)."""
         check = self._response_check(operation, status)
-        issues: list[Issue] = []
-        if check is not None:
-            check(payload, None, issues)
-        return issues
+        return [] if check is None else run(check, payload)
 
     def success_status(self, operation: Operation) -> int:
         """The first 2xx status the spec documents for an operation (200 if none)."""
@@ -342,8 +339,8 @@ class Api:
 def _undocumented(status: int) -> Check:
     """The check of a success status the operation does not document: it never passes."""
 
-    def check(value: Any, path: Any, issues: list[Issue]) -> bool:
-        issues.append({"path": [], "message": f"status {status} is not documented for this operation"})
+    def check(value: Any, path: Any, problems: list[Problem]) -> bool:
+        problems.append((None, f"status {status} is not documented for this operation"))
         return False
 
     return check
