@@ -27,7 +27,8 @@ from typing import Any, Literal
 from ._clock import format_millis
 from ._context import LIST_LIMIT, Context
 from ._records import ObjectRecord
-from ._spec import Operation, normalise
+from ._rules import Rule, Rules
+from ._spec import Api, Operation, normalise
 from ._wire import ApiError, FakeResponse, json_response, success
 
 logger = logging.getLogger("ching_client.testing")
@@ -88,16 +89,29 @@ def plan(operation: Operation) -> Plan:
     )
 
 
+def rule_for(api: Api, rules: Rules, operation: Operation) -> Rule | None:
+    """The rule that serves an operation: its own, else that of the same verb on the same path.
+
+    So a PATCH the spec adds beside the built-in POST update of customers is that update, with its
+    own field checks (phone normalisation, ...), not a generic one.
+    """
+    found = rules.get(operation.operation_id)
+    if found is not None:
+        return found
+    verb = plan(operation).verb
+    for other in api.find(operation.template, _SAME_VERB[verb]) if verb else ():
+        found = rules.get(other.operation_id)
+        if found is not None:
+            return found
+    return None
+
+
 def serve(ctx: Context, params: Mapping[str, str], body: dict[str, Any]) -> Any:
-    """The handler of every operation with no rule."""
+    """The handler of every operation no rule serves (see ``rule_for``)."""
     operation = ctx.operation
     how = plan(operation)
     if how.verb is None:
         return answer_example(ctx, "its path is not a collection or an item of one")
-    for other in ctx.api.find(operation.template, _SAME_VERB[how.verb]):
-        found = ctx.rules.get(other.operation_id)
-        if found is not None and other is not operation:
-            return found.handler(ctx, params, body)
     if _kept_by_rules(ctx, how):
         return answer_example(ctx, f"no rule {how.verb}s what the built-in rules of {how.collection} keep")
     values = [params[name] for name in operation.params]
@@ -144,7 +158,7 @@ def _check_parent(ctx: Context, template: str, values: list[str]) -> None:
     """Raise the parent's own 404 when it does not exist (by running its retrieve, rule or convention)."""
     for operation in ctx.api.find(template, ("GET",)):
         parent_ctx = dataclasses.replace(ctx, operation=operation)
-        found = ctx.rules.get(operation.operation_id)
+        found = rule_for(ctx.api, ctx.rules, operation)
         handler = found.handler if found is not None else serve
         handler(parent_ctx, dict(zip(operation.params, values, strict=True)), {})
         return

@@ -21,6 +21,7 @@ from ._admin import handle_admin, is_admin_path
 from ._checks import run, where
 from ._clock import Clock, SystemClock
 from ._context import Context
+from ._convention import rule_for
 from ._convention import serve as serve_by_convention
 from ._extras import PHONE_PURPOSE, require
 from ._failures import malformed_response, status_response
@@ -181,7 +182,7 @@ class FakeChing:
                 raise ApiError(401, "NO_ACCESS", "No access")
             if scope.livemode and not self.live_keys_active:
                 raise ApiError(403, "LIVE_KEY_INACTIVE", "Live mode is not active for this project")
-            found = self.rules.get(route.operation_id)
+            found = rule_for(self.api, self.rules, route)
             body = self._body(request.body, route, found)
             context = Context(
                 scope=scope,
@@ -196,7 +197,10 @@ class FakeChing:
             )
             handler = found.handler if found is not None else serve_by_convention
             result = handler(context, match.params, body)
-            response = result if isinstance(result, FakeResponse) else success(result)
+            if isinstance(result, FakeResponse):
+                response = result
+            else:  # a rule's data, in the success envelope with the status the spec documents
+                response = success(result, status=self.api.success_status(route))
         except ApiError as error:
             response = error_response(error)
         except Exception as exc:  # a bug in the fake or a rule: answer like Ching would, with a hint

@@ -118,6 +118,8 @@ def evolved_spec() -> dict[str, Any]:
             "/v1/customers/merge": {"post": _operation("customers_merge", merged)},
         }
     )
+    customer_ok = {"$ref": "#/components/schemas/Customer"}
+    spec["paths"]["/v1/customers/{id}"]["patch"] = _operation("customers_patch", customer_ok, "CustomerUpdateRequest")
     spec["paths"]["/v1/customers/merge"]["post"]["responses"]["200"]["content"]["application/json"]["example"] = {
         "success": True,
         "data": {"merged": 2},
@@ -219,6 +221,15 @@ def test_a_new_collection_gets_create_retrieve_update_replace_and_delete(api: ht
     assert ok(api.delete(f"/v1/notes/{note['id']}")) == {"id": note["id"], "deleted": True}
     assert fail(api.get(f"/v1/notes/{note['id']}"), 404, "NOT_FOUND")["message"] == "Note not found"
     fail(api.delete(f"/v1/notes/{note['id']}"), 404, "NOT_FOUND")
+
+
+def test_a_verb_added_beside_a_built_in_one_keeps_its_business_rules(api: httpx.Client) -> None:
+    tal = ok(api.post("/v1/customers", json={"name": "Tal"}))
+    # PATCH is the built-in POST update: the phone is normalised, an invalid one refused, the added field stored.
+    patched = ok(api.patch(f"/v1/customers/{tal['id']}", json={"phone": "054-987-6543", "companyName": "Acme"}))
+    assert (patched["phone"], patched["companyName"]) == ("+972549876543", "Acme")
+    assert issue_paths(api.patch(f"/v1/customers/{tal['id']}", json={"phone": "12"})) == [["phone"]]
+    fail(api.patch("/v1/customers/cus_nobody", json={"name": "X"}), 404, "NOT_FOUND")
 
 
 def test_an_action_convention_cannot_read_answers_the_spec_example_and_says_so(
