@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import shutil
 import subprocess
 import sys
@@ -228,6 +229,21 @@ def _open_enums_as_plain_enums(node: Any) -> Any:
     return copy
 
 
+SHIPPED_SPEC = "openapi.json"
+"""The spec as JSON inside the generated package: the local Ching (``ching_client.testing``) serves from it."""
+
+
+def _ship_spec(spec_path: Path, package: Path) -> None:
+    """Write the spec, as written (open enums kept), into the package as JSON.
+
+    Users run the local Ching from an installed package, without the repository or PyYAML; the
+    output is deterministic (the spec's own key order), so ``make check-generated`` covers it.
+    """
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    text = json.dumps(spec, indent=1, ensure_ascii=False, default=str) + "\n"
+    _write(package / SHIPPED_SPEC, text)
+
+
 def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
     """Regenerate ``out_dir`` from ``spec_path``, replacing whatever was there."""
     spec = _open_enums_as_plain_enums(yaml.safe_load(spec_path.read_text(encoding="utf-8")))
@@ -246,6 +262,7 @@ def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
         _render_models(env, staging, spec, openapi, requests)
         _render_operations(env, staging, operations)
         _stamp_and_format(staging)
+        _ship_spec(spec_path, staging)
         if out_dir.exists():
             _check_replaceable(out_dir)
             shutil.rmtree(out_dir)

@@ -6,9 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from ching_client.testing import DEFAULT_TEST_KEY, serve
 
 ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi" / "ching.yaml"
+
+
+def _operation_ids() -> set[str]:
+    """Every operation of the spec, so the check follows the spec as operations are added."""
+    paths = yaml.safe_load(SPEC.read_text(encoding="utf-8"))["paths"]
+    return {op["operationId"] for item in paths.values() for op in item.values() if isinstance(op, dict)}
 
 
 def test_schemathesis_finds_no_disagreement_between_spec_and_local_ching() -> None:
@@ -21,7 +30,7 @@ def test_schemathesis_finds_no_disagreement_between_spec_and_local_ching() -> No
                 "--config-file",
                 str(ROOT / "openapi" / "schemathesis.toml"),
                 "run",
-                str(ROOT / "openapi" / "ching.yaml"),
+                str(SPEC),
                 "--url",
                 server.base_url,
                 "--header",
@@ -44,18 +53,7 @@ def test_schemathesis_finds_no_disagreement_between_spec_and_local_ching() -> No
         )
         operations_hit = {entry.operation_id for entry in server.fake.requests.entries()}
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "Tested: 11" in result.stdout
+    operations = _operation_ids()
+    assert f"Tested: {len(operations)}" in result.stdout
     assert " passed" in result.stdout
-    assert operations_hit >= {
-        "customers_create",
-        "customers_list",
-        "customers_retrieve",
-        "customers_update",
-        "customers_upsert",
-        "customers_delete",
-        "products_create",
-        "products_list",
-        "products_retrieve",
-        "products_update",
-        "products_upload_image",
-    }
+    assert operations_hit >= operations

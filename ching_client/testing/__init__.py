@@ -4,6 +4,10 @@ In-process: `FakeChing().async_ching()` / `.ching()` give SDK clients, `client()
 client (or `transport()` for any httpx client), all with no sockets.
 Over HTTP: `with serve() as server: server.base_url`, or `python -m ching_client.testing --port 12111`.
 It speaks the wire protocol only and never imports the SDK's client code.
+
+It serves the spec the package was generated from (``FakeChing(spec=...)`` another one): every
+operation, request check and response shape comes from it; ``rule`` teaches it a business rule
+for an operationId, and an operation with none is served by REST convention (see ``_convention``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock, ManualClock, SystemClock
+from ._context import Context
 from ._core import IN_PROCESS_BASE_URL, FakeChing
 from ._extras import MissingExtraError
 from ._faults import Fault, FaultKind, Faults
@@ -18,8 +23,10 @@ from ._ids import IdGenerator, RandomIds, SequentialIds
 from ._keys import DEFAULT_LIVE_KEY, DEFAULT_TEST_KEY, make_live_key, make_test_key
 from ._log import LoggedRequest, RequestLog
 from ._memory import MemoryStore
+from ._rules import rule
+from ._spec import shipped_spec
 from ._store import ObjectCounts, Store
-from ._wire import FakeRequest, FakeResponse, Outcome
+from ._wire import ApiError, FakeRequest, FakeResponse, Outcome
 
 if TYPE_CHECKING:
     from ._asgi import create_asgi_app
@@ -44,7 +51,9 @@ __all__ = [
     "DEFAULT_LIVE_KEY",
     "DEFAULT_TEST_KEY",
     "IN_PROCESS_BASE_URL",
+    "ApiError",
     "Clock",
+    "Context",
     "FakeChing",
     "FakeRequest",
     "FakeResponse",
@@ -71,7 +80,9 @@ __all__ = [
     "make_live_key",
     "make_test_key",
     "no_backoff",
+    "rule",
     "serve",
+    "shipped_spec",
 ]
 
 

@@ -1,15 +1,28 @@
-"""The pure core of the fake: one request in, one outcome out; no sockets, no sleeping."""
+"""The pure core of the fake: one request in, one outcome out; no sockets, no sleeping.
+
+What the API is comes from the spec (``_spec.Api``): its routes, the checks of request bodies and
+of every answer, the fields objects show. How it behaves comes from the rules by operationId
+(``_rules``; the built-in ones in ``_customers`` and ``_products``), and by REST convention for an
+operation with none (``_convention``).
+"""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from ching_client._exceptions import InvalidArgumentError
+
+from . import _customers, _products  # noqa: F401 - registers the built-in rules
 from ._admin import handle_admin, is_admin_path
+from ._checks import run, where
 from ._clock import Clock, SystemClock
 from ._context import Context
+from ._convention import rule_for
+from ._convention import serve as serve_by_convention
 from ._extras import PHONE_PURPOSE, require
 from ._failures import malformed_response, status_response
 from ._faults import Fault, FaultKind, Faults
@@ -18,10 +31,12 @@ from ._keys import DEFAULT_TEST_KEY, Scope, scope_for_authorization, scope_for_k
 from ._log import LoggedRequest, RequestLog, redact_headers
 from ._memory import MemoryStore
 from ._records import ImageRecord
-from ._routes import Match, resolve, split_prefix
+from ._routes import split_prefix
+from ._rules import RULES, H, Rule, Rules
+from ._spec import Api, Match, Operation, shipped_api
 from ._store import ObjectCounts, Store
-from ._validate import validate_body
-from ._wire import ApiError, FakeRequest, FakeResponse, Outcome, error_response
+from ._validate import FieldSpec, parse_json_object, validate_fields
+from ._wire import ApiError, FakeRequest, FakeResponse, Issue, Outcome, error_response, invalid, success
 
 if TYPE_CHECKING:
     import httpx
@@ -56,6 +71,22 @@ def _body_for_log(body: bytes) -> tuple[Any, str | None]:
         return None, body.decode("utf-8", errors="replace")
 
 
+def _no_route(method: str, path: str, match: Match) -> ApiError:
+    """405 when the spec has the path with other methods; else 404 saying the spec has no such operation."""
+    if match.allowed:
+        return ApiError(
+            405,
+            "METHOD_NOT_ALLOWED",
+            f"Method {method} is not allowed on {path}: the spec has {', '.join(match.allowed)} there",
+            headers=[("allow", ", ".join(match.allowed))],
+        )
+    return ApiError(
+        404,
+        "NOT_FOUND",
+        f"No operation in the spec answers {method} {path}: check the method and path against the API reference",
+    )
+
+
 class FakeChing:
     """A local Ching: customers and products per key and mode, with fault injection and a request log."""
 
@@ -69,17 +100,23 @@ class FakeChing:
         create_status: int = 200,
         live_keys_active: bool = True,
         log_limit: int = 10_000,
+        spec: Mapping[str, Any] | None = None,
     ) -> None:
         """Build a fake; `seed` makes ids and probabilistic faults reproducible.
 
+        ``spec`` is the OpenAPI document to serve (a dict); by default the spec the package was
+        generated from (``ching_client.testing.shipped_spec()`` returns a copy to change).
         Raises ``MissingExtraError`` at once when phonenumbers (the ``testing`` extra) is missing,
         rather than answering the first create with a phone number with a 500.
         """
         require("phonenumbers", PHONE_PURPOSE)
+        self.api: Api = shipped_api() if spec is None else Api(spec)
+        self.rules: Rules = Rules(RULES)
+        """This fake's business rules (``rule``), falling back on the process-wide ones."""
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.ids: IdGenerator = ids if ids is not None else RandomIds(seed)
-        self.faults: Faults = Faults(seed if seed is not None else 0)
+        self.faults: Faults = Faults(seed if seed is not None else 0, self.api.operation_ids)
         self.requests: RequestLog = RequestLog(log_limit)
         self.create_status: int = create_status
         """Status of successful creates (200, or 201 to check that clients accept any 2xx)."""
@@ -93,7 +130,7 @@ class FakeChing:
         with self._lock:
             if is_admin_path(path):
                 return Outcome(handle_admin(self, request, path))
-            match = resolve(request.method, path)
+            match = self.api.resolve(request.method, path)
             route = match.route
             operation_id = route.operation_id if route else None
             drawn = self.faults.draw(operation_id, request.method, route.template if route else None, path)
@@ -102,7 +139,7 @@ class FakeChing:
             drop = _DROPS.get(fault.kind) if fault else None
             sent = None if drop else response
             label = str(fault.kind) if fault else ("latency" if drawn.kinds else None)
-            self._log(request, operation_id, label, drawn.delay, sent)
+            self._log(request, operation_id, label, drawn.delay, sent, response.note if response else None)
         return Outcome(sent, delay=drawn.delay, drop=drop, fault=label)
 
     def _respond(
@@ -118,19 +155,21 @@ class FakeChing:
             return malformed_response()
         return response
 
+    def rule(self, operation_id: str, *, fields: Sequence[FieldSpec] = ()) -> Callable[[H], H]:
+        """Teach this fake a business rule for one operation of its spec (a decorator; see ``_rules``)."""
+        if operation_id not in self.api.operations:
+            known = ", ".join(sorted(self.api.operations))
+            raise InvalidArgumentError(
+                f"the spec has no operation {operation_id!r}; it has {known}", argument="operation_id"
+            )
+        return self.rules(operation_id, fields=fields)
+
     def _dispatch(self, request: FakeRequest, prefix: str, path: str, match: Match) -> FakeResponse:
-        """Route, authenticate, validate and run an API request."""
+        """Route, authenticate, validate and run an API request; check the answer against the spec."""
+        route = match.route
+        if route is None:
+            return error_response(_no_route(request.method, path, match))
         try:
-            route = match.route
-            if route is None:
-                if match.allowed:
-                    raise ApiError(
-                        405,
-                        "METHOD_NOT_ALLOWED",
-                        f"Method {request.method} is not allowed on {path}",
-                        headers=[("allow", ", ".join(match.allowed))],
-                    )
-                raise ApiError(404, "NOT_FOUND", f"No route for {request.method} {path}")
             if len(request.body) > MAX_BODY_BYTES:
                 raise ApiError(
                     413,
@@ -143,21 +182,74 @@ class FakeChing:
                 raise ApiError(401, "NO_ACCESS", "No access")
             if scope.livemode and not self.live_keys_active:
                 raise ApiError(403, "LIVE_KEY_INACTIVE", "Live mode is not active for this project")
-            body = validate_body(request.body, route.schema) if route.schema is not None else {}
+            found = rule_for(self.api, self.rules, route)
+            body = self._body(request.body, route, found)
             context = Context(
                 scope=scope,
                 store=self.store,
                 clock=self.clock,
                 ids=self.ids,
                 base_url=request.origin + prefix,
+                api=self.api,
+                operation=route,
+                rules=self.rules,
                 create_status=self.create_status,
             )
-            return route.handler(context, match.params, body)
+            handler = found.handler if found is not None else serve_by_convention
+            result = handler(context, match.params, body)
+            if isinstance(result, FakeResponse):
+                response = result
+            else:  # a rule's data, in the success envelope with the status the spec documents
+                response = success(result, status=self.api.success_status(route))
         except ApiError as error:
-            return error_response(error)
-        except Exception as exc:  # a bug in the fake: answer like Ching would, with a hint
+            response = error_response(error)
+        except Exception as exc:  # a bug in the fake or a rule: answer like Ching would, with a hint
             details = {"exception": repr(exc)}
-            return error_response(ApiError(500, "INTERNAL_ERROR", "Internal server error", details=details))
+            response = error_response(ApiError(500, "INTERNAL_ERROR", "Internal server error", details=details))
+        return self._conform(route, response)
+
+    def _body(self, raw: bytes, route: Operation, found: Rule | None) -> dict[str, Any]:
+        """The request body, checked: by the rule's own field checks, then by the spec for every other field.
+
+        Fields the spec does not list are dropped, so rules and stored objects only see documented ones.
+        """
+        if route.body_schema is None or (not raw.strip() and not route.body_required):
+            return {}
+        body = parse_json_object(raw)
+        issues: list[Issue] = []
+        fields = found.fields if found is not None else ()
+        cleaned = validate_fields(body, fields, [], issues) if fields else {}
+        handled = found.handled if found is not None else frozenset()
+        check = self.api.body_check(route, handled)
+        if check is not None:
+            issues += run(check, body)
+        if issues:
+            raise invalid(issues)
+        listed = self.api.body_fields(route)
+        cleaned.update(
+            (name, value) for name, value in body.items() if name not in handled and (listed is None or name in listed)
+        )
+        return cleaned
+
+    def _conform(self, route: Operation, response: FakeResponse) -> FakeResponse:
+        """The answer if the spec allows it; else a 500 naming the problem, so nothing outside the contract is sent."""
+        payload = response.payload
+        if payload is None:
+            try:
+                payload = json.loads(response.body)
+            except ValueError:
+                payload = response.body.decode("utf-8", errors="replace")
+        issues = self.api.check_response(route, response.status, payload)
+        if not issues:
+            return response
+        first = issues[0]
+        at = first["path"] if isinstance(first["path"], list) else []
+        message = (
+            f"The local Ching's {response.status} answer to {route.operation_id} does not match the spec: "
+            f"{where(at)}: {first['message']}"
+        )
+        details = {"status": response.status, "issues": issues[:20]}
+        return error_response(ApiError(500, "INTERNAL_ERROR", message, details=details))
 
     def _log(
         self,
@@ -166,6 +258,7 @@ class FakeChing:
         fault: str | None,
         delay: float,
         response: FakeResponse | None,
+        note: str | None = None,
     ) -> None:
         """Append a request to the log."""
         body, raw = _body_for_log(request.body)
@@ -185,6 +278,7 @@ class FakeChing:
                 status=response.status if response else None,
                 livemode=scope.livemode if scope else None,
                 project=scope.project if scope else None,
+                note=note,
             )
         )
 

@@ -1,4 +1,8 @@
-"""The six customer operations: create, list, retrieve, update, upsert and soft delete."""
+"""The six customer operations' rules, as Ching's docs define them: create, list, retrieve, update, upsert, soft delete.
+
+Fields the spec adds to a customer are stored in ``CustomerRecord.extra`` and shown as the
+spec's ``Customer`` schema asks; the rules themselves only know Ching's documented fields.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from . import _schemas as schemas
 from ._context import LIST_LIMIT, Context
 from ._records import CustomerRecord
+from ._rules import rule
 from ._store import LookupField
 from ._wire import ApiError, FakeResponse, invalid, issue, success
 
@@ -20,6 +26,8 @@ _FIELDS = {
     "taxId": "tax_id",
     "metadata": "metadata",
 }
+_CONTROL = frozenset({"identifyBy"})
+"""Body fields that steer an operation and are not stored."""
 
 
 def _not_found() -> ApiError:
@@ -49,10 +57,13 @@ def _ensure_unique(ctx: Context, record: CustomerRecord) -> None:
 
 
 def _patch(record: CustomerRecord, body: dict[str, Any]) -> CustomerRecord:
-    """Apply the fields present in `body` (patch semantics)."""
-    changes = {attr: body[wire] for wire, attr in _FIELDS.items() if wire in body}
+    """Apply the fields present in `body` (patch semantics); fields the spec adds go to `extra`."""
+    changes: dict[str, Any] = {attr: body[wire] for wire, attr in _FIELDS.items() if wire in body}
     if "metadata" in changes:
         changes["metadata"] = dict(changes["metadata"])
+    added = {name: value for name, value in body.items() if name not in _FIELDS and name not in _CONTROL}
+    if added:
+        changes["extra"] = {**record.extra, **added}
     return replace(record, **changes)
 
 
@@ -76,29 +87,34 @@ def _save(ctx: Context, record: CustomerRecord) -> CustomerRecord:
     return record
 
 
+@rule("customers_create", fields=schemas.CUSTOMER_CREATE)
 def create(ctx: Context, _params: Mapping[str, str], body: dict[str, Any]) -> FakeResponse:
     """POST /v1/customers."""
-    return success(_save(ctx, _new(ctx, body)).to_wire(), status=ctx.create_status)
+    return success(ctx.wire(_save(ctx, _new(ctx, body))), status=ctx.create_status)
 
 
+@rule("customers_list")
 def list_(ctx: Context, _params: Mapping[str, str], _body: dict[str, Any]) -> FakeResponse:
     """GET /v1/customers: the 100 newest live customers."""
-    return success([record.to_wire() for record in ctx.store.list_customers(ctx.scope, LIST_LIMIT)])
+    return success([ctx.wire(record) for record in ctx.store.list_customers(ctx.scope, LIST_LIMIT)])
 
 
+@rule("customers_retrieve")
 def retrieve(ctx: Context, params: Mapping[str, str], _body: dict[str, Any]) -> FakeResponse:
     """GET /v1/customers/{id}: the customer, or its tombstone."""
-    return success(_load(ctx, params["id"]).to_wire())
+    return success(ctx.wire(_load(ctx, params["id"])))
 
 
+@rule("customers_update", fields=schemas.CUSTOMER_UPDATE)
 def update(ctx: Context, params: Mapping[str, str], body: dict[str, Any]) -> FakeResponse:
     """POST /v1/customers/{id}: patch; a deleted customer cannot be updated (400 CUSTOMER_DELETED)."""
     record = _load(ctx, params["id"])
     if record.deleted:
         raise ApiError(400, "CUSTOMER_DELETED", "This customer was deleted and can no longer be updated")
-    return success(_save(ctx, _patch(record, body)).to_wire())
+    return success(ctx.wire(_save(ctx, _patch(record, body))))
 
 
+@rule("customers_upsert", fields=schemas.CUSTOMER_UPSERT)
 def upsert(ctx: Context, _params: Mapping[str, str], body: dict[str, Any]) -> FakeResponse:
     """POST /v1/customers/upsert: update the newest live match on `identifyBy`, else create."""
     field: LookupField = body["identifyBy"]
@@ -109,16 +125,17 @@ def upsert(ctx: Context, _params: Mapping[str, str], body: dict[str, Any]) -> Fa
         raise invalid([issue([field], f"Must not be empty when identifyBy is '{field}'")])
     matches = ctx.store.find_customers(ctx.scope, field, value)
     if matches:
-        return success(_save(ctx, _patch(matches[0], body)).to_wire(), action="updated")
+        return success(ctx.wire(_save(ctx, _patch(matches[0], body))), action="updated")
     if "name" not in body:
         raise invalid([issue(["name"], "Required when no customer matches and one is created")])
-    return success(_save(ctx, _new(ctx, body)).to_wire(), action="created")
+    return success(ctx.wire(_save(ctx, _new(ctx, body))), action="created")
 
 
+@rule("customers_delete")
 def delete(ctx: Context, params: Mapping[str, str], _body: dict[str, Any]) -> FakeResponse:
     """DELETE /v1/customers/{id}: tombstone it and detach its card; repeating returns the same tombstone."""
     record = _load(ctx, params["id"])
     if not record.deleted:
         record = replace(record, deleted=True, default_payment_method=None)
         ctx.store.save_customer(record)
-    return success(record.to_wire())
+    return success(ctx.wire(record))

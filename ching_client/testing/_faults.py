@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from ._routes import OPERATION_IDS, split_prefix
+from ._routes import split_prefix
 
 
 class FaultKind(StrEnum):
@@ -66,7 +66,7 @@ class Fault:
 _FAULT_FIELDS = ("operation", "times", "probability", "status", "latency", "retry_after", "body")
 
 
-def _check(options: Mapping[str, Any]) -> None:
+def _check(options: Mapping[str, Any], operation_ids: frozenset[str]) -> None:
     """Reject nonsensical fault options early, with a clear message."""
     times, probability, status, latency = (
         options.get("times"),
@@ -84,7 +84,7 @@ def _check(options: Mapping[str, Any]) -> None:
         raise ValueError("latency must be a non-negative number of seconds")
     operation = options.get("operation")
     if operation is not None and (
-        not isinstance(operation, str) or (" " not in operation and operation not in OPERATION_IDS)
+        not isinstance(operation, str) or (" " not in operation and operation not in operation_ids)
     ):
         raise ValueError(f"unknown operation {operation!r}: use an operationId or 'METHOD /v1/path'")
     for name in ("retry_after", "body"):
@@ -110,8 +110,16 @@ class Triggered:
 class Faults:
     """The registry of active fault rules; thread-safe, with a seeded RNG for probabilities."""
 
-    def __init__(self, seed: int | None = 0) -> None:
-        """Start with no rules; `seed` makes probabilistic faults reproducible."""
+    def __init__(self, seed: int | None = 0, operation_ids: frozenset[str] | None = None) -> None:
+        """Start with no rules; `seed` makes probabilistic faults reproducible.
+
+        ``operation_ids`` are the names a rule may target (default: the shipped spec's operations).
+        """
+        if operation_ids is None:
+            from ._spec import shipped_api
+
+            operation_ids = shipped_api().operation_ids
+        self._operation_ids = operation_ids
         self._lock = threading.Lock()
         self._rules: dict[int, Fault] = {}
         self._remaining: dict[int, int | None] = {}
@@ -124,7 +132,7 @@ class Faults:
         unknown = set(options) - set(_FAULT_FIELDS)
         if unknown:
             raise ValueError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
-        _check(options)
+        _check(options, self._operation_ids)
         if isinstance(options.get("operation"), str) and " " in options["operation"]:
             options["operation"] = _normalise_target(options["operation"])
         with self._lock:

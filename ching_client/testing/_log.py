@@ -34,6 +34,8 @@ class LoggedRequest:
     """The status sent, or None when the connection was dropped."""
     livemode: bool | None
     project: str | None
+    note: str | None = None
+    """How the answer was made when the spec did not say enough (e.g. "answered the spec's example: ...")."""
 
     def to_dict(self) -> dict[str, Any]:
         """Render as JSON-ready data (for GET /_fake/requests)."""

@@ -11,13 +11,16 @@ import bisect
 from collections import Counter, defaultdict
 
 from ._keys import Scope
-from ._records import CustomerRecord, ImageRecord, ProductRecord
+from ._records import CustomerRecord, ImageRecord, ObjectRecord, ProductRecord
 from ._store import LookupField, ObjectCounts, lookup_key
 
 _IndexKey = tuple[Scope, LookupField, str]
 
 
-def _newest_first(record: CustomerRecord | ProductRecord) -> tuple[int, int]:
+_Sorted = CustomerRecord | ProductRecord | ObjectRecord
+
+
+def _newest_first(record: _Sorted) -> tuple[int, int]:
     """Sort key: creation time, then creation order for objects made in the same millisecond."""
     return (record.created_ms, record.seq)
 
@@ -35,13 +38,13 @@ class _CreationOrder:
         self._keys: list[tuple[int, int]] = []
         self._ids: list[str] = []
 
-    def add(self, record: CustomerRecord | ProductRecord) -> None:
+    def add(self, record: _Sorted) -> None:
         key = _newest_first(record)
         at = bisect.bisect(self._keys, key)
         self._keys.insert(at, key)
         self._ids.insert(at, record.id)
 
-    def remove(self, record: CustomerRecord | ProductRecord) -> None:
+    def remove(self, record: _Sorted) -> None:
         at = bisect.bisect_left(self._keys, _newest_first(record))
         del self._keys[at], self._ids[at]
 
@@ -83,6 +86,8 @@ class MemoryStore:
         self._products_by_scope: dict[Scope, _CreationOrder] = defaultdict(_CreationOrder)
         self._images_by_scope: Counter[Scope] = Counter()
         self._index: dict[_IndexKey, set[str]] = defaultdict(set)
+        self._objects: dict[str, ObjectRecord] = {}
+        self._objects_by_parent: dict[tuple[Scope, str, str], _CreationOrder] = defaultdict(_CreationOrder)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -94,7 +99,7 @@ class MemoryStore:
 
     def id_exists(self, object_id: str) -> bool:
         """Tell whether a customer or product has this id."""
-        return object_id in self._customers or object_id in self._products
+        return object_id in self._customers or object_id in self._products or object_id in self._objects
 
     def save_customer(self, record: CustomerRecord) -> None:
         """Insert or replace a customer, keeping the lookup index and the live list current."""
@@ -153,6 +158,31 @@ class MemoryStore:
     def get_image(self, name: str) -> ImageRecord | None:
         """Return an image by name, or None."""
         return self._images.get(name)
+
+    def save_object(self, record: ObjectRecord) -> None:
+        """Insert or replace an object of an operation served by convention."""
+        if record.id not in self._objects:
+            self._objects_by_parent[record.scope, record.collection, record.parent].add(record)
+        self._objects[record.id] = record
+
+    def get_object(self, scope: Scope, collection: str, object_id: str) -> ObjectRecord | None:
+        """Return an object of this scope and collection, or None."""
+        record = self._objects.get(object_id)
+        return record if record is not None and (record.scope, record.collection) == (scope, collection) else None
+
+    def list_objects(self, scope: Scope, collection: str, parent: str, limit: int) -> list[ObjectRecord]:
+        """Return the newest objects of a collection under one parent."""
+        order = self._objects_by_parent.get((scope, collection, parent))
+        return [] if order is None else [self._objects[i] for i in order.newest(limit)]
+
+    def delete_object(self, scope: Scope, collection: str, object_id: str) -> bool:
+        """Delete an object; return whether it existed."""
+        record = self.get_object(scope, collection, object_id)
+        if record is None:
+            return False
+        self._objects_by_parent[record.scope, record.collection, record.parent].remove(record)
+        del self._objects[object_id]
+        return True
 
     def counts(self, scope: Scope) -> ObjectCounts:
         """Count one scope's objects."""

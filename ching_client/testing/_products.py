@@ -1,4 +1,8 @@
-"""The five product operations: create, list, retrieve, update and upload_image."""
+"""The five product operations' rules, as Ching's docs define them: create, list, retrieve, update, upload_image.
+
+Fields the spec adds to a product are stored in ``ProductRecord.extra`` and shown as the spec's
+``Product`` schema asks.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,18 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from . import _schemas as schemas
 from ._context import LIST_LIMIT, Context
 from ._records import ImageRecord, ProductRecord
+from ._rules import rule
 from ._wire import ApiError, FakeResponse, success
 
 IMAGE_ROUTE = "/_fake/images"
 """Where uploaded images are served, relative to the base URL."""
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+_FIELDS = ("name", "description", "image_url", "features", "active", "metadata")
+"""The product fields Ching's docs define; others the spec adds are kept in `extra`."""
 
 
 def _load(ctx: Context, product_id: str) -> ProductRecord:
@@ -25,7 +33,10 @@ def _load(ctx: Context, product_id: str) -> ProductRecord:
 
 
 def _patch(record: ProductRecord, body: dict[str, Any]) -> ProductRecord:
-    """Apply present fields; null clears description/image_url, and features (to [])."""
+    """Apply present fields; null clears description/image_url, and features (to []).
+
+    Fields the spec adds go to `extra`.
+    """
     changes: dict[str, Any] = {}
     for name in ("name", "description", "image_url", "active"):
         if name in body:
@@ -34,9 +45,13 @@ def _patch(record: ProductRecord, body: dict[str, Any]) -> ProductRecord:
         changes["features"] = list(body["features"] or [])
     if "metadata" in body:
         changes["metadata"] = dict(body["metadata"])
+    added = {name: value for name, value in body.items() if name not in _FIELDS}
+    if added:
+        changes["extra"] = {**record.extra, **added}
     return replace(record, **changes)
 
 
+@rule("products_create", fields=schemas.PRODUCT_CREATE)
 def create(ctx: Context, _params: Mapping[str, str], body: dict[str, Any]) -> FakeResponse:
     """POST /v1/products: a new, active product."""
     record = ProductRecord(
@@ -49,26 +64,30 @@ def create(ctx: Context, _params: Mapping[str, str], body: dict[str, Any]) -> Fa
     )
     record = _patch(record, body)
     ctx.store.save_product(record)
-    return success(record.to_wire(), status=ctx.create_status)
+    return success(ctx.wire(record), status=ctx.create_status)
 
 
+@rule("products_list")
 def list_(ctx: Context, _params: Mapping[str, str], _body: dict[str, Any]) -> FakeResponse:
     """GET /v1/products: the 100 newest products, retired ones included."""
-    return success([record.to_wire() for record in ctx.store.list_products(ctx.scope, LIST_LIMIT)])
+    return success([ctx.wire(record) for record in ctx.store.list_products(ctx.scope, LIST_LIMIT)])
 
 
+@rule("products_retrieve")
 def retrieve(ctx: Context, params: Mapping[str, str], _body: dict[str, Any]) -> FakeResponse:
     """GET /v1/products/{id}."""
-    return success(_load(ctx, params["id"]).to_wire())
+    return success(ctx.wire(_load(ctx, params["id"])))
 
 
+@rule("products_update", fields=schemas.PRODUCT_UPDATE)
 def update(ctx: Context, params: Mapping[str, str], body: dict[str, Any]) -> FakeResponse:
     """POST /v1/products/{id}: patch; features are replaced wholesale."""
     record = _patch(_load(ctx, params["id"]), body)
     ctx.store.save_product(record)
-    return success(record.to_wire())
+    return success(ctx.wire(record))
 
 
+@rule("products_upload_image", fields=schemas.PRODUCT_UPLOAD_IMAGE)
 def upload_image(ctx: Context, _params: Mapping[str, str], body: dict[str, Any]) -> FakeResponse:
     """POST /v1/products/upload_image: store the bytes and return a URL this fake serves."""
     content_type: str = body.get("content_type", "image/png")

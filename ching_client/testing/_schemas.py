@@ -1,4 +1,6 @@
-"""The request-body schemas of every operation, transcribed by hand from openapi/ching.yaml."""
+"""The body fields whose rules Ching's docs define beyond the spec: phone normalisation, absolute URLs,
+base64 images under 2 MB, empty strings that clear a field. The built-in rules check these fields by
+hand (``_rules``); the spec checks every other field an operation's schema lists."""
 
 from __future__ import annotations
 

@@ -10,8 +10,10 @@ from ._keys import Scope
 from ._records import (
     CustomerRecord,
     ImageRecord,
+    ObjectRecord,
     ProductRecord,
     customer_from_doc,
+    object_from_doc,
     product_from_doc,
     to_doc,
 )
@@ -37,6 +39,12 @@ CREATE TABLE IF NOT EXISTS products (
     created_ms INTEGER NOT NULL, doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS products_recent ON products (project, livemode, created_ms, seq);
+-- Objects of the operations the spec adds, served by convention: one table for every collection.
+CREATE TABLE IF NOT EXISTS objects (
+    id TEXT PRIMARY KEY, project TEXT NOT NULL, livemode INTEGER NOT NULL, seq INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL, collection TEXT NOT NULL, parent TEXT NOT NULL, doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS objects_recent ON objects (project, livemode, collection, parent, created_ms, seq);
 CREATE TABLE IF NOT EXISTS images (
     name TEXT PRIMARY KEY, project TEXT NOT NULL, livemode INTEGER NOT NULL, seq INTEGER NOT NULL,
     created_ms INTEGER NOT NULL, content_type TEXT NOT NULL, data BLOB NOT NULL
@@ -69,7 +77,8 @@ class SqliteStore:
         """Find the largest sequence number already used."""
         row = self._db.execute(
             "SELECT MAX(s) FROM (SELECT MAX(seq) AS s FROM customers UNION ALL"
-            " SELECT MAX(seq) FROM products UNION ALL SELECT MAX(seq) FROM images)"
+            " SELECT MAX(seq) FROM products UNION ALL SELECT MAX(seq) FROM images UNION ALL"
+            " SELECT MAX(seq) FROM objects)"
         ).fetchone()
         return int(row[0] or 0)
 
@@ -84,7 +93,7 @@ class SqliteStore:
 
     def clear(self) -> None:
         """Delete every row."""
-        self._db.executescript("DELETE FROM customers; DELETE FROM products; DELETE FROM images;")
+        self._db.executescript("DELETE FROM customers; DELETE FROM products; DELETE FROM images; DELETE FROM objects;")
         self._seq = 0
 
     def next_seq(self) -> int:
@@ -96,8 +105,8 @@ class SqliteStore:
         """Tell whether a customer or product has this id."""
         return (
             self._one(
-                "SELECT 1 FROM customers WHERE id = ? UNION ALL SELECT 1 FROM products WHERE id = ?",
-                object_id,
+                "SELECT 1 FROM customers WHERE id = ?1 UNION ALL SELECT 1 FROM products WHERE id = ?1"
+                " UNION ALL SELECT 1 FROM objects WHERE id = ?1",
                 object_id,
             )
             is not None
@@ -205,6 +214,50 @@ class SqliteStore:
         if row is None:
             return None
         return ImageRecord(row[0], row[1], bool(row[2]), row[3], row[4], row[5], bytes(row[6]))
+
+    def save_object(self, record: ObjectRecord) -> None:
+        """Insert or replace an object of an operation served by convention."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.project,
+                int(record.livemode),
+                record.seq,
+                record.created_ms,
+                record.collection,
+                record.parent,
+                json.dumps(to_doc(record)),
+            ),
+        )
+
+    def get_object(self, scope: Scope, collection: str, object_id: str) -> ObjectRecord | None:
+        """Return an object of this scope and collection, or None."""
+        row = self._one(
+            "SELECT doc FROM objects WHERE id = ? AND project = ? AND livemode = ? AND collection = ?",
+            object_id,
+            scope.project,
+            int(scope.livemode),
+            collection,
+        )
+        return None if row is None else object_from_doc(json.loads(row[0]))
+
+    def list_objects(self, scope: Scope, collection: str, parent: str, limit: int) -> list[ObjectRecord]:
+        """Return the newest objects of a collection under one parent."""
+        rows = self._db.execute(
+            "SELECT doc FROM objects WHERE project = ? AND livemode = ? AND collection = ? AND parent = ?"
+            " ORDER BY created_ms DESC, seq DESC LIMIT ?",
+            (scope.project, int(scope.livemode), collection, parent, limit),
+        )
+        return [object_from_doc(json.loads(row[0])) for row in rows]
+
+    def delete_object(self, scope: Scope, collection: str, object_id: str) -> bool:
+        """Delete an object; return whether it existed."""
+        cursor = self._db.execute(
+            "DELETE FROM objects WHERE id = ? AND project = ? AND livemode = ? AND collection = ?",
+            (object_id, scope.project, int(scope.livemode), collection),
+        )
+        return cursor.rowcount > 0
 
     def counts(self, scope: Scope) -> ObjectCounts:
         """Count one scope's objects."""

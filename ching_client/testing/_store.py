@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ._keys import Scope
-from ._records import CustomerRecord, ImageRecord, ProductRecord
+from ._records import CustomerRecord, ImageRecord, ObjectRecord, ProductRecord
 
 LookupField = Literal["email", "taxId", "phone"]
 """Customer fields that can locate a customer (uniqueness checks and upsert)."""
@@ -40,7 +40,7 @@ class Store(Protocol):
         ...
 
     def id_exists(self, object_id: str) -> bool:
-        """Tell whether a customer or product already has this id."""
+        """Tell whether a customer, product or other stored object already has this id."""
         ...
 
     def save_customer(self, record: CustomerRecord) -> None:
@@ -73,6 +73,22 @@ class Store(Protocol):
 
     def save_image(self, record: ImageRecord) -> None:
         """Store an uploaded image."""
+        ...
+
+    def save_object(self, record: ObjectRecord) -> None:
+        """Insert or replace an object of an operation served by convention."""
+        ...
+
+    def get_object(self, scope: Scope, collection: str, object_id: str) -> ObjectRecord | None:
+        """Return an object of this scope and collection, or None."""
+        ...
+
+    def list_objects(self, scope: Scope, collection: str, parent: str, limit: int) -> list[ObjectRecord]:
+        """Return up to `limit` objects of a collection under one parent, newest first."""
+        ...
+
+    def delete_object(self, scope: Scope, collection: str, object_id: str) -> bool:
+        """Delete an object; return whether it existed."""
         ...
 
     def get_image(self, name: str) -> ImageRecord | None:

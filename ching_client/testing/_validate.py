@@ -1,4 +1,7 @@
-"""Table-driven request-body validation producing Ching's `INVALID_FIELD` issues."""
+"""Hand-written checks of the body fields whose rules Ching's docs define, producing `INVALID_FIELD` issues.
+
+A rule lists its `FieldSpec`s (``_rules``); the spec checks every other field (``_checks``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._checks import json_type
 from ._wire import Issue, invalid, issue
 
 Kind = Literal["string", "boolean", "metadata", "features"]
@@ -33,21 +37,6 @@ class FieldSpec:
 
 
 Schema = Sequence[FieldSpec]
-
-
-def json_type(value: object) -> str:
-    """Name a decoded JSON value's type the way the error messages do."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _reject_constant(name: str) -> object:
@@ -115,7 +104,7 @@ def _check_features(value: object, path: list[str | int], issues: list[Issue]) -
         if not isinstance(item, dict):
             issues.append(issue([*path, index], f"Expected object, received {json_type(item)}"))
             continue
-        cleaned = _validate_fields(item, _FEATURE_FIELDS, [*path, index], issues)
+        cleaned = validate_fields(item, _FEATURE_FIELDS, [*path, index], issues)
         features.append({"title": cleaned.get("title"), "subtitle": cleaned.get("subtitle")})
     return features if len(issues) == before else None
 
@@ -154,7 +143,7 @@ def _validate_value(spec: FieldSpec, value: object, path: list[str | int], issue
     return True, value
 
 
-def _validate_fields(
+def validate_fields(
     body: dict[str, Any], schema: Schema, prefix: list[str | int], issues: list[Issue]
 ) -> dict[str, Any]:
     """Validate the fields of one object, appending issues; unknown fields are dropped."""
@@ -174,7 +163,7 @@ def _validate_fields(
 def validate_body(body: bytes, schema: Schema) -> dict[str, Any]:
     """Parse and validate a JSON body against `schema`; return the known, cleaned fields or raise 400."""
     issues: list[Issue] = []
-    cleaned = _validate_fields(parse_json_object(body), schema, [], issues)
+    cleaned = validate_fields(parse_json_object(body), schema, [], issues)
     if issues:
         raise invalid(issues)
     return cleaned

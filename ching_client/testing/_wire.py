@@ -41,6 +41,10 @@ class FakeResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    payload: Any = field(default=None, compare=False, repr=False)
+    """The JSON value ``body`` encodes, when the fake built it (so checking it needs no parsing); else None."""
+    note: str | None = field(default=None, compare=False)
+    """What the request log should say about how the answer was made (e.g. the spec's example)."""
 
     def json(self) -> Any:
         """Parse the body as JSON."""
@@ -97,7 +101,7 @@ def dumps(payload: object) -> bytes:
 
 def json_response(status: int, payload: object, headers: Sequence[tuple[str, str]] = ()) -> FakeResponse:
     """Build a JSON response."""
-    return FakeResponse(status, (("content-type", JSON_TYPE), *headers), dumps(payload))
+    return FakeResponse(status, (("content-type", JSON_TYPE), *headers), dumps(payload), payload)
 
 
 def success(data: object, *, status: int = 200, action: str | None = None) -> FakeResponse:

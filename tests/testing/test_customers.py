@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from ching_client.testing import DEFAULT_LIVE_KEY, FakeChing, ManualClock, ObjectCounts
+from ching_client.testing._spec import shipped_api
 
 from .conftest import START
 from .helpers import fail, issue_paths, ok
@@ -31,7 +32,7 @@ def test_create_returns_the_full_customer(client: httpx.Client) -> None:
         )
     )
     assert CUSTOMER_ID.match(data["id"])
-    assert data == {
+    documented = {
         "id": data["id"],
         "object": "customer",
         "name": "Tal Levi",
@@ -44,6 +45,9 @@ def test_create_returns_the_full_customer(client: httpx.Client) -> None:
         "livemode": False,
         "created": "2026-04-19T09:12:43.000Z",
     }
+    # Any field the spec adds to a customer and requires is there too, null until set ("bogus" is not).
+    added = {name: None for name in shipped_api().shape("Customer").defaults if name not in documented}
+    assert data == {**documented, **added}
 
 
 def test_create_status_can_be_201(clock: ManualClock) -> None:
