@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import subprocess
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -277,3 +278,25 @@ def test_spec_check_runs_every_gate_and_reports_each_failure(repo: Path) -> None
     assert "FAIL  release gate" in done.stderr
     assert "FAIL: an additive change needs at least a minor bump" in done.stderr
     assert "spec-check: 2 gate(s) failed" in done.stderr
+
+
+def test_the_sdk_regenerated_after_an_additive_change_installs_as_a_new_version(repo: Path, tmp_path: Path) -> None:
+    # The documented steps, with no edit outside openapi/: the regenerated SDK is a new version to pip
+    # (0.1.0 stayed "already installed" before), and the new model is in it. `make generate`'s commands
+    # are run one by one: make would rebuild the linked .venv for the copy's newer pyproject.toml.
+    apply_change(repo)
+    python = str(repo / ".venv" / "bin" / "python")
+    for command in (["-m", "generator.generate"], ["scripts/unasync.py"], ["scripts/spec_gate.py", "--write-version"]):
+        subprocess.run([python, *command], cwd=repo, check=True, capture_output=True, timeout=300)
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [python, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(dist), "."],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = dist.iterdir()
+    assert wheel.name == "ching_client-0.2.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        assert "ching_client/_generated/models/invoice.py" in archive.namelist()
