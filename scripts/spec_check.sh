@@ -118,7 +118,7 @@ fi
 # 6. No unannounced breaking change, and a package version that moved with the spec: compare with the
 #    last release (make release).
 if .venv/bin/python scripts/spec_gate.py >"$tmp/gate.out" 2>&1; then
-  ok "release gate: $(tail -n 1 "$tmp/gate.out")"
+  ok "release gate: $(sed -n 's/^ok: //p' "$tmp/gate.out" | paste -sd ';' | sed 's/;/; /g')"
 else
   fail "release gate (scripts/spec_gate.py)" "$tmp/gate.out"
 fi
