@@ -14,12 +14,28 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts.spec_gate import RELEASED_HEADER, GateError, bump_of, main, raised, release, write_version
+from generator.naming import HTTP_METHODS
+from scripts.spec_gate import (
+    RELEASED_HEADER,
+    GateError,
+    bump_of,
+    info_version,
+    main,
+    package_version,
+    raised,
+    release,
+    released_package_version,
+    required_package_version,
+    write_version,
+)
 from tests.data.spec_change import apply_change, copy_repository
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "ching.yaml").read_text(encoding="utf-8"))
 Edit = Callable[[dict[str, Any]], None]
+#: The released version the gate's cases start from, whatever the spec's own is today.
+BASE_VERSION = "2.0.0"
+MAJOR = 2
 
 
 def _schemas(spec: dict[str, Any]) -> dict[str, Any]:
@@ -81,8 +97,7 @@ def _gate(
 ) -> tuple[int, str]:
     """The gate's exit status on ``edit`` with ``version``; the package (released as 1.4.2) follows unless given."""
     base = copy.deepcopy(SPEC)
-    if base_version:
-        base["info"]["version"] = base_version
+    base["info"]["version"] = base_version or BASE_VERSION
     revision = copy.deepcopy(base)
     edit(revision)
     revision["info"]["version"] = version
@@ -95,7 +110,7 @@ def _gate(
 def test_a_breaking_change_fails_without_a_major_bump(
     edit: Edit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    major = int(SPEC["info"]["version"].split(".")[0])
+    major = MAJOR
     assert _gate(tmp_path, edit, f"{major}.1.0")[0] == 1
     out = capsys.readouterr().out
     assert out.startswith("major ")
@@ -117,10 +132,10 @@ def add_fields(spec: dict[str, Any]) -> None:
 def test_an_additive_change_passes_with_a_minor_bump_and_fails_without(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    major = int(SPEC["info"]["version"].split(".")[0])
+    major = MAJOR
     assert _gate(tmp_path, add_fields, f"{major}.1.0")[0] == 0
     assert "(minor) covers the changes (minor)" in capsys.readouterr().out
-    assert _gate(tmp_path, add_fields, SPEC["info"]["version"])[0] == 1
+    assert _gate(tmp_path, add_fields, BASE_VERSION)[0] == 1
     assert "FAIL: an additive change needs at least a minor bump" in capsys.readouterr().out
 
 
@@ -167,11 +182,11 @@ def test_raised(version: str, bump: str, expected: str) -> None:
 
 
 def test_the_package_version_must_rise_with_the_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    major = int(SPEC["info"]["version"].split(".")[0])
+    major = MAJOR
     # An additive spec change (a minor bump) released with the package unchanged: pip would keep the old SDK.
     assert _gate(tmp_path, add_fields, f"{major}.1.0", package="1.4.2")[0] == 1
     out = capsys.readouterr().out
-    assert f"FAIL: info.version {SPEC['info']['version']} -> {major}.1.0 needs package version 1.5.0 or later" in out
+    assert f"FAIL: info.version {BASE_VERSION} -> {major}.1.0 needs package version 1.5.0 or later" in out
     assert _gate(tmp_path, add_fields, f"{major}.1.0", package="1.5.0")[0] == 0
     assert "ok: package version 1.4.2 -> 1.5.0 follows" in capsys.readouterr().out
     # A breaking spec change needs a major package bump.
@@ -189,8 +204,7 @@ def _version_file(tmp_path: Path, version: str) -> Path:
 
 
 def test_make_generate_raises_the_package_version_with_the_spec_and_never_lowers_it(tmp_path: Path) -> None:
-    revision = _spec_with_version("2.1.0")
-    args = _write_pair(tmp_path, SPEC, revision, "0.1.0")
+    args = _write_pair(tmp_path, _spec_with_version("2.0.0"), _spec_with_version("2.1.0"), "0.1.0")
     base, rev = Path(args[1]), Path(args[3])
     version_file = _version_file(tmp_path, "0.1.0")
     assert write_version(base, rev, version_file) == "package version 0.1.0 -> 0.2.0, following info.version 2.1.0"
@@ -242,10 +256,23 @@ def repo(tmp_path: Path) -> Path:
     return copy_repository(tmp_path / "repo")
 
 
+def _operation_count(spec_path: Path) -> int:
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    return sum(method in HTTP_METHODS for item in spec["paths"].values() for method in item)
+
+
+def _versions(repo: Path) -> tuple[str, str]:
+    """The released spec version, and the package version that follows the repository's spec."""
+    base, revision = repo / "openapi" / "ching.released.yaml", repo / "openapi" / "ching.yaml"
+    current = package_version(repo / "ching_client" / "_version.py")
+    required = required_package_version(base, revision)
+    return info_version(base), max(current, required, key=lambda v: tuple(int(n) for n in v.split(".")))
+
+
 def test_spec_check_passes_after_an_additive_change_made_only_in_openapi(repo: Path) -> None:
     # A new operation and field, the spec's version and CHANGELOG entry: every TypeScript gate follows
     # (a typed call of the new operation is generated), with no file outside openapi/ to extend.
-    assert apply_change(repo) == "2.1.0"
+    version = apply_change(repo)
     subprocess.run(
         [str(repo / ".venv" / "bin" / "python"), "scripts/spec_gate.py", "--write-version"],
         cwd=repo,
@@ -255,8 +282,9 @@ def test_spec_check_passes_after_an_additive_change_made_only_in_openapi(repo: P
     )
     done = _spec_check(repo)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "typed calls of all 12 operations compile (strict)" in done.stdout
-    assert "follows info.version 2.0.0 -> 2.1.0" in done.stdout
+    count = _operation_count(repo / "openapi" / "ching.yaml")
+    assert f"typed calls of all {count} operations compile (strict)" in done.stdout
+    assert f"follows info.version {_versions(repo)[0]} -> {version}" in done.stdout
     calls = (repo / "openapi" / "typescript" / "generated" / "calls.ts").read_text(encoding="utf-8")
     assert 'client.GET("/v1/customers/{id}/invoices"' in calls
 
@@ -267,14 +295,14 @@ def test_spec_check_runs_every_gate_and_reports_each_failure(repo: Path) -> None
     apply_change(repo)
     spec_path = repo / "openapi" / "ching.yaml"
     spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-    spec["info"]["version"] = SPEC["info"]["version"]
+    spec["info"]["version"] = _versions(repo)[0]  # as released: not raised
     del spec["paths"]["/v1/customers/{id}/invoices"]["get"]["summary"]
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     done = _spec_check(repo)
     assert done.returncode == 1
     assert "FAIL  redocly lint (recommended-strict)" in done.stderr
     assert "ok    openapi-spec-validator" in done.stdout
-    assert "ok    tsc client.ts, generated/calls.ts: typed calls of all 12 operations" in done.stdout
+    assert f"ok    tsc client.ts, generated/calls.ts: typed calls of all {_operation_count(spec_path)}" in done.stdout
     assert "FAIL  release gate" in done.stderr
     assert "FAIL: an additive change needs at least a minor bump" in done.stderr
     assert "spec-check: 2 gate(s) failed" in done.stderr
@@ -282,7 +310,7 @@ def test_spec_check_runs_every_gate_and_reports_each_failure(repo: Path) -> None
 
 def test_the_sdk_regenerated_after_an_additive_change_installs_as_a_new_version(repo: Path, tmp_path: Path) -> None:
     # The documented steps, with no edit outside openapi/: the regenerated SDK is a new version to pip
-    # (0.1.0 stayed "already installed" before), and the new model is in it. `make generate`'s commands
+    # (0.1.0 stayed "already installed" before: now 0.2.0), and the new model is in it. `make generate`'s commands
     # are run one by one: make would rebuild the linked .venv for the copy's newer pyproject.toml.
     apply_change(repo)
     python = str(repo / ".venv" / "bin" / "python")
@@ -297,6 +325,7 @@ def test_the_sdk_regenerated_after_an_additive_change_installs_as_a_new_version(
         timeout=300,
     )
     (wheel,) = dist.iterdir()
-    assert wheel.name == "ching_client-0.2.0-py3-none-any.whl"
+    assert wheel.name == f"ching_client-{_versions(repo)[1]}-py3-none-any.whl"
+    assert _versions(repo)[1] != released_package_version(repo / "openapi" / "ching.released.yaml")
     with zipfile.ZipFile(wheel) as archive:
         assert "ching_client/_generated/models/invoice.py" in archive.namelist()

@@ -1,10 +1,10 @@
 """Make an API change the documented way in a copy of the repository: edit the spec, add its CHANGELOG entry.
 
-``copy_repository(dst)`` copies the committed files (the checkout's ``.venv`` and npm packages
+``copy_repository(dst)`` copies the repository's files (the checkout's ``.venv`` and npm packages
 linked, not copied); ``apply_change(repo)`` then merges ``additive_change.yaml`` into
-``repo/openapi/ching.yaml`` and writes the entry for its new ``info.version`` into
-``repo/openapi/CHANGELOG.md``: what a maintainer does before ``make generate`` and ``make test``,
-with no edit outside ``openapi/``.
+``repo/openapi/ching.yaml``, raises its ``info.version`` by a minor version and writes the entry for
+it into ``repo/openapi/CHANGELOG.md``: what a maintainer does before ``make generate`` and
+``make test``, with no edit outside ``openapi/``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from scripts.spec_gate import raised
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 ADDITIVE = HERE / "additive_change.yaml"
@@ -25,6 +27,8 @@ ADDITIVE_ENTRY = (
 )
 #: Installed tools a copy uses from the checkout: far too big to copy, and never written to.
 LINKED = (".venv", "openapi/typescript/node_modules")
+#: What a copy of a tree that is not a git checkout leaves out: tools, caches, build output.
+UNCOPIED = (".git", ".venv", "node_modules", ".tools", "__pycache__", "*_cache", "build", "dist", "generated")
 
 
 def merge_into(base: Any, overlay: Any) -> Any:
@@ -50,12 +54,12 @@ def changed_spec(spec_path: Path, overlay_path: Path = ADDITIVE) -> dict[str, An
     return merged
 
 
-def apply_change(repo: Path, overlay_path: Path = ADDITIVE, entry: str = ADDITIVE_ENTRY) -> str:
-    """Edit ``repo``'s spec and CHANGELOG as a maintainer would; returns the new ``info.version``."""
+def apply_change(repo: Path, overlay_path: Path = ADDITIVE, entry: str = ADDITIVE_ENTRY, bump: str = "minor") -> str:
+    """Edit ``repo``'s spec, its version (by ``bump``) and CHANGELOG as a maintainer would; returns the version."""
     spec_path, changelog = repo / "openapi" / "ching.yaml", repo / "openapi" / "CHANGELOG.md"
     spec = changed_spec(spec_path, overlay_path)
+    version = spec["info"]["version"] = raised(str(spec["info"]["version"]), bump)
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    version = str(spec["info"]["version"])
     text = changelog.read_text(encoding="utf-8")
     first = text.index("\n## ") + 1  # the newest entry comes first
     changelog.write_text(f"{text[:first]}## {version}\n\n{entry}\n\n{text[first:]}", encoding="utf-8")
@@ -63,9 +67,14 @@ def apply_change(repo: Path, overlay_path: Path = ADDITIVE, entry: str = ADDITIV
 
 
 def copy_repository(dst: Path, root: Path = ROOT) -> Path:
-    """The files git tracks in ``root`` (as they are now) copied to ``dst``, the installed tools linked."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True, timeout=60)
-    for name in listed.stdout.decode().split("\0"):
+    """The files git tracks in ``root`` (as they are now) copied to ``dst``, the installed tools linked.
+
+    A tree that is not a git checkout (itself a copy) is copied whole, tools, caches and build output aside.
+    """
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=False, timeout=60)
+    if listed.returncode != 0:
+        shutil.copytree(root, dst, symlinks=True, ignore=shutil.ignore_patterns(*UNCOPIED), dirs_exist_ok=True)
+    for name in listed.stdout.decode().split("\0") if listed.returncode == 0 else []:
         if name and (root / name).is_file():
             (dst / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, dst / name)
