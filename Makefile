@@ -11,7 +11,7 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 INTEROP_NPM_STAMP := openapi/interop/node_modules/.installed
 GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
 
-.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release-spec docs lint typecheck verifytypes test demo bench clean
+.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release release-spec docs lint typecheck verifytypes test demo bench clean
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -57,26 +57,28 @@ go-toolchain:
 
 interop-tools: $(TOOLS_STAMP) $(INTEROP_NPM_STAMP) go-toolchain
 
+# The generator checks the spec first (YAML, every $ref, OpenAPI 3.1 structure: generator/spec.py), then
+# writes the code; the package version then rises with the spec's info.version (scripts/spec_gate.py).
 generate: $(VENV_STAMP)
 	$(PY) -m generator.generate
 	$(PY) scripts/unasync.py
+	$(PY) scripts/spec_gate.py --write-version
 
 check-generated: $(VENV_STAMP)
 	$(PY) -m generator.generate --check
 	$(PY) scripts/unasync.py --check
+	$(PY) scripts/spec_gate.py --check-version
 
 spec-check: setup
 	bash scripts/spec_check.sh
 
-# Record the spec as released: its CHANGELOG entry must exist and every spec gate must pass first.
-release-spec: setup
-	@version=$$($(PY) -c 'import yaml; print(yaml.safe_load(open("openapi/ching.yaml"))["info"]["version"])'); \
-	grep -qx "## $$version" openapi/CHANGELOG.md || \
-	  { echo "openapi/CHANGELOG.md has no '## $$version' entry: describe the release there first" >&2; exit 1; }; \
-	bash scripts/spec_check.sh && \
-	{ sed -n '1,2p' openapi/ching.released.yaml; cat openapi/ching.yaml; } > openapi/ching.released.yaml.new && \
-	mv openapi/ching.released.yaml.new openapi/ching.released.yaml && \
-	echo "released spec $$version: openapi/ching.released.yaml"
+# Release the spec and the package together: every spec gate must pass (the package version included),
+# then openapi/ching.released.yaml records the spec and the package version (its CHANGELOG entry must exist).
+release: setup
+	bash scripts/spec_check.sh
+	$(PY) scripts/spec_gate.py --release
+
+release-spec: release
 
 # The API reference as one HTML file that opens offline: build/docs/ching-api.html.
 docs: $(VENV_STAMP)

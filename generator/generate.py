@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment
 from openapi_python_client import Project
 from openapi_python_client.config import Config, ConfigFile, MetaType
@@ -43,10 +43,12 @@ from generator.models import (
     replace_string_maps,
     request_models,
 )
-from generator.naming import naming_problems
+from generator.naming import method_name, naming_problems, unshadowed
 from generator.operations import OperationView, operation_view, resolve, spec_operations
+from generator.spec import load_spec, with_places
 
 ROOT = Path(__file__).resolve().parent.parent
+_PARSING = re.compile(r"^\w+ parsing (\w+ /\S*) within .*$")
 SPEC = ROOT / "openapi" / "ching.yaml"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CONFIG = Path(__file__).resolve().parent / "config.yaml"
@@ -61,7 +63,8 @@ __all__ = ["HEADER", "GenerationFailed", "drift", "generate", "tree"]
 
 
 def _check_errors(errors: Iterable[GeneratorError]) -> None:
-    problems = [f"{e.header}: {e.detail}" for e in errors]
+    # openapi-python-client's header reads "WARNING parsing GET /path within tag. Endpoint will not be generated."
+    problems = [_PARSING.sub(r"\g<1>", str(e.header)).rstrip(".") + f": {e.detail}" for e in errors]
     if problems:
         raise GenerationFailed("\n".join(problems))
 
@@ -114,7 +117,7 @@ def _import_lines(imports: Iterable[Import], prefix: str, exclude: str = "") -> 
 
 def _environment(project: Project, spec: dict[str, Any]) -> Environment:
     env = project.env
-    env.filters.update(import_lines=_import_lines, pyrepr=repr)
+    env.filters.update(import_lines=_import_lines, pyrepr=repr, method_name=method_name, unshadowed=unshadowed)
     env.globals.update(tag_descriptions={t["name"]: t.get("description", "") for t in spec.get("tags", [])})
     return env
 
@@ -246,7 +249,7 @@ def _ship_spec(spec_path: Path, package: Path) -> None:
 
 def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
     """Regenerate ``out_dir`` from ``spec_path``, replacing whatever was there."""
-    spec = _open_enums_as_plain_enums(yaml.safe_load(spec_path.read_text(encoding="utf-8")))
+    spec = _open_enums_as_plain_enums(load_spec(spec_path))
     problems = naming_problems(spec)
     if problems:
         raise GenerationFailed("operations must be named `<tag>_<verb>`:\n" + "\n".join(problems))
@@ -312,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         generate(args.spec, args.out)
     except GenerationFailed as exc:
-        print(f"generation failed:\n{exc}", file=sys.stderr)
+        print(f"generation failed:\n{with_places(str(exc), args.spec)}", file=sys.stderr)
         return 1
     print(f"generated {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0

@@ -3,12 +3,20 @@
 The tag names the client attribute and the verb the method (``customers_list`` becomes
 ``ching.customers.list``), so an operationId outside the rule would silently change the method
 name users call. The generator refuses it instead, saying what to rename it to.
+
+Any verb is allowed, builtins' names (``list``, ``type``, ``id``, ``format``) and keywords
+included: a keyword becomes the method with a trailing underscore (``customers_import`` is
+``ching.customers.import_``, as PEP 8 advises), and a method named like a builtin does not hide the
+builtin from the annotations of its class (``unshadowed``). A tag cannot be a keyword: it is also
+a package name (``api/<tag>/``), which no import statement could name.
 """
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
+from collections.abc import Iterable
 from typing import Any
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -45,8 +53,10 @@ def _problem(operation_id: Any, tags: Any, method: str, path: str) -> str | None
         return f"{where}: tag {tag!r} must be snake_case (it becomes a client attribute): rename it to {rename!r}"
     if not isinstance(operation_id, str) or not operation_id:
         return f"{where} has no operationId: add `operationId: {suggestion('', tag, method, path)}`"
+    if keyword.iskeyword(tag):
+        return f"{where}: tag {tag!r} is a Python keyword, which cannot name a client attribute: rename it"
     verb = operation_id.removeprefix(f"{tag}_")
-    if not _SNAKE.match(operation_id) or verb == operation_id or keyword.iskeyword(verb) or verb in CALL_OPTIONS:
+    if not _SNAKE.match(operation_id) or verb == operation_id or verb in CALL_OPTIONS:
         rename = suggestion(operation_id, tag, method, path)
         return (
             f"{where}: operationId {operation_id!r} must be `<tag>_<verb>` in snake_case, starting with its first "
@@ -66,3 +76,33 @@ def naming_problems(spec: dict[str, Any]) -> list[str]:
                 if problem:
                     problems.append(problem)
     return problems
+
+
+def method_name(verb: str) -> str:
+    """The Python method of a verb: the verb itself, with a trailing underscore if it is a keyword."""
+    return f"{verb}_" if keyword.iskeyword(verb) else verb
+
+
+#: Names generated annotations use that a method or field of a class can hide from the annotations
+#: after it (a method `list` makes `list[Customer]` name the method), with a spelling no member hides.
+_UNHIDEABLE = {name: f"builtins.{name}" for name in dir(builtins) if not name.startswith("_")} | {
+    "datetime": "_datetime"
+}
+_QUOTED_OR_NAME = re.compile(r"""'[^']*'|"[^"]*"|(?<![\w.])([A-Za-z_]\w*)""")
+
+
+def unshadowed(annotation: str, members: Iterable[str]) -> str:
+    """``annotation`` with each name that one of the class's ``members`` hides spelled so it cannot be hidden.
+
+    Only names outside quotes change (``Literal['list']`` keeps its value); generated modules import
+    ``builtins`` and ``datetime as _datetime`` for this, and ruff drops the imports when unused.
+    """
+    hidden = set(members) & _UNHIDEABLE.keys()
+    if not hidden:
+        return annotation
+
+    def spell(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return _UNHIDEABLE[name] if name in hidden else match.group(0)
+
+    return _QUOTED_OR_NAME.sub(spell, annotation)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import copy
 import importlib
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from ching_client._generated.api.customers import customers_delete, customers_re
 from ching_client._generated.models.customer_upsert_envelope import CustomerUpsertEnvelope
 from ching_client._runtime.kinds import InvalidArgument
 from generator.generate import HEADER, GenerationFailed, generate, tree
+from generator.naming import unshadowed
 
 from .clients._support import CUSTOMER
 
@@ -129,6 +132,7 @@ def _generate(tmp_path: Path, spec: dict[str, Any]) -> None:
         ("customers_timeout", ["customers"], "rename it to"),
         ("customers_list", [], "has no tag"),
         ("customers_list", ["Customers"], "tag 'Customers' must be snake_case"),
+        ("import_list", ["import"], "tag 'import' is a Python keyword"),
     ],
 )
 def test_an_operation_outside_the_naming_rule_fails_generation_saying_what_to_rename(
@@ -223,3 +227,197 @@ def test_generation_never_wipes_a_folder_of_hand_written_code(tmp_path: Path) ->
     with pytest.raises(GenerationFailed, match=r"client\.py, which is not generated"):
         _generate(tmp_path, SPEC)
     assert (out / "client.py").read_text(encoding="utf-8") == "# written by hand\n"
+
+
+# Operation names that are builtins' names and keywords: each verb is a GET /v1/customers/{id}/<verb>.
+ODD_VERBS = ("type", "id", "format", "import", "str", "int", "float", "datetime", "class")
+INVOICE = {
+    "type": "object",
+    "description": "An invoice.",
+    "additionalProperties": True,
+    "required": ["id", "amount"],
+    "properties": {
+        "id": {"type": "string", "description": "The id."},
+        "amount": {"type": "integer", "description": "The amount."},
+    },
+}
+
+
+def _envelope(description: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "required": ["success", *fields],
+        "properties": {"success": {"type": "boolean", "description": "True."}, **fields},
+    }
+
+
+def _get(operation_id: str, schema: str, **extra: Any) -> dict[str, Any]:
+    ok = {"description": "OK.", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    return {
+        "parameters": [{"$ref": "#/components/parameters/CustomerId"}],
+        "get": {
+            "operationId": operation_id,
+            "tags": ["customers"],
+            "summary": "An operation.",
+            "description": "An operation named like a builtin or a keyword.",
+            "x-ching-safe-to-repeat": True,
+            "responses": {"200": ok},
+            **extra,
+        },
+    }
+
+
+def with_odd_names(spec: dict[str, Any]) -> None:
+    """`list_invoices` after `list`, verbs named like builtins and keywords, a result field named `list`."""
+    invoices = {"type": "array", "description": "Invoices.", "items": {"$ref": "#/components/schemas/Invoice"}}
+    schemas = spec["components"]["schemas"]
+    schemas["Invoice"] = INVOICE
+    schemas["InvoiceListEnvelope"] = _envelope("Invoices.", data=invoices)
+    schemas["InvoicePageEnvelope"] = _envelope(
+        "A page.", list={"type": "string", "description": "The list's name."}, data=invoices
+    )
+    paths = spec["paths"]
+    paths["/v1/customers/{id}/invoices"] = _get("customers_list_invoices", "InvoiceListEnvelope")
+    paths["/v1/customers/{id}/page"] = _get("customers_page", "InvoicePageEnvelope")
+    for verb in ODD_VERBS:
+        paths[f"/v1/customers/{{id}}/{verb}"] = _get(f"customers_{verb}", "CustomerEnvelope")
+    since = {
+        "name": "since",
+        "in": "query",
+        "description": "From.",
+        "schema": {"type": "string", "format": "date-time"},
+    }
+    paths["/v1/customers/{id}/since"] = _get("customers_since", "InvoiceListEnvelope", parameters=[since])
+
+
+USE_ODD_NAMES = """
+import datetime
+
+from ching_client import AsyncChing, Ching
+from ching_client.models import Customer, Invoice
+
+
+def use(ching: Ching) -> None:
+    customers: list[Customer] = ching.customers.list()
+    invoices: list[Invoice] = ching.customers.list_invoices("cus_1")
+    odd: list[Customer] = [
+        ching.customers.type("cus_1"), ching.customers.id("cus_1"), ching.customers.format("cus_1"),
+        ching.customers.import_("cus_1"), ching.customers.str("cus_1"), ching.customers.int("cus_1"),
+        ching.customers.float("cus_1", timeout=1.5, max_retries=2), ching.customers.datetime("cus_1"),
+        ching.customers.class_("cus_1"),
+    ]
+    since: list[Invoice] = ching.customers.since("cus_1", since=datetime.datetime.now(datetime.UTC).isoformat())
+    page = ching.customers.page("cus_1")
+    name: str = page.list_
+    items: list[Invoice] = page.data
+
+
+async def use_async(ching: AsyncChing) -> None:
+    invoices: list[Invoice] = await ching.customers.list_invoices("cus_1")
+    customer: Customer = await ching.customers.import_("cus_1")
+"""
+
+
+def test_operations_named_like_builtins_and_keywords_generate_code_that_type_checks(tmp_path: Path) -> None:
+    # A method `list` made `list[Invoice]` name the method in every annotation after it; a verb that is a
+    # keyword (`import`) was refused. Now: each keyword verb is the method `<verb>_`, and mypy --strict
+    # (as `make typecheck` runs it) accepts the regenerated package and code that calls every method.
+    shutil.copytree(ROOT / "ching_client", tmp_path / "ching_client", ignore=shutil.ignore_patterns("__pycache__"))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(_spec_with(with_odd_names), sort_keys=False), encoding="utf-8")
+    generate(spec, tmp_path / "ching_client" / "_generated")
+    (tmp_path / "use.py").write_text(USE_ODD_NAMES, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MYPY"))}
+    env.update(PYTHONPATH=str(tmp_path), MYPYPATH=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy_cache"), "use.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    check = "from ching_client._generated.sync_resources import Customers; print(Customers.import_.__doc__[:20])"
+    ran = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+
+
+def test_names_a_member_hides_are_spelled_so_it_cannot() -> None:
+    assert unshadowed("list[Invoice]", ["list", "retrieve"]) == "builtins.list[Invoice]"
+    assert unshadowed("datetime.datetime | None", ["datetime"]) == "_datetime.datetime | None"
+    assert unshadowed("Literal['list', \"int\"] | int", ["list", "int"]) == "Literal['list', \"int\"] | builtins.int"
+    assert unshadowed("list[Invoice]", ["retrieve"]) == "list[Invoice]"
+    assert unshadowed("Mapping[str, str]", ["apping", "str_"]) == "Mapping[str, str]"
+
+
+def _main(spec: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "generator.generate", "--spec", str(spec), "--out", str(tmp_path / "o")]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if fragment in line)
+
+
+def test_an_unresolved_ref_is_named_with_its_file_line_and_pointer(tmp_path: Path) -> None:
+    text = (ROOT / "openapi" / "ching.yaml").read_text(encoding="utf-8")
+    wrong = "#/components/schemas/CustomerCreateRequst"
+    spec = tmp_path / "ching.yaml"
+    spec.write_text(text.replace("#/components/schemas/CustomerCreateRequest", wrong, 1), encoding="utf-8")
+    done = _main(spec, tmp_path)
+    line = _line_of(spec.read_text(encoding="utf-8"), wrong)
+    pointer = "#/paths/~1v1~1customers/post/requestBody/content/application~1json/schema"
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "generation failed:",
+        f"{spec}:{line}: {pointer}: $ref '{wrong}' points to nothing: no such place in this file",
+    ]
+
+
+def test_a_yaml_mistake_is_one_line_with_its_place_not_a_traceback(tmp_path: Path) -> None:
+    text = (ROOT / "openapi" / "ching.yaml").read_text(encoding="utf-8")
+    spec = tmp_path / "ching.yaml"
+    spec.write_text(text.replace("  /v1/customers:\n", "  /v1/customers: :\n", 1), encoding="utf-8")
+    done = _main(spec, tmp_path)
+    line = _line_of(spec.read_text(encoding="utf-8"), "/v1/customers: :")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "generation failed:",
+        f"{spec}:{line}:18: not valid YAML: mapping values are not allowed here",
+    ]
+
+
+def test_a_spec_that_is_not_openapi_is_refused_before_generation_at_each_place(tmp_path: Path) -> None:
+    def broken(spec: dict[str, Any]) -> None:
+        spec["paths"]["/v1/customers"]["get"]["responses"]["200"] = {"summary": "no description"}
+        spec["components"]["schemas"]["Customer"]["properties"]["name"]["type"] = "text"
+
+    with pytest.raises(GenerationFailed) as caught:
+        _generate(tmp_path, _spec_with(broken))
+    problems = str(caught.value).splitlines()
+    where = f"{tmp_path / 'spec.yaml'}:"
+    assert all(p.startswith(where) for p in problems), problems
+    assert any("#/paths/~1v1~1customers/get/responses/200: 'description' is a required property" in p for p in problems)
+    assert any("#/components/schemas/Customer/properties/name/type: 'text' is not valid" in p for p in problems)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unsupported_construct_is_named_with_its_operation_and_line(tmp_path: Path) -> None:
+    def xml(spec: dict[str, Any]) -> None:
+        spec["paths"]["/v1/customers"]["post"]["requestBody"]["content"] = {
+            "application/xml": {"schema": {"type": "string"}}
+        }
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(_spec_with(xml), sort_keys=False), encoding="utf-8")
+    done = _main(spec, tmp_path)
+    assert done.returncode == 1
+    lines = spec.read_text(encoding="utf-8").splitlines()
+    post = next(i for i, line in enumerate(lines, start=1) if line == "    post:")  # /v1/customers comes first
+    assert done.stderr.splitlines() == [
+        "generation failed:",
+        f"{spec}:{post}: POST /v1/customers: Unsupported content type application/xml",
+    ]

@@ -79,7 +79,8 @@ def test_the_reference_loads_nothing_when_opened(html: str) -> None:
 
 
 def test_every_operation_is_shown_in_full_with_its_repeat_safety(html: str) -> None:
-    assert len(OPERATIONS) == 11
+    # Every operation the spec has, however many: the page is built from the spec, as this list is.
+    assert OPERATIONS
     # Nothing is folded: every collapsible part starts open.
     assert re.findall(r"<details(?![^>]*\bopen\b)[^>]*>", html) == []
     for path, method, operation in OPERATIONS:
@@ -103,9 +104,10 @@ def test_every_operation_is_shown_in_full_with_its_repeat_safety(html: str) -> N
             for name, prop in schema.get("properties", {}).items():
                 assert name in shown, (operation["operationId"], name)
                 assert plain(prop["description"]) in shown, (operation["operationId"], name)
+    # One banner per operation, no more: the counts follow the spec (tests/test_spec.py checks each flag).
     unsafe = sum(not op["x-ching-safe-to-repeat"] for _, _, op in OPERATIONS)
-    assert text(html).count("Safe to repeat: no.") == unsafe == 3
-    assert text(html).count("Safe to repeat: yes.") == len(OPERATIONS) - unsafe == 8
+    assert text(html).count("Safe to repeat: no.") == unsafe
+    assert text(html).count("Safe to repeat: yes.") == len(OPERATIONS) - unsafe
 
 
 def test_every_schema_and_property_is_described_on_the_page(html: str) -> None:

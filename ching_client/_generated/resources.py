@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 
 from .._runtime.contract import AsyncRequester
@@ -46,7 +47,7 @@ class AsyncCustomers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> list[Customer]:
+    ) -> builtins.list[Customer]:
         """List customers.
 
         The 100 most recent customers in the current mode, newest first.
@@ -321,7 +322,7 @@ class AsyncProducts:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> list[Product]:
+    ) -> builtins.list[Product]:
         """List products.
 
         The 100 most recent products in the current mode, newest first. There is no pagination.
