@@ -236,20 +236,20 @@ SHIPPED_SPEC = "openapi.json"
 """The spec as JSON inside the generated package: the local Ching (``ching_client.testing``) serves from it."""
 
 
-def _ship_spec(spec_path: Path, package: Path) -> None:
-    """Write the spec, as written (open enums kept), into the package as JSON.
+def _shipped_spec(spec: dict[str, Any]) -> str:
+    """The spec, as written (open enums kept), as the JSON the package ships.
 
     Users run the local Ching from an installed package, without the repository or PyYAML; the
     output is deterministic (the spec's own key order), so ``make check-generated`` covers it.
     """
-    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-    text = json.dumps(spec, indent=1, ensure_ascii=False, default=str) + "\n"
-    _write(package / SHIPPED_SPEC, text)
+    return json.dumps(spec, indent=1, ensure_ascii=False, default=str) + "\n"
 
 
 def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
     """Regenerate ``out_dir`` from ``spec_path``, replacing whatever was there."""
-    spec = _open_enums_as_plain_enums(load_spec(spec_path))
+    written = load_spec(spec_path)
+    shipped = _shipped_spec(written)  # before anything below reads (or adjusts) the spec
+    spec = _open_enums_as_plain_enums(written)
     problems = naming_problems(spec)
     if problems:
         raise GenerationFailed("operations must be named `<tag>_<verb>`:\n" + "\n".join(problems))
@@ -265,7 +265,7 @@ def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
         _render_models(env, staging, spec, openapi, requests)
         _render_operations(env, staging, operations)
         _stamp_and_format(staging)
-        _ship_spec(spec_path, staging)
+        _write(staging / SHIPPED_SPEC, shipped)
         if out_dir.exists():
             _check_replaceable(out_dir)
             shutil.rmtree(out_dir)
