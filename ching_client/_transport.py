@@ -24,6 +24,9 @@ Three things plain httpx leaves to chance are handled here:
   under trio they keep httpcore's backend.
 - **Fork.** A child process must not share the parent's pooled sockets (both would read each
   other's responses). After ``os.fork()`` every pool of this module is replaced in the child.
+- **Bytes past a response.** A server (or a proxy) that sends one unsolicited response in the same write as a real
+  one leaves it in h11's buffer; a pooled connection would answer its next request with it, and every call after
+  that with the previous call's answer. A connection with bytes left over when its response is closed is closed.
 
 When the environment names a proxy (``HTTP_PROXY``, ``HTTPS_PROXY`` or ``ALL_PROXY``) the clients keep httpx's
 own transport, which is where httpx applies those settings.
@@ -104,6 +107,28 @@ def _least_busy(shards: list[_Shard[_T]]) -> _Shard[_T]:
                 if not busy:
                     break
     return best
+
+
+# -- bytes past a response ----------------------------------------------------------------------------------------
+# httpx's response stream keeps httpcore's in ``_httpcore_stream``; httpcore's pool stream keeps the connection's in
+# ``_stream``, whose ``_connection`` is the HTTP/1.1 connection, with its h11 state in ``_h11_state`` (httpcore and
+# httpcore2 alike). tests/reliability/test_pool_reuse.py names them and fails if a new version renames them.
+
+
+def refuse_leftovers(stream: object) -> None:
+    """Before a response's connection goes back to its pool: if h11 has read bytes past the response's end (or the
+    server's close), mark h11's side as failed, so httpcore closes the connection instead of pooling it.
+
+    The pool only checks the socket before reusing a connection (``is_readable``), not what h11 already read from it.
+    Here the connection is still held by this response, so no other request can have been given it. A body not read
+    to its end leaves bytes too; httpcore closes that connection anyway.
+    """
+    inner = getattr(getattr(stream, "_httpcore_stream", None), "_stream", None)
+    h11_state = getattr(getattr(inner, "_connection", None), "_h11_state", None)
+    if h11_state is not None:
+        left, closed = h11_state.trailing_data
+        if left or closed:
+            h11_state.send_failed()
 
 
 # -- healing ---------------------------------------------------------------------------------------------------------
@@ -203,6 +228,7 @@ class _HealingAsyncStream:
 
     async def aclose(self) -> None:
         try:
+            refuse_leftovers(self._inner)
             await self._inner.aclose()
         except BaseException:
             self._shard.suspect = True  # the pool may still hold this request: the shard's next request heals it
@@ -360,6 +386,7 @@ class ShardedTransport:
             try:
                 content = _read_within(response, stream, request.extensions.get(LIMIT_EXTENSION))
             finally:
+                refuse_leftovers(stream)
                 stream.close()
         except BaseException:
             shard.suspect = True
