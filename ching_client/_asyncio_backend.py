@@ -11,12 +11,16 @@ The contract is httpcore's: the same errors (``ConnectError``, ``ConnectTimeout`
 ``WriteError``, ``WriteTimeout``, of the engine's httpcore) for the same events, ``b""`` at the end of the stream, and
 ``is_readable`` true once an idle connection has data or an end waiting (the pool then drops it). Reading stops while
 more than ``_HIGH_WATER`` bytes wait, so a large body is held a piece at a time, as with anyio.
+
+A pool may be closed away from its connections' loop: by a client's ``aclose()`` in another thread, or after that loop
+has ended. ``_abandon`` closes through the loop while it runs, and without it once it is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import select
 import socket
 import ssl
@@ -105,6 +109,7 @@ class AsyncioStream:
         self._transport = transport
         self._protocol = protocol
         self._core = core
+        self._open = True  # False once closed, or handed over to the TLS stream that replaces it
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
@@ -143,7 +148,12 @@ class AsyncioStream:
         # Closed at once, without TLS's closing handshake: HTTP/1.1 frames every body itself, so nothing is lost, and
         # a graceful close would go on after the client is closed (uvloop then warns of an unclosed transport when
         # the loop ends, and waits up to 30 s for a peer that never answers the handshake).
-        self._transport.abort()
+        self._open = False
+        loop = self._protocol.loop
+        if loop is _asyncio_loop():
+            self._transport.abort()
+        else:  # a pool of another loop, closed by a client's aclose() or when a new loop retires it
+            _abandon(self._transport, loop)
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
@@ -164,6 +174,7 @@ class AsyncioStream:
         if transport is None:  # the connection closed during the handshake
             raise core.ConnectError("the connection closed during the TLS handshake")
         self._protocol.transport = transport  # pausing and resuming reads now go through TLS
+        self._open = False  # the TLS stream owns the connection now: this one is dropped, and must not close it
         return AsyncioStream(transport, self._protocol, core)
 
     def get_extra_info(self, info: str) -> Any:
@@ -243,6 +254,34 @@ class AsyncioBackend:
             await self._fallback.sleep(seconds)
         else:
             await asyncio.sleep(seconds)
+
+
+def _abandon(transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    """Close ``transport`` from outside its loop's thread, or from a finalizer (which may run in any thread, at any
+    moment): through the loop while it runs, as asyncio's transports may only be touched from their loop's thread;
+    without it once the loop is closed, as closing through it would raise."""
+    if not loop.is_closed():
+        with contextlib.suppress(RuntimeError):  # closed meanwhile, by another thread
+            loop.call_soon_threadsafe(transport.abort)
+            return
+    _close_after_loop(transport)
+
+
+def _close_after_loop(transport: asyncio.BaseTransport) -> None:
+    """Close the socket of a transport whose loop is closed, without the loop.
+
+    uvloop closes every transport when its loop closes. asyncio's leave their sockets open, and their ``close`` and
+    ``abort`` only schedule the socket's close on the loop (which raises once it is closed); so the step the loop
+    would have run next is run here: ``_call_connection_lost``, of the transport itself or, for TLS, of the one under
+    it. tests/reliability/test_event_loops.py names both and fails if a new Python renames them.
+    """
+    if transport.is_closing():
+        return
+    plain = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None) or transport
+    lost = getattr(plain, "_call_connection_lost", None)
+    if lost is not None and getattr(plain, "_sock", None) is not None:
+        with contextlib.suppress(RuntimeError):  # TLS tells its protocol through the loop; the socket is closed first
+            lost(None)
 
 
 def _socket_readable(sock: Any) -> bool:
