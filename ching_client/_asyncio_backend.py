@@ -12,8 +12,11 @@ The contract is httpcore's: the same errors (``ConnectError``, ``ConnectTimeout`
 ``is_readable`` true once an idle connection has data or an end waiting (the pool then drops it). Reading stops while
 more than ``_HIGH_WATER`` bytes wait, so a large body is held a piece at a time, as with anyio.
 
-A pool may be closed away from its connections' loop: by a client's ``aclose()`` in another thread, or after that loop
-has ended. ``_abandon`` closes through the loop while it runs, and without it once it is closed.
+An idle connection keeps reading (so the server's close is seen at no cost), which means its event loop holds its
+transport: a pool dropped without being closed would keep its sockets open for as long as the server keeps them. So
+a stream collected while still open closes its transport, with a ``ResourceWarning`` as asyncio gives for a transport
+of its own. That, and closing a pool from another thread or after its loop has ended, may happen away from the
+connection's loop: ``_abandon`` closes through the loop when it runs, and without it once it is closed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import select
 import socket
 import ssl
 import time
+import warnings
 from collections.abc import Iterable
 from typing import Any, Final, cast
 
@@ -110,6 +114,19 @@ class AsyncioStream:
         self._protocol = protocol
         self._core = core
         self._open = True  # False once closed, or handed over to the TLS stream that replaces it
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:
+        # Collected while open: the pool holding it was dropped without being closed (an ``AsyncChing`` never closed).
+        # ``_warn`` is bound now: at interpreter exit the warnings module may be gone before this runs.
+        if self._open and not self._transport.is_closing():
+            self._open = False
+            _warn(
+                f"unclosed connection {self._transport.get_extra_info('peername')!r} of an AsyncChing that was never "
+                "closed: use `async with AsyncChing(...)`, or `await client.aclose()` when done",
+                ResourceWarning,
+                source=self,
+            )
+            _abandon(self._transport, self._protocol.loop)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol

@@ -1,4 +1,4 @@
-"""An ``AsyncChing`` on more than one event loop.
+"""An ``AsyncChing`` on more than one event loop, and an ``AsyncChing`` dropped without ``aclose()``.
 
 A connection belongs to the event loop that opened it. A client built once and used by two ``asyncio.run()`` calls
 (or a module-scoped client under pytest-asyncio's per-test loops) sent its request on the first, closed loop's
@@ -8,12 +8,20 @@ a loop's pools as it shuts down (or, for a loop closed without shutting down, fr
 into the closed one: that takes asyncio's private ``_call_connection_lost``, ``_sock`` and, for TLS,
 ``_ssl_protocol._transport``, which the https case below exercises). An injected ``http_client`` met on a second loop
 is refused before sending, with a ``ChingError`` that says why.
+
+Under asyncio an idle connection of the clients' pool keeps reading, so its loop holds its transport: a dropped
+client kept one socket per connection until the server closed it. It is now closed when the pool is collected, with
+a ``ResourceWarning``, whether the collection runs in the loop's thread, in another one, or after the loop closed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import ssl
+import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,3 +143,63 @@ def test_an_injected_client_without_a_pool_goes_from_loop_to_loop() -> None:
 
     ching = AsyncChing(api_key=KEY, max_retries=0, http_client=http.AsyncClient(transport=http.MockTransport(answer)))
     assert [asyncio.run(_create(ching)) for _ in range(2)] == ["cus_1", "cus_1"]
+
+
+# -- a client dropped without aclose() -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _unclosed_connection_warned() -> Iterator[None]:
+    with pytest.warns(ResourceWarning, match="unclosed connection .* AsyncChing that was never closed"):
+        yield
+
+
+@pytest.mark.parametrize("variant", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("collected_in", ["the loop's thread", "another thread"])
+def test_a_dropped_client_frees_its_sockets(server: KeptAliveServer, variant: str, collected_in: str) -> None:
+    """Before: no warning, and the socket stayed open for as long as the server kept the idle connection."""
+
+    async def drop() -> int:
+        ching = AsyncChing(api_key=KEY, base_url=server.base_url)
+        await _create(ching)
+        with _unclosed_connection_warned():
+            del ching
+            if collected_in == "another thread":
+                collector = threading.Thread(target=gc.collect)
+                collector.start()
+                collector.join()
+            else:
+                gc.collect()
+        # The close was handed to this loop, which runs it now; the server then sees it.
+        return await anyio.to_thread.run_sync(server.wait_closed, 1)
+
+    assert run_async(variant, drop) == 1
+
+
+def test_a_client_dropped_after_its_loop_closed_frees_its_sockets(server: KeptAliveServer) -> None:
+    """The loop closed without shutting down (so it closed nothing), and no longer holds the transport: asyncio's own
+    finalizers may run before or after the client's, in any order. Each closes the socket without the loop, and none
+    fails (an exception in a finalizer fails the test under ``-W error``). This was already so before."""
+    ching = AsyncChing(api_key=KEY, base_url=server.base_url)
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(_create(ching))
+    loop.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del ching
+        gc.collect()
+    assert {warning.category for warning in caught} == {ResourceWarning}
+    assert server.wait_closed(1) == 1
+
+
+@pytest.mark.parametrize("variant", ["asyncio", "uvloop"])
+def test_a_closed_client_is_collected_without_a_warning(server: KeptAliveServer, variant: str) -> None:
+    async def close_then_drop() -> None:
+        ching = AsyncChing(api_key=KEY, base_url=server.base_url)
+        await _create(ching)
+        await ching.aclose()
+        del ching
+        gc.collect()  # under -W error, a warning here would fail the test
+
+    run_async(variant, close_then_drop)
+    assert server.wait_closed(1) == 1
