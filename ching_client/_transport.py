@@ -156,6 +156,7 @@ def running_loop() -> object:
 
 
 def _nothing() -> None:
+    """A callback that does nothing, to ask a trio run whether it still takes callbacks."""
     return None
 
 
@@ -225,6 +226,7 @@ class LoopGuard:
 
     @staticmethod
     def error(method: str, path: str) -> APIConnectionError:
+        """The error for a refused call: never sent, so a create can be made again once the cause is fixed."""
         return APIConnectionError(
             f"{method} {path}: the http_client given to this client holds connections opened on another event loop "
             "(one that has ended, or runs in another thread), and httpx cannot use them on this one; the request was "
@@ -237,6 +239,7 @@ class LoopGuard:
 
 
 def _is_trio(loop: object) -> bool:
+    """Whether ``loop`` is a trio run's token (trio is never imported to find out)."""
     trio = sys.modules.get("trio")
     return trio is not None and isinstance(loop, trio.lowlevel.TrioToken)
 
@@ -440,6 +443,8 @@ class AsyncShardedTransport:
                 shards = self._loops[loop] = [_Shard(self._new_pool()) for _ in range(self._count)]
             ended = [other for other in self._loops if other is not loop and loop_ended(other)]
             retired = [self._loops.pop(other) for other in ended]
+            for other in ended:  # a loop closed without shutting down never ran its watcher: drop it with the loop
+                self._watchers.pop(other, None)
             self._current = (loop, shards)
         for old in retired:
             await _close_shards(old)

@@ -69,6 +69,7 @@ def test_a_loop_closed_without_shutting_down_has_its_sockets_closed_by_the_next(
     loop.close()
     assert asyncio.run(_create(ching)) == "cus_new"
     assert server.wait_closed(2) == 2  # the first loop's, and the second's as that loop shut down
+    assert list(ching._http._transport._watchers) == []  # type: ignore[attr-defined]  # nothing kept of either loop
     asyncio.run(ching.aclose())
 
 
