@@ -18,7 +18,7 @@ from ._exceptions import ClientClosedError, ConfigurationError
 from ._generated.lazy_resources import AsyncResources
 from ._retry_policy import wait_time
 from ._runtime.contract import AsyncRequester, Operation, Request
-from ._transport import NoCookies, proxies_in_environment, sharded_transports
+from ._transport import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
 
 if TYPE_CHECKING:
     import httpx
@@ -66,6 +66,8 @@ class AsyncChing(BaseChing, AsyncResources):
         self._owns_http = http_client is None
         # An httpx2 client is typed as httpx's: the two have the same API.
         self._http = self._new_http_client() if http_client is None else cast("httpx.AsyncClient", http_client)
+        # The SDK's own pool keeps each event loop's connections apart; an injected one is checked before each call.
+        self._loop_guard = None if http_client is None else LoopGuard.of(http_client)
         self._ask_for_what_is_decoded(self._http.headers)
 
     def _new_http_client(self) -> httpx.AsyncClient:
@@ -143,6 +145,8 @@ class AsyncChing(BaseChing, AsyncResources):
                 "application's lifetime (or a new one, with `with`), and close it only when no more calls will come."
             )
         call = self._prepare(operation, build, timeout, max_retries, extra_headers)
+        if self._loop_guard is not None and self._loop_guard.stale():
+            raise self._loop_guard.error(call.method, call.path)
         limit = self._config.max_response_bytes
         attempt = 0
         while True:

@@ -11,16 +11,24 @@ The contract is httpcore's: the same errors (``ConnectError``, ``ConnectTimeout`
 ``WriteError``, ``WriteTimeout``, of the engine's httpcore) for the same events, ``b""`` at the end of the stream, and
 ``is_readable`` true once an idle connection has data or an end waiting (the pool then drops it). Reading stops while
 more than ``_HIGH_WATER`` bytes wait, so a large body is held a piece at a time, as with anyio.
+
+An idle connection keeps reading (so the server's close is seen at no cost), which means its event loop holds its
+transport: a pool dropped without being closed would keep its sockets open for as long as the server keeps them. So
+a stream collected while still open closes its transport, with a ``ResourceWarning`` as asyncio gives for a transport
+of its own. That, and closing a pool from another thread or after its loop has ended, may happen away from the
+connection's loop: ``_abandon`` closes through the loop when it runs, and without it once it is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import select
 import socket
 import ssl
 import time
+import warnings
 from collections.abc import Iterable
 from typing import Any, Final, cast
 
@@ -105,6 +113,20 @@ class AsyncioStream:
         self._transport = transport
         self._protocol = protocol
         self._core = core
+        self._open = True  # False once closed, or handed over to the TLS stream that replaces it
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:
+        # Collected while open: the pool holding it was dropped without being closed (an ``AsyncChing`` never closed).
+        # ``_warn`` is bound now: at interpreter exit the warnings module may be gone before this runs.
+        if self._open and not self._transport.is_closing():
+            self._open = False
+            _warn(
+                f"unclosed connection {self._transport.get_extra_info('peername')!r} of an AsyncChing that was never "
+                "closed: use `async with AsyncChing(...)`, or `await client.aclose()` when done",
+                ResourceWarning,
+                source=self,
+            )
+            _abandon(self._transport, self._protocol.loop)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
@@ -147,7 +169,12 @@ class AsyncioStream:
         # Closed at once, without TLS's closing handshake: HTTP/1.1 frames every body itself, so nothing is lost, and
         # a graceful close would go on after the client is closed (uvloop then warns of an unclosed transport when
         # the loop ends, and waits up to 30 s for a peer that never answers the handshake).
-        self._transport.abort()
+        self._open = False
+        loop = self._protocol.loop
+        if loop is _asyncio_loop():
+            self._transport.abort()
+        else:  # a pool of another loop, closed by a client's aclose() or when a new loop retires it
+            _abandon(self._transport, loop)
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
@@ -168,6 +195,7 @@ class AsyncioStream:
         if transport is None:  # the connection closed during the handshake
             raise core.ConnectError("the connection closed during the TLS handshake")
         self._protocol.transport = transport  # pausing and resuming reads now go through TLS
+        self._open = False  # the TLS stream owns the connection now: this one is dropped, and must not close it
         return AsyncioStream(transport, self._protocol, core)
 
     def get_extra_info(self, info: str) -> Any:
@@ -247,6 +275,34 @@ class AsyncioBackend:
             await self._fallback.sleep(seconds)
         else:
             await asyncio.sleep(seconds)
+
+
+def _abandon(transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    """Close ``transport`` from outside its loop's thread, or from a finalizer (which may run in any thread, at any
+    moment): through the loop while it runs, as asyncio's transports may only be touched from their loop's thread;
+    without it once the loop is closed, as closing through it would raise."""
+    if not loop.is_closed():
+        with contextlib.suppress(RuntimeError):  # closed meanwhile, by another thread
+            loop.call_soon_threadsafe(transport.abort)
+            return
+    _close_after_loop(transport)
+
+
+def _close_after_loop(transport: asyncio.BaseTransport) -> None:
+    """Close the socket of a transport whose loop is closed, without the loop.
+
+    uvloop closes every transport when its loop closes. asyncio's leave their sockets open, and their ``close`` and
+    ``abort`` only schedule the socket's close on the loop (which raises once it is closed); so the step the loop
+    would have run next is run here: ``_call_connection_lost``, of the transport itself or, for TLS, of the one under
+    it. tests/reliability/test_event_loops.py names both and fails if a new Python renames them.
+    """
+    if transport.is_closing():
+        return
+    plain = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None) or transport
+    lost = getattr(plain, "_call_connection_lost", None)
+    if lost is not None and getattr(plain, "_sock", None) is not None:
+        with contextlib.suppress(RuntimeError):  # TLS tells its protocol through the loop; the socket is closed first
+            lost(None)
 
 
 def _socket_readable(sock: Any) -> bool:

@@ -19,7 +19,7 @@ from ._exceptions import ClientClosedError, ConfigurationError
 from ._generated.lazy_resources import Resources
 from ._retry_policy import wait_time
 from ._runtime.contract import SyncRequester, Operation, Request
-from ._transport import NoCookies, proxies_in_environment, sharded_transports
+from ._transport import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
 
 if TYPE_CHECKING:
     import httpx
@@ -67,6 +67,8 @@ class Ching(BaseChing, Resources):
         self._owns_http = http_client is None
         # An httpx2 client is typed as httpx's: the two have the same API.
         self._http = self._new_http_client() if http_client is None else cast("httpx.Client", http_client)
+        # The SDK's own pool keeps each event loop's connections apart; an injected one is checked before each call.
+        self._loop_guard = None if http_client is None else LoopGuard.of(http_client)
         self._ask_for_what_is_decoded(self._http.headers)
 
     def _new_http_client(self) -> httpx.Client:
@@ -144,6 +146,8 @@ class Ching(BaseChing, Resources):
                 "application's lifetime (or a new one, with `with`), and close it only when no more calls will come."
             )
         call = self._prepare(operation, build, timeout, max_retries, extra_headers)
+        if self._loop_guard is not None and self._loop_guard.stale():
+            raise self._loop_guard.error(call.method, call.path)
         limit = self._config.max_response_bytes
         attempt = 0
         while True:

@@ -24,6 +24,14 @@ Three things plain httpx leaves to chance are handled here:
   under trio they keep httpcore's backend.
 - **Fork.** A child process must not share the parent's pooled sockets (both would read each
   other's responses). After ``os.fork()`` every pool of this module is replaced in the child.
+- **Event loops.** A connection belongs to the event loop that opened it: on another loop (a client built once and
+  used by two ``asyncio.run()`` calls, or by pytest-asyncio's per-test loops) its reads fail with a bare
+  ``RuntimeError("Event loop is closed")`` after the request has left. So the async transport keeps the shards of
+  each event loop (asyncio's loop, uvloop's, a trio run) apart; when it meets a new loop it closes the pools of
+  loops that have ended, without calling into them (``_asyncio_backend``), and each loop of two threads keeps its own.
+- **Bytes past a response.** A server (or a proxy) that sends one unsolicited response in the same write as a real
+  one leaves it in h11's buffer; a pooled connection would answer its next request with it, and every call after
+  that with the previous call's answer. A connection with bytes left over when its response is closed is closed.
 
 When the environment names a proxy (``HTTP_PROXY``, ``HTTPS_PROXY`` or ``ALL_PROXY``) the clients keep httpx's
 own transport, which is where httpx applies those settings.
@@ -39,19 +47,22 @@ enforces its limit exactly.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import http.cookiejar
 import os
+import sys
 import threading
 import typing
 import urllib.request
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
 
 from ._body import LIMIT_EXTENSION, OVER_LIMIT_EXTENSION
-from ._engine import Engine
+from ._engine import ENGINES, Engine
+from ._exceptions import APIConnectionError
 
 if TYPE_CHECKING:  # httpx's types stand for httpx2's too
     import httpx
@@ -104,6 +115,143 @@ def _least_busy(shards: list[_Shard[_T]]) -> _Shard[_T]:
                 if not busy:
                     break
     return best
+
+
+# -- bytes past a response ----------------------------------------------------------------------------------------
+# httpx's response stream keeps httpcore's in ``_httpcore_stream``; httpcore's pool stream keeps the connection's in
+# ``_stream``, whose ``_connection`` is the HTTP/1.1 connection, with its h11 state in ``_h11_state`` (httpcore and
+# httpcore2 alike). tests/reliability/test_pool_reuse.py names them and fails if a new version renames them.
+
+
+def refuse_leftovers(stream: object) -> None:
+    """Before a response's connection goes back to its pool: if h11 has read bytes past the response's end (or the
+    server's close), mark h11's side as failed, so httpcore closes the connection instead of pooling it.
+
+    The pool only checks the socket before reusing a connection (``is_readable``), not what h11 already read from it.
+    Here the connection is still held by this response, so no other request can have been given it. A body not read
+    to its end leaves bytes too; httpcore closes that connection anyway.
+    """
+    inner = getattr(getattr(stream, "_httpcore_stream", None), "_stream", None)
+    h11_state = getattr(getattr(inner, "_connection", None), "_h11_state", None)
+    if h11_state is not None:
+        left, closed = h11_state.trailing_data
+        if left or closed:
+            h11_state.send_failed()
+
+
+# -- event loops -----------------------------------------------------------------------------------------------------
+
+
+def running_loop() -> object:
+    """What a connection is bound to: the running asyncio loop (uvloop's too), else the current trio run's token,
+    else None (no loop known: one set of pools, as before)."""
+    loop = asyncio._get_running_loop()  # the C function behind get_running_loop(), without an exception under trio
+    if loop is not None:
+        return loop
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        with contextlib.suppress(RuntimeError):
+            return trio.lowlevel.current_trio_token()
+    return None
+
+
+def _nothing() -> None:
+    """A callback that does nothing, to ask a trio run whether it still takes callbacks."""
+    return None
+
+
+def loop_ended(loop: object) -> bool:
+    """Whether ``loop`` (from ``running_loop``) has ended: an asyncio loop closed, or a trio run finished."""
+    if isinstance(loop, asyncio.AbstractEventLoop):
+        return loop.is_closed()
+    if _is_trio(loop):
+        try:
+            typing.cast(Any, loop).run_sync_soon(_nothing)  # public API; a finished run refuses it
+        except sys.modules["trio"].RunFinishedError:
+            return True
+    return False
+
+
+async def _close_at_shutdown(
+    transport: weakref.ref[AsyncShardedTransport], loop: asyncio.AbstractEventLoop
+) -> AsyncGenerator[None, None]:
+    """Waits at ``yield`` until ``loop`` shuts down its async generators, then closes the transport's pools of it."""
+    try:
+        yield
+    finally:
+        alive = transport()
+        if alive is not None and not loop.is_closed():
+            await alive._retire(loop)
+
+
+class LoopGuard:
+    """For an injected ``httpx.AsyncClient``, whose pool the SDK does not own: notices a call on another event loop
+    than the previous one while that pool still holds connections, which are bound to the loop that opened them.
+
+    httpx would send the request on one of them and fail while reading, with a bare ``RuntimeError`` after the
+    request may have been processed (for a create, a possible duplicate on retry). Refusing before sending is cheap:
+    one comparison per call, and a look at the pool only when the loop changed. Trio runs one after another are not
+    refused: trio's sockets are not bound to a run. The message says how to avoid it.
+    """
+
+    __slots__ = ("_http", "_loop")
+
+    def __init__(self, http: object) -> None:
+        self._http = http
+        self._loop: object = _NO_LOOP
+
+    @classmethod
+    def of(cls, http: object) -> LoopGuard | None:
+        """A guard for an injected async client; None for a sync one (no loop) or the SDK's own."""
+        families = [sys.modules.get(name) for name in ENGINES]
+        clients = tuple(module.AsyncClient for module in families if module is not None)
+        return cls(http) if isinstance(http, clients) else None
+
+    def stale(self) -> bool:
+        """Whether this call runs on another loop than the previous one while the pool holds connections."""
+        loop = running_loop()
+        if loop is self._loop:
+            return False
+        previous = self._loop
+        if previous is not _NO_LOOP and not (_is_trio(previous) and _is_trio(loop)) and self._pooled():
+            return True
+        self._loop = loop
+        return False
+
+    def _pooled(self) -> bool:
+        # httpx keeps its transport in ``_transport`` and httpcore's pool in ``_pool``; ``connections`` is httpcore's
+        # public list. Another transport (a mock, an ASGI app) has no pool, and nothing bound to a loop.
+        pool = getattr(getattr(self._http, "_transport", None), "_pool", None)
+        return any(not connection.is_closed() for connection in getattr(pool, "connections", ()))
+
+    @staticmethod
+    def error(method: str, path: str) -> APIConnectionError:
+        """The error for a refused call: never sent, so a create can be made again once the cause is fixed."""
+        return APIConnectionError(
+            f"{method} {path}: the http_client given to this client holds connections opened on another event loop "
+            "(one that has ended, or runs in another thread), and httpx cannot use them on this one; the request was "
+            "not sent. Build the httpx client on the event loop that uses it (for example in a FastAPI lifespan), "
+            "or let the SDK build its own, which keeps a pool per event loop.",
+            method=method,
+            path=path,
+            may_have_reached_server=False,
+        )
+
+
+def _is_trio(loop: object) -> bool:
+    """Whether ``loop`` is a trio run's token (trio is never imported to find out)."""
+    trio = sys.modules.get("trio")
+    return trio is not None and isinstance(loop, trio.lowlevel.TrioToken)
+
+
+async def _close_shards(shards: list[_Shard[httpx.AsyncHTTPTransport]]) -> None:
+    """Close every connection of ``shards``, from any loop: the asyncio backend closes a connection of an ended loop
+    without it, and one of a loop running in another thread through that loop. Best effort: a pool of a trio run
+    closed from asyncio fails to close, and its sockets are freed when collected."""
+    for shard in shards:
+        with contextlib.suppress(Exception):
+            await shard.aclose_retired()
+            await shard.transport.aclose()
 
 
 # -- healing ---------------------------------------------------------------------------------------------------------
@@ -203,6 +351,7 @@ class _HealingAsyncStream:
 
     async def aclose(self) -> None:
         try:
+            refuse_leftovers(self._inner)
             await self._inner.aclose()
         except BaseException:
             self._shard.suspect = True  # the pool may still hold this request: the shard's next request heals it
@@ -235,13 +384,18 @@ def _with_signal_safe_locks(pool: Any) -> None:
 _LIVE: weakref.WeakSet[AsyncShardedTransport | ShardedTransport] = weakref.WeakSet()
 _ABANDONED: list[object] = []
 """Pools a forked child inherited: never used nor closed there (closing would act on the parent's connections)."""
+_NO_LOOP: Final = object()
+"""The loop of a transport that has sent nothing yet: no running loop is this object."""
 
 
 class AsyncShardedTransport:
-    """``AsyncHTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
+    """``AsyncHTTPTransport`` as 25 pools of 4 connections per event loop; each request goes to the least busy.
 
     Cancellation strikes only at an ``await``, so the bookkeeping here is never half done: a request counts as ours
     from the moment it is picked until its response is closed, and a close that is interrupted heals the shard.
+
+    ``_current`` pairs the loop of the latest request with its shards, read in one step (two threads may swap it at
+    any moment), so a request on the same loop as the last one finds its shards with one comparison.
     """
 
     _engine: Engine  # set on each engine's class by ``sharded_transports``
@@ -256,7 +410,15 @@ class AsyncShardedTransport:
         _LIVE.add(self)
 
     def _build(self) -> None:
-        self._shards: list[_Shard[httpx.AsyncHTTPTransport]] = [_Shard(self._new_pool()) for _ in range(self._count)]
+        self._lock = threading.Lock()  # taken, without an await inside, only when a request meets another loop
+        self._loops: dict[object, list[_Shard[httpx.AsyncHTTPTransport]]] = {}
+        self._watchers: dict[object, AsyncGenerator[None, None]] = {}  # see _close_when_loop_ends
+        self._current: tuple[object, list[_Shard[httpx.AsyncHTTPTransport]]] = (_NO_LOOP, [])
+
+    @property
+    def _shards(self) -> list[_Shard[httpx.AsyncHTTPTransport]]:
+        """The shards of the loop that sent the latest request."""
+        return self._current[1]
 
     def _new_pool(self) -> httpx.AsyncHTTPTransport:
         from ._asyncio_backend import AsyncioBackend
@@ -269,11 +431,56 @@ class AsyncShardedTransport:
         return transport
 
     def _after_fork(self) -> None:
-        _ABANDONED.append(self._shards)
+        _ABANDONED.append((self._loops, self._watchers))
         self._build()
 
+    async def _enter(self, loop: object) -> list[_Shard[httpx.AsyncHTTPTransport]]:
+        """The shards of ``loop``, new if need be; the pools of loops that have ended are closed meanwhile."""
+        with self._lock:
+            shards = self._loops.get(loop)
+            new = shards is None
+            if shards is None:
+                shards = self._loops[loop] = [_Shard(self._new_pool()) for _ in range(self._count)]
+            ended = [other for other in self._loops if other is not loop and loop_ended(other)]
+            retired = [self._loops.pop(other) for other in ended]
+            for other in ended:  # a loop closed without shutting down never ran its watcher: drop it with the loop
+                self._watchers.pop(other, None)
+            self._current = (loop, shards)
+        for old in retired:
+            await _close_shards(old)
+        if new and isinstance(loop, asyncio.AbstractEventLoop):
+            await self._close_when_loop_ends(loop)
+        return shards
+
+    async def _close_when_loop_ends(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Have ``loop`` close its pools as it shuts down (``asyncio.run``, ``asyncio.Runner`` and pytest-asyncio
+        do), while it can still close them itself: uvloop warns of every transport still open when it closes.
+
+        The hook is the one asyncio gives for cleaning up at that moment: an async generator, once started in the loop,
+        is closed by ``loop.shutdown_asyncgens()``. The loop holds it weakly, so the transport holds it; dropped with
+        the transport, the loop closes it at once and it finds nothing to do. A loop closed without shutting down its
+        generators leaves its pools to the next loop, ``aclose()`` or the collector, which close them without it.
+        """
+        watcher = _close_at_shutdown(weakref.ref(self), loop)
+        self._watchers[loop] = watcher
+        # Past shutdown (a generator of the application's calling us from its own cleanup) asyncio refuses to track a
+        # new generator, with a RuntimeWarning: the fallbacks above close these pools instead.
+        with contextlib.suppress(RuntimeWarning, StopAsyncIteration):
+            await watcher.asend(None)
+
+    async def _retire(self, loop: object) -> None:
+        """Close the pools of ``loop``, which is ending."""
+        with self._lock:
+            shards = self._loops.pop(loop, [])
+            self._watchers.pop(loop, None)
+            if self._current[0] is loop:
+                self._current = (_NO_LOOP, [])
+        await _close_shards(shards)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        shard = _least_busy(self._shards)
+        loop = running_loop()
+        current = self._current
+        shard = _least_busy(current[1] if current[0] is loop else await self._enter(loop))
         key = id(request.extensions)
         shard.live.add(key)
         try:
@@ -291,9 +498,13 @@ class AsyncShardedTransport:
         return response
 
     async def aclose(self) -> None:
-        for shard in self._shards:
-            await shard.aclose_retired()
-            await shard.transport.aclose()
+        """Close the pools of every loop: this one's here, another's through that loop (or without it, once ended)."""
+        with self._lock:
+            every = list(self._loops.values())
+            self._loops.clear()
+            self._current = (_NO_LOOP, [])
+        for shards in every:
+            await _close_shards(shards)
 
 
 class ShardedTransport:
@@ -360,6 +571,7 @@ class ShardedTransport:
             try:
                 content = _read_within(response, stream, request.extensions.get(LIMIT_EXTENSION))
             finally:
+                refuse_leftovers(stream)
                 stream.close()
         except BaseException:
             shard.suspect = True

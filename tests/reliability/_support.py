@@ -15,16 +15,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
+import json
 import logging
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import anyio
 
@@ -32,6 +34,7 @@ from ching_client import AsyncChing, Ching, ChingError, Customer, CustomersUpser
 from ching_client.testing import DEFAULT_TEST_KEY, FakeChing, FakeServer
 
 KEY = DEFAULT_TEST_KEY
+T = TypeVar("T")
 Kind = Literal["sync", "async"]
 KINDS: tuple[Kind, ...] = ("sync", "async")
 PNG = base64.b64decode(
@@ -158,6 +161,76 @@ class RawServer:
     def close(self) -> None:
         self._closed = True
         self._socket.close()
+
+
+def run_async(variant: str, main: Callable[[], Awaitable[T]]) -> T:
+    """``main()`` in a new event loop of ``variant``: ``asyncio``, ``uvloop`` (as ``uvicorn[standard]`` runs apps) or
+    ``trio``; each loop is shut down as ``asyncio.run`` and ``trio.run`` do."""
+    if variant == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main())  # type: ignore[arg-type]
+    return anyio.run(main, backend=variant)
+
+
+class KeptAliveServer(RawServer):
+    """A loopback server that keeps each connection open and answers every request with a customer: the one its path
+    names (``/v1/customers/cus_2`` gets ``cus_2``), or ``cus_new`` for a create.
+
+    ``extra``, when given, is written after the first answer of all, in the same write: an unsolicited response, as a
+    broken server or a proxy may send. It counts the connections opened, the requests read and the connections the
+    client closed (``hangups``); ``wait_closed(n)`` waits for the n-th, so no test depends on the machine's speed.
+    """
+
+    def __init__(self, extra: bytes = b"") -> None:
+        self._extra = extra
+        self.connections = 0
+        self.hangups = 0
+        self._changed = threading.Condition()
+        super().__init__(lambda: ())  # starts accepting: everything above is set first
+
+    def _answer(self, connection: socket.socket) -> None:
+        with self._changed:
+            self.connections += 1
+        self._serve(connection)
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            rest: bytes | None = b""
+            try:
+                while rest is not None:
+                    while b"\r\n\r\n" not in rest:
+                        data = connection.recv(65536)
+                        if not data:
+                            return
+                        rest += data
+                    target = rest.split(b" ", 2)[1].decode()
+                    rest = read_request(connection, rest)
+                    with self._changed:
+                        self.requests += 1
+                        extra, self._extra = self._extra, b""
+                    connection.sendall(customer_response(target.rpartition("/")[2]) + extra)
+            except OSError:
+                return
+            finally:
+                with self._changed:
+                    self.hangups += 1
+                    self._changed.notify_all()
+
+    def wait_closed(self, count: int, timeout: float = 10.0) -> int:
+        """The number of connections the client closed, once it reaches ``count`` (or ``timeout`` seconds passed)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.hangups >= count, timeout)
+            return self.hangups
+
+
+def customer_response(customer_id: str) -> bytes:
+    """A 200 with a customer of that id (``cus_new`` for anything that is not a customer's id), kept alive."""
+    wanted = customer_id if customer_id.startswith("cus_") else "cus_new"
+    body = json.dumps({"success": True, "data": {**CUSTOMER, "id": wanted}}).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
 
 
 def raw_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:

@@ -207,6 +207,7 @@ def test_a_paused_write_ends_at_its_timeout_while_the_server_keeps_sending() -> 
         finally:
             assert feeder is not None
             feeder.cancel()
+            await stream.aclose()  # a stream dropped open warns that its client was never closed
         return time.monotonic() - started
 
     assert asyncio.run(run()) < 1.0
@@ -219,8 +220,11 @@ def test_a_paused_write_ends_when_the_server_closes() -> None:
         stream, protocol = _stalled_stream()
         asyncio.get_running_loop().call_later(0.05, protocol.eof_received)
         started = time.monotonic()
-        with pytest.raises(core.WriteError):
-            await asyncio.wait_for(stream.write(b"body", timeout=5), 10)
+        try:
+            with pytest.raises(core.WriteError):
+                await asyncio.wait_for(stream.write(b"body", timeout=5), 10)
+        finally:
+            await stream.aclose()
         return time.monotonic() - started
 
     assert asyncio.run(run()) < 1.0
