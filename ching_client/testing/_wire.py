@@ -79,9 +79,9 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
-        self.issues = list(issues) if issues is not None else None
+        self.issues: list[Issue] | None = list(issues) if issues is not None else None
         self.details = details
-        self.headers = tuple(headers)
+        self.headers: tuple[tuple[str, str], ...] = tuple(headers)
 
 
 def invalid(issues: Sequence[Issue], message: str = "Invalid request body") -> ApiError:
