@@ -314,8 +314,11 @@ def test_a_write_stopped_in_the_asyncio_stream_leaves_the_request_out_of_its_fra
 
     async def run() -> BaseException:
         stream, _ = _stalled_stream()
-        with pytest.raises(core.WriteTimeout) as caught:
-            await stream.write(b"GET / HTTP/1.1\r\nAuthorization: Bearer " + KEY.encode() + b"\r\n\r\n", timeout=0)
+        try:
+            with pytest.raises(core.WriteTimeout) as caught:
+                await stream.write(b"GET / HTTP/1.1\r\nAuthorization: Bearer " + KEY.encode() + b"\r\n\r\n", timeout=0)
+        finally:
+            await stream.aclose()  # a stream dropped open warns, later, that its client was never closed
         return caught.value
 
     error = asyncio.run(run())
