@@ -20,6 +20,7 @@ from ._exceptions import (
     WriteAppliedError,
 )
 from ._runtime.contract import Operation
+from ._runtime.unions import NoShapeMatches
 
 T = TypeVar("T")
 _SNIPPET: Final = 120
@@ -123,7 +124,9 @@ def success(operation: Operation, path: str, status: int, content: bytes, parse:
         try:
             return parse(data)
         except KeyError as exc:
-            problem = f"the envelope lacks the documented field {_text(exc.args[0], CODE_CAP)!r}"
+            problem = f"the documented field {_text(exc.args[0], CODE_CAP)!r} missing"
+        except NoShapeMatches as exc:
+            problem = capped(str(exc), SHOWN_CAP)
         # What reading data of the wrong shape raises. Not ``Exception``: a signal handler's exception raised while
         # parsing belongs to the caller, not to the body.
         except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:

@@ -120,12 +120,12 @@ async def test_an_answer_lacking_a_strict_field_never_hides_a_write(
     exc = caught.value
     assert server.count == 1  # an answer came: never sent again
     assert isinstance(exc, APIResponseError)
-    assert "lacks the documented field" in str(exc)
+    assert repr(field) in str(exc)  # the field the answer lacks, whichever of a union's shapes it was read as
     if operation.method == "GET":
         assert type(exc) is APIResponseError
         return
     assert type(exc) is WriteAppliedError
-    assert f"lacks the documented field {field!r}" in str(exc)
+    assert f"the documented field {field!r} missing" in str(exc)
     assert (exc.operation, exc.data, exc.status_code, exc.method) == (op.name, data, 200, operation.method)
     assert exc.object_id == (data.get("id") if isinstance(data, dict) else None)
     assert exc.action == envelope.get("action")
@@ -198,3 +198,27 @@ async def test_upsert_many_counts_rows_whose_answers_lack_a_strict_field_as_appl
     assert report.failures == ()
     assert (report.created, report.updated, report.created_or_updated, report.failed) == (1, 2, 1, 0)
     assert report.outcome_unknown == 0
+
+
+def test_a_union_answer_names_what_each_shape_lacks() -> None:
+    """A retrieve answers a customer or a tombstone: a customer lacking ``created`` is reported as that, not as a
+    tombstone lacking ``deleted`` (the last shape tried)."""
+    from ching_client._generated.api.customers import customers_retrieve
+    from ching_client._response import success
+
+    customer = {
+        "id": "cus_1",
+        "object": "customer",
+        "name": "Tal",
+        "email": None,
+        "phone": None,
+        "locale": "he",
+        "taxId": None,
+        "metadata": {},
+        "default_payment_method": None,
+        "livemode": False,
+    }
+    body = json.dumps({"success": True, "data": customer}).encode()
+    with pytest.raises(APIResponseError) as caught:
+        success(customers_retrieve.OPERATION, "/v1/customers/cus_1", 200, body, customers_retrieve.parse)
+    assert "Customer lacks 'created'; DeletedCustomer lacks 'deleted'" in caught.value.message

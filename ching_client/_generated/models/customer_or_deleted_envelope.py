@@ -9,6 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..._runtime.model import Model
+from ..._runtime.unions import no_shape_matches
 from ..models.customer import Customer
 from ..models.deleted_customer import DeletedCustomer
 
@@ -57,18 +58,23 @@ class CustomerOrDeletedEnvelope(Model):
         success = src_dict["success"]
 
         def _parse_data(data: object) -> Customer | DeletedCustomer:
+            failures: list[tuple[str, Exception]] = []
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
                 componentsschemas_customer_or_deleted_type_0 = Customer.from_dict(data)
 
                 return componentsschemas_customer_or_deleted_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            componentsschemas_customer_or_deleted_type_1 = DeletedCustomer.from_dict(data)
+            except (TypeError, ValueError, AttributeError, KeyError) as error:
+                failures.append(("Customer", error))
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_customer_or_deleted_type_1 = DeletedCustomer.from_dict(data)
 
+            except (TypeError, ValueError, AttributeError, KeyError) as error:
+                failures.append(("DeletedCustomer", error))
+                raise no_shape_matches(failures) from None
             return componentsschemas_customer_or_deleted_type_1
 
         data = _parse_data(src_dict["data"])
