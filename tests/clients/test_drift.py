@@ -206,18 +206,10 @@ def test_a_union_answer_names_what_each_shape_lacks() -> None:
     from ching_client._generated.api.customers import customers_retrieve
     from ching_client._response import success
 
-    customer = {
-        "id": "cus_1",
-        "object": "customer",
-        "name": "Tal",
-        "email": None,
-        "phone": None,
-        "locale": "he",
-        "taxId": None,
-        "metadata": {},
-        "default_payment_method": None,
-        "livemode": False,
-    }
+    from ching_client.testing import envelopes
+
+    customer = envelopes.customer(id="cus_1")
+    del customer["created"]
     body = json.dumps({"success": True, "data": customer}).encode()
     with pytest.raises(APIResponseError) as caught:
         success(customers_retrieve.OPERATION, "/v1/customers/cus_1", 200, body, customers_retrieve.parse)
