@@ -205,7 +205,6 @@ def test_a_union_answer_names_what_each_shape_lacks() -> None:
     tombstone lacking ``deleted`` (the last shape tried)."""
     from ching_client._generated.api.customers import customers_retrieve
     from ching_client._response import success
-
     from ching_client.testing import envelopes
 
     customer = envelopes.customer(id="cus_1")
