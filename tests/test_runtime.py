@@ -174,3 +174,11 @@ def test_another_model_is_read_through_its_wire_form() -> None:
     feature["badge"] = "new"  # a field Ching added to responses only
     with pytest.raises(InvalidArgument, match="has field 'badge', which ProductFeatureInput does not have"):
         from_wire(ProductFeatureInput, feature.to_dict(), "features[0]")
+
+
+def test_a_mapping_key_with_a_lone_surrogate_is_shown_escaped() -> None:
+    """The key names a field of the caller's: the message shows which one, escaped so it can be printed."""
+    with pytest.raises(InvalidArgument) as caught:
+        StringMap().convert("metadata", {"plan": "pro", "us\udcffer": "v"})
+    assert caught.value.argument == "metadata"
+    assert caught.value.problem.startswith("the key 'us\\udcffer' has a lone surrogate (U+DCFF) at index 2")

@@ -297,11 +297,13 @@ def check_text(name: str, value: str) -> str:
 
 
 def check_key(name: str, key: str) -> None:
-    """Like ``check_text`` for a key of mapping ``name``: the mapping is named, as the key cannot be printed."""
+    """Like ``check_text`` for a key of mapping ``name``: the mapping is named, and the key shown escaped (a key names
+    a field of the caller's; its value is what may be private)."""
     try:
         check_text(name, key)
     except InvalidArgument as exc:
-        raise InvalidArgument(name, f"a key {exc.problem}") from None
+        shown = ascii(key) if len(key) <= 60 else ascii(key[:60]) + "…"
+        raise InvalidArgument(name, f"the key {shown} {exc.problem}") from None
 
 
 def check_texts(name: str, value: object) -> None:
