@@ -198,3 +198,21 @@ async def test_upsert_many_counts_rows_whose_answers_lack_a_strict_field_as_appl
     assert report.failures == ()
     assert (report.created, report.updated, report.created_or_updated, report.failed) == (1, 2, 1, 0)
     assert report.outcome_unknown == 0
+
+
+@pytest.mark.parametrize("endpoint", NULLABLE)
+async def test_an_answer_lacking_a_nullable_field_still_keeps_fields_ching_added(
+    harness: Harness, server: ScriptedServer, endpoint: ModuleType, warnings_once: None
+):
+    # A server behind the spec that also sends a field newer than the SDK: the missing field reads as None
+    # and the new one is kept, as in any other answer (it was dropped when a field was missing).
+    op = OPS_BY_NAME[endpoint.OPERATION.operation_id.replace("_", ".", 1)]
+    field = _field(endpoint, strict=False)
+    assert field is not None
+    envelope, data = _drifted(op, field)
+    for item in data if isinstance(data, list) else [data]:
+        item["zz_new_field"] = {"added": "later"}
+    server.script(_reply(envelope))
+    result = await harness.run(op, harness.client())
+    assert [obj["zz_new_field"] for obj in _objects(result)] == [{"added": "later"}] * len(_objects(result))
+    assert all(obj.to_dict()["zz_new_field"] == {"added": "later"} for obj in _objects(result))
