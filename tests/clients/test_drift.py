@@ -14,10 +14,8 @@ lacks a field the spec lists as required:
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-import pkgutil
 import re
 from collections.abc import Iterator
 from types import ModuleType
@@ -26,26 +24,18 @@ from typing import Any
 import pytest
 
 from ching_client import APIResponseError, ChingError, CustomersUpsertResult, WriteAppliedError
-from ching_client._generated import api as generated_api
 from ching_client._generated import models as generated_models
 from ching_client._runtime import absent
 from tests.engine import http
 
-from ._support import CUSTOMER, OPS_BY_NAME, Harness, Op, ScriptedServer, ok
+from ._support import CUSTOMER, OPS_BY_NAME, Harness, Op, ScriptedServer, generated_endpoints, ok
 
 pytestmark = pytest.mark.anyio
 
 RETRIES = 5  # generous: none of them may be used
 
 
-def _endpoints() -> list[ModuleType]:
-    """Every generated operation module, found in the package itself: a new operation joins the test by itself."""
-    prefix = generated_api.__name__ + "."
-    modules = [importlib.import_module(info.name) for info in pkgutil.walk_packages(generated_api.__path__, prefix)]
-    return [module for module in modules if hasattr(module, "OPERATION")]
-
-
-ENDPOINTS = _endpoints()
+ENDPOINTS = generated_endpoints()
 NAMES = [m.OPERATION.operation_id.replace("_", ".", 1) for m in ENDPOINTS]
 
 
