@@ -8,6 +8,7 @@ import io
 import json
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -23,6 +24,7 @@ import pytest
 from ching_client import Ching, Customer, UpsertProgress
 from ching_client import _cli as cli
 from ching_client.testing import DEFAULT_TEST_KEY, FakeServer
+from ching_client.testing._spec import shipped_api
 
 USERS_CSV = """\
 name,email,phone,metadata.plan
@@ -194,10 +196,21 @@ def test_a_json_line_nested_100000_deep_stops_the_command_in_one_line_before_any
     assert server.fake.counts(DEFAULT_TEST_KEY).customers == 0
 
 
+def _columns() -> str:
+    """The columns the spec's upsert request gives, as the CLI lists them: snake_case, then Ching's camelCase."""
+    wire = shipped_api().properties({"$ref": "#/components/schemas/CustomerUpsertRequest"})
+    fields = [name for name in wire if name not in ("identifyBy", "metadata")]  # the flag, and metadata.<key>
+    snake = [re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower() for name in fields]
+    return ", ".join([*snake, *(name for name in fields if name not in snake)])
+
+
 @pytest.mark.parametrize(
     ("header", "message"),
     [
-        ("name,email,plan", "unknown column 'plan'. The columns may be name, email, phone, locale, tax_id, taxId"),
+        (
+            "name,email,plan",
+            f"unknown column 'plan'. The columns may be {_columns()}, metadata.<key>, and ching_error (ignored).",
+        ),
         ("name,phone", "has no email column, which --identify-by email needs"),
         ("name,email,tax_id,taxId", "names tax_id more than once"),
     ],

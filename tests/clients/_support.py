@@ -2,8 +2,10 @@
 
 - ``ScriptedServer``: an ``httpx.MockTransport`` handler that answers from a script (the last
   reply repeats) and records every request, so a test can count attempts and read what was sent.
-- ``OPS``: every resource method of the API as data: how to call it, the request it must send,
-  the success reply, and whether the spec calls it safe to repeat.
+- ``OPS``: every operation the SDK was generated with, as data: how to call it, the request it must
+  send, the success reply, and whether the spec calls it safe to repeat. Method, path and safety come
+  from the generated operations; the arguments from ``RECIPES``, or from the spec's examples for an
+  operation without one, so an operation the spec adds is tested with no edit here.
 - ``Harness``: builds an ``AsyncChing`` or a ``Ching`` on the scripted server and calls a resource
   method the same way for both (``await harness.call(ching.customers.create, name=...)``), so
   each behaviour test is written once and runs on both clients.
@@ -12,49 +14,54 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import inspect
 import json
+import pkgutil
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any, Literal
+from urllib.parse import quote
 
 from ching_client import AsyncChing, Ching, Customer, CustomersUpsertResult, DeletedCustomer, Product
+from ching_client._generated import api as generated_api
+from ching_client.testing import envelopes
+from ching_client.testing._spec import Operation as SpecOperation
+from ching_client.testing._spec import shipped_api
 from tests.engine import http
 
 TEST_KEY = "ck_test_" + "0" * 64
 LIVE_KEY = "ck_live_" + "1" * 64
 DEFAULT_BASE_URL = "https://api.ching.co.il/ching"
 
-CUSTOMER: dict[str, Any] = {
-    "id": "cus_V8ltq1pK_MWH",
-    "object": "customer",
-    "name": "Tal Levi",
-    "email": "tal@example.com",
-    "phone": "+972501234567",
-    "locale": "he",
-    "taxId": "515123456",
-    "metadata": {"user_id": "42"},
-    "default_payment_method": None,
-    "livemode": False,
-    "created": "2026-04-19T09:12:43Z",
-}
-DELETED_CUSTOMER: dict[str, Any] = {"id": "cus_V8ltq1pK_MWH", "object": "customer", "deleted": True}
-PRODUCT: dict[str, Any] = {
-    "id": "prod_Lkt0TxOhGNMY",
-    "object": "product",
-    "name": "Pro Plan",
-    "description": None,
-    "image_url": "https://files.ching.co.il/products/pro.png",
-    "features": [
+# Ching's objects as the local Ching renders them (ching_client.testing.envelopes), so they carry every field
+# the spec gives them, whatever the spec adds later.
+CUSTOMER: dict[str, Any] = envelopes.customer(
+    "Tal Levi",
+    id="cus_V8ltq1pK_MWH",
+    email="tal@example.com",
+    phone="+972501234567",
+    locale="he",
+    tax_id="515123456",
+    metadata={"user_id": "42"},
+    created=datetime(2026, 4, 19, 9, 12, 43, tzinfo=UTC),
+)
+DELETED_CUSTOMER: dict[str, Any] = envelopes.deleted_customer("cus_V8ltq1pK_MWH")
+PRODUCT: dict[str, Any] = envelopes.product(
+    "Pro Plan",
+    id="prod_Lkt0TxOhGNMY",
+    image_url="https://files.ching.co.il/products/pro.png",
+    features=[
         {"title": "Unlimited customers", "subtitle": None},
         {"title": "Priority support", "subtitle": "Under 4h response time"},
     ],
-    "active": True,
-    "metadata": {"tier": "pro"},
-    "livemode": False,
-    "created": "2026-04-19T09:12:43.250Z",
-}
+    metadata={"tier": "pro"},
+    created=datetime(2026, 4, 19, 9, 12, 43, 250000, tzinfo=UTC),
+)
 IMAGE_URL = "https://files.ching.co.il/products/img_7f3a.png"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 
@@ -169,10 +176,23 @@ class Op:
     reply: Reply
     safe: bool
     check: Callable[[Any], bool] = field(repr=False)
+    #: The spec's path template, such as ``/v1/customers/{id}``.
+    template: str = ""
 
     def bind(self, client: Client) -> Callable[..., Any]:
         resource, method = self.name.split(".")
         return getattr(getattr(client, resource), method)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a test calls one operation: its arguments, the JSON body they send, Ching's answer, a check of the result."""
+
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    body: Any
+    reply: Reply
+    check: Callable[[Any], bool] = field(repr=False)
 
 
 def _is(cls: type) -> Callable[[Any], bool]:
@@ -183,131 +203,164 @@ def _list_of(cls: type, length: int) -> Callable[[Any], bool]:
     return lambda result: isinstance(result, list) and [type(item) for item in result] == [cls] * length
 
 
-OPS: list[Op] = [
-    Op(
-        name="customers.create",
+#: Arguments chosen by hand where they are the point (snake_case to camelCase, nested inputs, bytes to base64);
+#: an operation the spec adds later gets a recipe derived from the spec (``_derived``).
+RECIPES: dict[str, Recipe] = {
+    "customers.create": Recipe(
         args=(),
         kwargs={"name": "Tal Levi", "email": "tal@example.com", "tax_id": "515123456", "metadata": {"user_id": "42"}},
-        http_method="POST",
-        path="/v1/customers",
         body={"name": "Tal Levi", "email": "tal@example.com", "taxId": "515123456", "metadata": {"user_id": "42"}},
         reply=ok(CUSTOMER),
-        safe=False,
         check=_is(Customer),
     ),
-    Op(
-        name="customers.list",
+    "customers.list": Recipe(
         args=(),
         kwargs={},
-        http_method="GET",
-        path="/v1/customers",
         body=None,
         reply=ok([CUSTOMER]),
-        safe=True,
         check=_list_of(Customer, 1),
     ),
-    Op(
-        name="customers.retrieve",
+    "customers.retrieve": Recipe(
         args=("cus_V8ltq1pK_MWH",),
         kwargs={},
-        http_method="GET",
-        path="/v1/customers/cus_V8ltq1pK_MWH",
         body=None,
         reply=ok(CUSTOMER),
-        safe=True,
         check=_is(Customer),
     ),
-    Op(
-        name="customers.update",
+    "customers.update": Recipe(
         args=("cus_V8ltq1pK_MWH",),
         kwargs={"phone": "054-987-6543", "locale": "en"},
-        http_method="POST",
-        path="/v1/customers/cus_V8ltq1pK_MWH",
         body={"phone": "054-987-6543", "locale": "en"},
         reply=ok(CUSTOMER),
-        safe=True,
         check=_is(Customer),
     ),
-    Op(
-        name="customers.upsert",
+    "customers.upsert": Recipe(
         args=(),
         kwargs={"identify_by": "email", "email": "tal@example.com", "name": "Tal"},
-        http_method="POST",
-        path="/v1/customers/upsert",
         body={"identifyBy": "email", "email": "tal@example.com", "name": "Tal"},
         reply=ok(CUSTOMER, action="updated"),
-        safe=True,
         check=lambda result: (
             type(result) is CustomersUpsertResult and result.action == "updated" and type(result.customer) is Customer
         ),
     ),
-    Op(
-        name="customers.delete",
+    "customers.delete": Recipe(
         args=("cus_V8ltq1pK_MWH",),
         kwargs={},
-        http_method="DELETE",
-        path="/v1/customers/cus_V8ltq1pK_MWH",
         body=None,
         reply=ok(DELETED_CUSTOMER),
-        safe=True,
         check=_is(DeletedCustomer),
     ),
-    Op(
-        name="products.create",
+    "products.create": Recipe(
         args=(),
         kwargs={"name": "Pro Plan", "description": "Everything", "features": [{"title": "Unlimited customers"}]},
-        http_method="POST",
-        path="/v1/products",
         body={"name": "Pro Plan", "description": "Everything", "features": [{"title": "Unlimited customers"}]},
         reply=ok(PRODUCT),
-        safe=False,
         check=_is(Product),
     ),
-    Op(
-        name="products.list",
+    "products.list": Recipe(
         args=(),
         kwargs={},
-        http_method="GET",
-        path="/v1/products",
         body=None,
         reply=ok([PRODUCT, PRODUCT]),
-        safe=True,
         check=_list_of(Product, 2),
     ),
-    Op(
-        name="products.retrieve",
+    "products.retrieve": Recipe(
         args=("prod_Lkt0TxOhGNMY",),
         kwargs={},
-        http_method="GET",
-        path="/v1/products/prod_Lkt0TxOhGNMY",
         body=None,
         reply=ok(PRODUCT),
-        safe=True,
         check=_is(Product),
     ),
-    Op(
-        name="products.update",
+    "products.update": Recipe(
         args=("prod_Lkt0TxOhGNMY",),
         kwargs={"active": False, "metadata": {"tier": "legacy"}},
-        http_method="POST",
-        path="/v1/products/prod_Lkt0TxOhGNMY",
         body={"active": False, "metadata": {"tier": "legacy"}},
         reply=ok(PRODUCT),
-        safe=True,
         check=_is(Product),
     ),
-    Op(
-        name="products.upload_image",
+    "products.upload_image": Recipe(
         args=(),
         kwargs={"content": PNG_BYTES, "content_type": "image/png", "filename": "pro-plan"},
-        http_method="POST",
-        path="/v1/products/upload_image",
         body={"content": base64.b64encode(PNG_BYTES).decode(), "content_type": "image/png", "filename": "pro-plan"},
         reply=ok({"url": IMAGE_URL}),
-        safe=False,
         check=lambda result: result == IMAGE_URL,
     ),
-]
+}
+
+
+def generated_endpoints() -> list[ModuleType]:
+    """Every generated operation module, found in the package itself: a new operation joins the tests by itself."""
+    prefix = generated_api.__name__ + "."
+    modules = [importlib.import_module(info.name) for info in pkgutil.walk_packages(generated_api.__path__, prefix)]
+    return [module for module in modules if hasattr(module, "OPERATION")]
+
+
+def _parameter_example(operation: SpecOperation, name: str) -> str:
+    """The spec's example of a path parameter (``cus_V8ltq1pK_MWH`` for a customer id), else ``<name>_1``."""
+    api = shipped_api()
+    item = api.deref(api.spec["paths"][operation.template])
+    for parameter in [*(item.get("parameters") or ()), *(operation.spec.get("parameters") or ())]:
+        parameter = api.deref(parameter)
+        if parameter.get("name") == name and parameter.get("in") == "path":
+            examples = (parameter.get("schema") or {}).get("examples") or [f"{name}_1"]
+            return str(parameter.get("example", examples[0]))
+    return f"{name}_1"
+
+
+def _derived(endpoint: ModuleType) -> Recipe:
+    """A recipe from the spec alone: its path parameters' examples, its success example as the answer.
+
+    The result must be what the generated parser reads from that answer (its ``data``).
+    """
+    api = shipped_api()
+    operation = api.operations[endpoint.OPERATION.operation_id]
+    if operation.body_schema is not None:
+        raise AssertionError(
+            f"{operation.operation_id} takes a request body: give it a Recipe in tests/clients/_support.py RECIPES "
+            "(the arguments a user passes and the body they send)"
+        )
+    status, body = api.example(operation)
+
+    def reply(request: http.Request) -> Outcome:
+        return http.Response(status, json=body)
+
+    return Recipe(
+        args=tuple(_parameter_example(operation, name) for name in operation.params),
+        kwargs={},
+        body=None,
+        reply=reply,
+        check=lambda result: bool(result == endpoint.parse(body).data),
+    )
+
+
+def _op(endpoint: ModuleType) -> Op:
+    """The ``Op`` of a generated operation: method, path and safety from the spec, the call from its recipe."""
+    operation = endpoint.OPERATION
+    name = operation.operation_id.replace("_", ".", 1)
+    recipe = RECIPES.get(name) or _derived(endpoint)
+    args = iter(recipe.args)
+    path = re.sub(r"\{[^/{}]+\}", lambda _: quote(str(next(args)), safe=""), operation.path)
+    return Op(
+        name=name,
+        args=recipe.args,
+        kwargs=recipe.kwargs,
+        http_method=operation.method,
+        path=path,
+        body=recipe.body,
+        reply=recipe.reply,
+        safe=operation.safe_to_repeat,
+        check=recipe.check,
+        template=operation.path,
+    )
+
+
+def _order(op: Op) -> tuple[int, str]:
+    """The recipes' order first (tests pick ``OPS[1]``, a list, and ``OPS[2]``, a retrieve), then by name."""
+    names = list(RECIPES)
+    return (names.index(op.name) if op.name in names else len(names), op.name)
+
+
+OPS: list[Op] = sorted((_op(endpoint) for endpoint in generated_endpoints()), key=_order)
 OPS_BY_NAME = {op.name: op for op in OPS}
 UNSAFE_OPS = {"customers.create", "products.create", "products.upload_image"}
 ID_OPS = [op for op in OPS if op.args]

@@ -67,10 +67,10 @@ async def test_any_other_id_reaches_exactly_one_encoded_segment(
     server.script(op.reply)
     await harness.call(op.bind(harness.client()), odd_id, **op.kwargs)
     [request] = server.requests
-    collection = op.path.rsplit("/", 1)[0]  # /v1/customers or /v1/products
-    prefix = f"/ching{collection}/".encode()
-    assert request.url.raw_path == prefix + quote(odd_id, safe="").encode("ascii")
-    segment = request.url.raw_path[len(prefix) :].decode("ascii")
+    before, _, after = op.template.partition("{id}")  # /v1/customers/{id}, /v1/customers/{id}/invoices
+    prefix, suffix = f"/ching{before}".encode(), after.encode()
+    assert request.url.raw_path == prefix + quote(odd_id, safe="").encode("ascii") + suffix
+    segment = request.url.raw_path[len(prefix) : len(request.url.raw_path) - len(suffix)].decode("ascii")
     assert not set("/?#") & set(segment)
     assert unquote(segment) == odd_id
     assert request.url.query == b""

@@ -2,9 +2,10 @@
 
 - Loopback endpoints that fail the way networks do: ``refused()`` (a port bound, never listened on)
   and ``blackhole()`` (a listener whose accept queue is full, so a connect times out).
-- ``OPS``: all 11 operations as data, run against the local Ching over real sockets: how to set
-  up what they need, how to call them, what a success answer looks like, and how to see in the
-  fake's store whether (and how often) the write happened.
+- ``OPS``: every operation the SDK was generated with, as data, run against the local Ching over real
+  sockets: how to set up what they need, how to call them, what a success answer looks like, and how
+  to see in the fake's store whether (and how often) the write happened. A read the spec adds later
+  is derived from the spec (``_derived``).
 - ``Clients``: a ``Ching`` and an ``AsyncChing`` (asyncio, in a loop of its own thread) on one base
   URL, to call operations on either the same way and time each call.
 - ``count_attempts()``: the attempts the SDK made, from its documented INFO log lines (for faults
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import copy
 import json
 import logging
 import re
@@ -26,12 +28,15 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import anyio
 
 from ching_client import AsyncChing, Ching, ChingError, Customer, CustomersUpsertResult, DeletedCustomer, Product
-from ching_client.testing import DEFAULT_TEST_KEY, FakeChing, FakeServer
+from ching_client.testing import DEFAULT_TEST_KEY, FakeChing, FakeServer, envelopes
+from ching_client.testing._spec import shipped_api
+from tests.clients._support import generated_endpoints
 
 KEY = DEFAULT_TEST_KEY
 T = TypeVar("T")
@@ -43,20 +48,10 @@ PNG = base64.b64decode(
 OLD_NAME = "Old Name"
 NEW_NAME = "New Name"
 
-# A customer as Ching returns it, for servers of the tests' own that answer with one.
-CUSTOMER: dict[str, Any] = {
-    "id": "cus_1",
-    "object": "customer",
-    "name": "Tal",
-    "email": None,
-    "phone": None,
-    "locale": "he",
-    "taxId": None,
-    "metadata": {},
-    "default_payment_method": None,
-    "livemode": False,
-    "created": "2026-04-19T09:12:43.250Z",
-}
+#: When the canned objects below were created.
+CANNED_CREATED = datetime(2026, 4, 19, 9, 12, 43, 250000, tzinfo=UTC)
+# A customer as Ching returns it (every field the spec gives it), for servers of the tests' own that answer with one.
+CUSTOMER: dict[str, Any] = envelopes.customer("Tal", id="cus_1", created=CANNED_CREATED)
 
 
 # --- loopback endpoints that fail ---------------------------------------------------------------
@@ -310,35 +305,26 @@ Client = AsyncChing | Ching
 
 
 def _customer(ctx: Ctx, **changes: Any) -> dict[str, Any]:
-    wire: dict[str, Any] = {
-        "id": ctx.customer_id if ctx.customer_id != "cus_unset" else "cus_Canned000001",
-        "object": "customer",
-        "name": NEW_NAME,
-        "email": ctx.email,
-        "phone": "+972549876543",
-        "locale": "he",
-        "taxId": None,
-        "metadata": {"tag": ctx.tag},
-        "default_payment_method": None,
-        "livemode": False,
-        "created": "2026-04-19T09:12:43.250Z",
-    }
+    """The customer a cell's operation answers with, built as the local Ching renders one (every spec field)."""
+    wire = envelopes.customer(
+        NEW_NAME,
+        id=ctx.customer_id if ctx.customer_id != "cus_unset" else "cus_Canned000001",
+        email=ctx.email,
+        phone="+972549876543",
+        metadata={"tag": ctx.tag},
+        created=CANNED_CREATED,
+    )
     return {**wire, **changes}
 
 
 def _product(ctx: Ctx, **changes: Any) -> dict[str, Any]:
-    wire: dict[str, Any] = {
-        "id": ctx.product_id if ctx.product_id != "prod_unset" else "prod_Canned00001",
-        "object": "product",
-        "name": NEW_NAME,
-        "description": None,
-        "image_url": None,
-        "features": [{"title": "Unlimited", "subtitle": None}],
-        "active": True,
-        "metadata": {},
-        "livemode": False,
-        "created": "2026-04-19T09:12:43.250Z",
-    }
+    """The product a cell's operation answers with, built as the local Ching renders one (every spec field)."""
+    wire = envelopes.product(
+        NEW_NAME,
+        id=ctx.product_id if ctx.product_id != "prod_unset" else "prod_Canned00001",
+        features=[{"title": "Unlimited", "subtitle": None}],
+        created=CANNED_CREATED,
+    )
     return {**wire, **changes}
 
 
@@ -374,7 +360,8 @@ def _retrieved_name(resource: str) -> Callable[[FakeChing, Ching, Ctx], int]:
     return effect
 
 
-OPS: list[Op] = [
+#: The operations of today's spec, with the setup, calls and effects that are their point.
+CHOSEN: list[Op] = [
     Op(
         "customers.create",
         "customers_create",
@@ -508,8 +495,55 @@ OPS: list[Op] = [
         returns=str,
     ),
 ]
+
+
+def _derived(endpoint: Any) -> Op:
+    """An operation the spec added, driven from the spec alone: a read of what its path names.
+
+    Its path parameter names the object set up first (the resource's own kind: a customer for
+    ``customers.*``); the spec's success example is the answer the faults alter.
+    """
+    operation = endpoint.OPERATION
+    resource, method = operation.operation_id.split("_", 1)
+    if operation.method != "GET":
+        raise AssertionError(
+            f"{operation.operation_id} is a write: add it to tests/reliability/_support.py CHOSEN, "
+            "with the effect to count in the local Ching"
+        )
+    needs: Literal["customer", "product"] | None = None
+    if "{" in operation.path:
+        needs = "customer" if resource == "customers" else "product"
+    _, example = shipped_api().example(shipped_api().operations[operation.operation_id])
+    assert isinstance(example, dict)
+
+    def object_id(ctx: Ctx) -> str:
+        return ctx.customer_id if needs == "customer" else ctx.product_id
+
+    def invoke(client: Any, ctx: Ctx, **options: Any) -> Any:
+        arguments = (object_id(ctx),) if needs else ()
+        return getattr(getattr(client, resource), method)(*arguments, **options)
+
+    return Op(
+        f"{resource}.{method}",
+        operation.operation_id,
+        operation.method,
+        safe=operation.safe_to_repeat,
+        needs=needs,
+        invoke=invoke,
+        path=lambda ctx: re.sub(r"\{[^/{}]+\}", object_id(ctx), operation.path),
+        data=lambda ctx: copy.deepcopy(example["data"]),
+        envelope={k: v for k, v in example.items() if k not in ("success", "data")},
+        returns=type(endpoint.parse(example).data),
+    )
+
+
+#: Every operation the SDK was generated with: the chosen ones, then any other the spec has.
+OPS: list[Op] = CHOSEN + [
+    _derived(endpoint)
+    for endpoint in generated_endpoints()
+    if endpoint.OPERATION.operation_id not in {op.operation_id for op in CHOSEN}
+]
 OPS_BY_NAME = {op.name: op for op in OPS}
-assert len({op.operation_id for op in OPS}) == 11
 
 
 def set_up(op: Op, inspector: Ching, tag: str) -> Ctx:

@@ -33,6 +33,7 @@ from ching_client._retry_policy import (
     parse_retry_after,
 )
 from ching_client.testing import DEFAULT_TEST_KEY
+from ching_client.testing._spec import shipped_api
 from tests.engine import http
 
 CI = settings(max_examples=200, derandomize=True, database=None, deadline=None)
@@ -188,50 +189,64 @@ def with_extras(fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[
     return strategy
 
 
-# Enum-typed fields take known values and values Ching may add later.
-CUSTOMER_FIELDS: dict[str, st.SearchStrategy[Any]] = {
-    "id": texts,
-    "object": st.sampled_from(["customer", "customer_v2"]),
-    "name": texts,
-    "email": st.none() | texts,
-    "phone": st.none() | texts,
-    "locale": texts,
-    "taxId": st.none() | texts,
-    "metadata": metadata,
-    "default_payment_method": st.none() | texts,
-    "livemode": st.booleans(),
-    "created": instants,
-}
-customer_wire = with_extras(CUSTOMER_FIELDS)
-feature_wire = with_extras({"title": texts, "subtitle": st.none() | texts})
-PRODUCT_FIELDS: dict[str, st.SearchStrategy[Any]] = {
-    "id": texts,
-    "object": st.sampled_from(["product", "product_v2"]),
-    "name": texts,
-    "description": st.none() | texts,
-    "image_url": st.none() | texts,
-    "features": st.lists(feature_wire, max_size=3),
-    "active": st.booleans(),
-    "metadata": metadata,
-    "livemode": st.booleans(),
-    "created": instants,
-}
-product_wire = with_extras(PRODUCT_FIELDS)
-deleted_wire = with_extras({"id": texts, "object": st.sampled_from(["customer", "x"]), "deleted": st.just(True)})
-upsert_wire = with_extras(
-    {"success": st.just(True), "action": st.sampled_from(["created", "updated", "merged"]), "data": customer_wire}
-)
-customer_list_wire = with_extras({"success": st.just(True), "data": st.lists(customer_wire, max_size=3)})
-product_envelope_wire = with_extras({"success": st.just(True), "data": product_wire})
+#: Envelope facts no schema type states: a success says ``success: true``, a tombstone ``deleted: true``.
+CONSTANT = {"success": st.just(True), "deleted": st.just(True)}
+
+
+def _value(node: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values of one property of the shipped spec, by its type; enums also take values Ching may add later."""
+    api = shipped_api()
+    node = api.deref(node)
+    kinds: list[str] = node["type"] if isinstance(node.get("type"), list) else [str(node.get("type"))]
+    base: st.SearchStrategy[Any]
+    if node.get("enum"):
+        base = st.sampled_from([*node["enum"], f"{node['enum'][0]}_v2"])
+    elif "array" in kinds:
+        base = st.lists(_value(node["items"]), max_size=3)
+    elif "object" in kinds and "properties" in node:
+        base = _object(node)
+    elif "object" in kinds:  # metadata: string keys and values
+        base = metadata
+    elif node.get("format") == "date-time":
+        base = instants
+    elif "boolean" in kinds:
+        base = st.booleans()
+    elif "integer" in kinds:
+        base = st.integers()
+    else:
+        base = texts
+    return st.none() | base if "null" in kinds else base
+
+
+def _object(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """Objects with the schema's required fields (as the spec describes each) plus unknown ones."""
+    api = shipped_api()
+    properties = api.properties(schema)
+    return with_extras(
+        {name: CONSTANT[name] if name in CONSTANT else _value(properties[name]) for name in api.required(schema)}
+    )
+
+
+def wire_of(schema_name: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Ching's wire form of a component schema, derived from the spec the package was generated from."""
+    return _object({"$ref": f"#/components/schemas/{schema_name}"})
+
+
+customer_wire, product_wire = wire_of("Customer"), wire_of("Product")
+CUSTOMER_FIELDS, PRODUCT_FIELDS = KNOWN[id(customer_wire)], KNOWN[id(product_wire)]
+
 
 MODELS: list[tuple[str, type, st.SearchStrategy[dict[str, Any]]]] = [
-    ("Customer", Customer, customer_wire),
-    ("Product", Product, product_wire),
-    ("ProductFeature", ProductFeature, feature_wire),
-    ("DeletedCustomer", DeletedCustomer, deleted_wire),
-    ("CustomerUpsertEnvelope", CustomerUpsertEnvelope, upsert_wire),
-    ("CustomerListEnvelope", CustomerListEnvelope, customer_list_wire),
-    ("ProductEnvelope", ProductEnvelope, product_envelope_wire),
+    (model.__name__, model, wire_of(model.__name__))
+    for model in (
+        Customer,
+        Product,
+        ProductFeature,
+        DeletedCustomer,
+        CustomerUpsertEnvelope,
+        CustomerListEnvelope,
+        ProductEnvelope,
+    )
 ]
 
 

@@ -146,7 +146,9 @@ class Customer(Model):
         )
 
         # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
-        if len(src_dict) > 11:
+        if len(src_dict) > 7 + ("email" in src_dict) + ("phone" in src_dict) + ("taxId" in src_dict) + (
+            "default_payment_method" in src_dict
+        ):
             declared = {
                 "id",
                 "object",

@@ -145,7 +145,7 @@ class Product(Model):
         )
 
         # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
-        if len(src_dict) > 10 + ("unlisted" in src_dict):
+        if len(src_dict) > 8 + ("unlisted" in src_dict) + ("description" in src_dict) + ("image_url" in src_dict):
             declared = {
                 "id",
                 "object",

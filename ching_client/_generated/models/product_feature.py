@@ -60,7 +60,7 @@ class ProductFeature(Model):
         )
 
         # Keys beyond the declared fields are kept; only an object with more keys than fields has any.
-        if len(src_dict) > 2:
+        if len(src_dict) > 1 + ("subtitle" in src_dict):
             declared = {"title", "subtitle"}
             d = {k: v for k, v in src_dict.items() if k not in declared}
 
