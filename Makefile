@@ -61,12 +61,12 @@ interop-tools: $(TOOLS_STAMP) $(INTEROP_NPM_STAMP) go-toolchain
 # writes the code; the package version then rises with the spec's info.version (scripts/spec_gate.py).
 generate: $(VENV_STAMP)
 	$(PY) -m generator.generate
-	$(PY) scripts/unasync.py
+	$(PY) -m generator.unasync
 	$(PY) scripts/spec_gate.py --write-version
 
 check-generated: $(VENV_STAMP)
 	$(PY) -m generator.generate --check
-	$(PY) scripts/unasync.py --check
+	$(PY) -m generator.unasync --check
 	$(PY) scripts/spec_gate.py --check-version
 
 spec-check: setup
@@ -84,9 +84,11 @@ release-spec: release
 docs: $(VENV_STAMP)
 	$(PY) scripts/build_docs.py
 
+# ruff, then the package's import contract (pyproject.toml [tool.importlinter]): its layers, no import circle.
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy

@@ -33,8 +33,9 @@ from ._exceptions import (  # stdlib only, so cheap to import with the package
 from ._version import __version__
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports each name on first use
-    from ._async_client import AsyncChing
-    from ._bulk import RowFailure, UpsertProgress, UpsertReport
+    from ._bulk.batch import RowFailure, UpsertProgress, UpsertReport
+    from ._client._async.client import AsyncChing
+    from ._client._sync.client import Ching
     from ._generated.models.customer import Customer
     from ._generated.models.deleted_customer import DeletedCustomer
     from ._generated.models.product import Product
@@ -42,23 +43,22 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._generated.models.product_feature_input import ProductFeatureInput
     from ._generated.results import CustomersUpsertResult
     from ._runtime.unset import UNSET, Unset
-    from ._sync_client import Ching
 
 # Where the other public names live. `import ching_client` loads only the error classes: an application that only
 # uses Ching never imports the async client and anyio, and `python -c "import ching_client"` costs
 # about what starting Python does. (Keep in step with the TYPE_CHECKING imports above.)
 _LAZY = {
-    "AsyncChing": "._async_client",
-    "Ching": "._sync_client",
+    "AsyncChing": "._client._async.client",
+    "Ching": "._client._sync.client",
     "Customer": "._generated.models.customer",
     "CustomersUpsertResult": "._generated.results",
     "DeletedCustomer": "._generated.models.deleted_customer",
     "Product": "._generated.models.product",
     "ProductFeature": "._generated.models.product_feature",
     "ProductFeatureInput": "._generated.models.product_feature_input",
-    "RowFailure": "._bulk",
-    "UpsertProgress": "._bulk",
-    "UpsertReport": "._bulk",
+    "RowFailure": "._bulk.batch",
+    "UpsertProgress": "._bulk.batch",
+    "UpsertReport": "._bulk.batch",
     "UNSET": "._runtime.unset",
     "Unset": "._runtime.unset",
 }

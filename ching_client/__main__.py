@@ -1,8 +1,8 @@
-"""``python -m ching_client``: the command line (see ``ching_client._cli``)."""
+"""``python -m ching_client``: the command line (see ``ching_client._cli.main``)."""
 
 import sys
 
-from ._cli import main
+from ._cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

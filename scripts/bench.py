@@ -866,8 +866,8 @@ def _sdk_upserts(client: str, base_url: str, rows: Iterator[dict[str, str]], con
 
                 http = await stack.enter_async_context(httpx_aiohttp.HttpxAiohttpClient())
             elif client == "AsyncChing, one pool":
-                from ching_client._engine import engine as sdk_engine_named
-                from ching_client._transport import sharded_transports
+                from ching_client._http.engines import engine as sdk_engine_named
+                from ching_client._http.pool import sharded_transports
 
                 transports = sharded_transports(sdk_engine_named(DEFAULT_ENGINE))
                 one_pool = transports.AsyncTransport(shards=1, connections=100)

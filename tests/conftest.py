@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from ching_client._engine import DEFAULT_ENGINE, ENGINE_VARIABLE
+from ching_client._http.engines import DEFAULT_ENGINE, ENGINE_VARIABLE
 
 
 @pytest.hookimpl(tryfirst=True)

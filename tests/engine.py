@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ching_client._engine import default_engine
+from ching_client._http.engines import default_engine
 
 ENGINE = default_engine()
 NAME = ENGINE.name

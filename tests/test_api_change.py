@@ -77,7 +77,11 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Copy:
     path = copy_repository(tmp_path_factory.mktemp("api-change") / "repo")
     apply_change(path)
     copy = Copy(path)
-    for step in (["-m", "generator.generate"], ["scripts/unasync.py"], ["scripts/spec_gate.py", "--write-version"]):
+    for step in (
+        ["-m", "generator.generate"],
+        ["-m", "generator.unasync"],
+        ["scripts/spec_gate.py", "--write-version"],
+    ):
         done = copy.run([copy.python, *step])
         assert done.returncode == 0, _report(" ".join(step), done)
     imported = copy.run([copy.python, "-c", "import ching_client; print(ching_client.__file__)"])
@@ -90,7 +94,7 @@ def test_the_gates_of_make_test_pass_on_the_changed_copy(changed: Copy) -> None:
     gates = {
         "make spec-check": ["bash", "scripts/spec_check.sh"],
         "make check-generated (generator)": [python, "-m", "generator.generate", "--check"],
-        "make check-generated (unasync)": [python, "scripts/unasync.py", "--check"],
+        "make check-generated (unasync)": [python, "-m", "generator.unasync", "--check"],
         "make check-generated (version)": [python, "scripts/spec_gate.py", "--check-version"],
         "ruff check": [changed.tool("ruff"), "check", "."],
         "ruff format --check": [changed.tool("ruff"), "format", "--check", "."],

@@ -30,7 +30,7 @@ def test_import_loads_neither_clients_nor_models_nor_anyio() -> None:
         """
         import sys
         import ching_client
-        loaded = [m for m in ("anyio", "ching_client._async_client", "ching_client._sync_client",
+        loaded = [m for m in ("anyio", "ching_client._client._async.client", "ching_client._client._sync.client",
                               "ching_client._generated.models") if m in sys.modules]
         print(loaded)
         """

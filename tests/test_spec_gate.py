@@ -314,7 +314,11 @@ def test_the_sdk_regenerated_after_an_additive_change_installs_as_a_new_version(
     # are run one by one: make would rebuild the linked .venv for the copy's newer pyproject.toml.
     apply_change(repo)
     python = str(repo / ".venv" / "bin" / "python")
-    for command in (["-m", "generator.generate"], ["scripts/unasync.py"], ["scripts/spec_gate.py", "--write-version"]):
+    for command in (
+        ["-m", "generator.generate"],
+        ["-m", "generator.unasync"],
+        ["scripts/spec_gate.py", "--write-version"],
+    ):
         subprocess.run([python, *command], cwd=repo, check=True, capture_output=True, timeout=300)
     dist = tmp_path / "dist"
     subprocess.run(

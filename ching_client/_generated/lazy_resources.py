@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._runtime.contract import AsyncRequester, SyncRequester
+    from .._runtime.contract import AsyncRequester, Requester
     from .resources import AsyncCustomers, AsyncProducts
     from .sync_resources import Customers, Products
 
@@ -40,7 +40,7 @@ class AsyncResources:
 
 
 class Resources:
-    """The resources of the API, as attributes of a client that is a ``SyncRequester``."""
+    """The resources of the API, as attributes of a client that is a ``Requester``."""
 
     @cached_property
     def customers(self) -> Customers:
@@ -56,5 +56,5 @@ class Resources:
 
         return Products(self._requester())
 
-    def _requester(self) -> SyncRequester:
+    def _requester(self) -> Requester:
         raise NotImplementedError

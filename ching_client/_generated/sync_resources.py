@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 
-from .._runtime.contract import SyncRequester
+from .._runtime.contract import Requester
 from .._runtime.unset import UNSET, Unset
 from .api.customers import customers_create as _customers_create
 from .api.customers import customers_delete as _customers_delete
@@ -38,7 +38,7 @@ class Customers:
 
     __slots__ = ("_requester",)
 
-    def __init__(self, requester: SyncRequester) -> None:
+    def __init__(self, requester: Requester) -> None:
         self._requester = requester
 
     def list(
@@ -313,7 +313,7 @@ class Products:
 
     __slots__ = ("_requester",)
 
-    def __init__(self, requester: SyncRequester) -> None:
+    def __init__(self, requester: Requester) -> None:
         self._requester = requester
 
     def list(

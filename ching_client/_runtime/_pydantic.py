@@ -5,12 +5,21 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol, Self
 
 from pydantic_core import core_schema as cs
 
-if TYPE_CHECKING:
-    from .model import Model
+
+class Model(Protocol):
+    """What pydantic support needs of a generated model (``Model`` in ``model.py``, which imports this module)."""
+
+    _json_schema: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self: ...
+
 
 _REF_PREFIX = "#/components/schemas/"
 _built: dict[type[Model], cs.CoreSchema] = {}

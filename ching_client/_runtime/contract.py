@@ -71,7 +71,7 @@ class AsyncRequester(Protocol):
     ) -> T: ...
 
 
-class SyncRequester(Protocol):
+class Requester(Protocol):
     """Sends one operation for the sync resources and returns its parsed success body."""
 
     def _request(

@@ -11,27 +11,14 @@ wire-named key is refused by name instead of being sent as an extra field Ching 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from attrs import frozen
-
-from .kinds import InvalidArgument, Kind
+from .argument import InvalidArgument
+from .model import Field as Field
+from .model import Model
 from .unset import UNSET
 
-if TYPE_CHECKING:
-    from .model import Model
-
-M = TypeVar("M", bound="Model")
-
-
-@frozen
-class Field:
-    """One field of a request model, as the generator read it from the spec."""
-
-    name: str
-    wire: str
-    kind: Kind
-    required: bool = False
+M = TypeVar("M", bound=Model)
 
 
 def fields(*declared: Field) -> dict[str, Field]:

@@ -10,10 +10,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
-if TYPE_CHECKING:
-    from .fields import Field
+from attrs import frozen
+
+from .argument import Kind
+
+
+@frozen
+class Field:
+    """One field of a request model, as the generator read it from the spec."""
+
+    name: str
+    wire: str
+    kind: Kind
+    required: bool = False
 
 
 class Model:

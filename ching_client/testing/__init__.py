@@ -30,15 +30,15 @@ from ._wire import ApiError, FakeRequest, FakeResponse, Outcome
 
 if TYPE_CHECKING:
     from ._asgi import create_asgi_app
+    from ._core import FakeTransport
     from ._httpx_mock import back_httpx_mock
     from ._sdk import no_backoff
     from ._server import FakeServer, serve
     from ._sqlite import SqliteStore
-    from ._transport import FakeTransport
 
 # Loaded on first use so that importing this package pulls in neither httpx, sqlite3 nor uvicorn.
 _LAZY = {
-    "FakeTransport": "._transport",
+    "FakeTransport": "._core",
     "FakeServer": "._server",
     "serve": "._server",
     "SqliteStore": "._sqlite",

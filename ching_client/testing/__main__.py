@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from ching_client._exceptions import ChingError
+from ching_client import ChingError
 
 from ._keys import DEFAULT_TEST_KEY
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs
 
 from ._keys import scope_for_authorization
@@ -11,7 +11,25 @@ from ._validate import parse_json_object
 from ._wire import ApiError, FakeRequest, FakeResponse, error_response, invalid, issue, success
 
 if TYPE_CHECKING:
-    from ._core import FakeChing
+    from ._faults import Faults
+    from ._keys import Scope
+    from ._log import RequestLog
+    from ._records import ImageRecord
+    from ._store import ObjectCounts
+
+
+class FakeChing(Protocol):
+    """What the admin routes reach of the local Ching (``FakeChing`` in ``_core``, which routes to them)."""
+
+    requests: RequestLog
+    faults: Faults
+
+    def reset(self) -> None: ...
+
+    def store_counts(self, scope: Scope) -> ObjectCounts: ...
+
+    def image(self, name: str) -> ImageRecord | None: ...
+
 
 ADMIN_PREFIX = "/_fake"
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ching_client._exceptions import ChingError
+from ching_client import ChingError
 
 from ._wire import Issue, issue
 

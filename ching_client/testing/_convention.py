@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._clock import format_millis
-from ._context import LIST_LIMIT, Context
+from ._context import LIST_LIMIT, Context, Rule, Rules
 from ._records import ObjectRecord
-from ._rules import Rule, Rules
 from ._spec import Api, Operation, normalise
 from ._wire import ApiError, FakeResponse, json_response, success
 

@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from ching_client._exceptions import InvalidArgumentError
+from ching_client import InvalidArgumentError
 
 from . import _customers, _products  # noqa: F401 - registers the built-in rules
 from ._admin import handle_admin, is_admin_path
 from ._checks import run, where
 from ._clock import Clock, SystemClock
-from ._context import Context
+from ._context import Context, H, Rule, Rules
 from ._convention import rule_for
 from ._convention import serve as serve_by_convention
 from ._extras import PHONE_PURPOSE, require
@@ -32,9 +32,11 @@ from ._log import LoggedRequest, RequestLog, redact_headers
 from ._memory import MemoryStore
 from ._records import ImageRecord
 from ._routes import split_prefix
-from ._rules import RULES, H, Rule, Rules
+from ._rules import RULES
+from ._sdk import async_ching, sync_ching
 from ._spec import Api, Match, Operation, shipped_api
 from ._store import ObjectCounts, Store
+from ._transport import InProcessTransport
 from ._validate import FieldSpec, parse_json_object, validate_fields
 from ._wire import ApiError, FakeRequest, FakeResponse, Issue, Outcome, error_response, invalid, success
 
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
 
     from ching_client import AsyncChing, Ching
 
-    from ._transport import FakeTransport
 
 IN_PROCESS_BASE_URL = "https://ching.test/ching"
 """The base URL `client()` uses; any host works with the in-process transport."""
@@ -321,25 +322,19 @@ class FakeChing:
     def transport(self, engine: str = "httpx") -> FakeTransport:
         """An httpx transport (sync and async) that sends requests to this fake, with no sockets; for an httpx2
         client, ``engine="httpx2"``."""
-        from ._transport import FakeTransport
-
         return FakeTransport(self, engine)
 
     def async_ching(
         self, api_key: str = DEFAULT_TEST_KEY, *, timeout: float | None = None, max_retries: int | None = None
     ) -> AsyncChing:
         """An ``AsyncChing`` wired to this fake with no sockets: ``ching = FakeChing().async_ching()``."""
-        from ._sdk import async_ching
-
-        return async_ching(self, api_key, timeout, max_retries)
+        return async_ching(self.transport, IN_PROCESS_BASE_URL, api_key, timeout, max_retries)
 
     def ching(
         self, api_key: str = DEFAULT_TEST_KEY, *, timeout: float | None = None, max_retries: int | None = None
     ) -> Ching:
         """A sync ``Ching`` wired to this fake with no sockets: ``ching = FakeChing().ching()``."""
-        from ._sdk import sync_ching
-
-        return sync_ching(self, api_key, timeout, max_retries)
+        return sync_ching(self.transport, IN_PROCESS_BASE_URL, api_key, timeout, max_retries)
 
     def client(self, key: str | None = DEFAULT_TEST_KEY, **kwargs: Any) -> httpx.Client:
         """An httpx.Client wired to this fake, authenticated with `key` (None: no Authorization header)."""
@@ -360,3 +355,16 @@ class FakeChing:
         if key is not None:
             headers.setdefault("Authorization", f"Bearer {key}")
         return httpx.AsyncClient(transport=self.transport(), headers=headers, **kwargs)
+
+
+class FakeTransport(InProcessTransport):
+    """Mount on an httpx or httpx2 ``Client`` or ``AsyncClient`` (`transport=`) to talk to a FakeChing; thread-safe.
+
+    ``engine`` names the family of the client it is mounted on (``"httpx"`` or ``"httpx2"``): its responses and
+    errors are that family's, as the client expects.
+    """
+
+    def __init__(self, fake: FakeChing | None = None, engine: str = "httpx") -> None:
+        """Serve `fake`, or a fresh in-memory FakeChing."""
+        self.fake: FakeChing = fake if fake is not None else FakeChing()
+        super().__init__(self.fake.handle, engine)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from ching_client._exceptions import ChingError
+from ching_client import ChingError
 
 
 class MissingExtraError(ChingError, ImportError):

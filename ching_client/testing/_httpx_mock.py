@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import anyio
 import httpx
 
-from ching_client._config import DEFAULT_BASE_URL
+from ching_client._core.config import DEFAULT_BASE_URL
 
 from ._core import FakeChing
 from ._transport import _to_fake, _to_httpx

@@ -3,41 +3,40 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import httpx
+
     from ching_client import AsyncChing, Ching
 
-    from ._core import FakeChing
+# A local Ching's transport for an engine ("httpx" or "httpx2"): FakeChing.transport.
+TransportFor = Callable[[str], "httpx.BaseTransport"]
 
 
-def async_ching(fake: FakeChing, api_key: str, timeout: float | None, max_retries: int | None) -> AsyncChing:
-    """An AsyncChing whose requests go to ``fake`` in-process (no sockets), on the SDK's default engine."""
+def async_ching(
+    transport_for: TransportFor, base_url: str, api_key: str, timeout: float | None, max_retries: int | None
+) -> AsyncChing:
+    """An AsyncChing whose requests go to a local Ching in-process (no sockets), on the SDK's default engine."""
     from ching_client import AsyncChing
-    from ching_client._engine import default_engine
-
-    from ._core import IN_PROCESS_BASE_URL
+    from ching_client._http.engines import default_engine
 
     engine = default_engine()
-    http = engine.http.AsyncClient(transport=fake.transport(engine.name))
-    return AsyncChing(
-        api_key=api_key, base_url=IN_PROCESS_BASE_URL, timeout=timeout, max_retries=max_retries, http_client=http
-    )
+    http = engine.http.AsyncClient(transport=transport_for(engine.name))
+    return AsyncChing(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, http_client=http)
 
 
-def sync_ching(fake: FakeChing, api_key: str, timeout: float | None, max_retries: int | None) -> Ching:
-    """A Ching whose requests go to ``fake`` in-process (no sockets), on the SDK's default engine."""
+def sync_ching(
+    transport_for: TransportFor, base_url: str, api_key: str, timeout: float | None, max_retries: int | None
+) -> Ching:
+    """A Ching whose requests go to a local Ching in-process (no sockets), on the SDK's default engine."""
     from ching_client import Ching
-    from ching_client._engine import default_engine
-
-    from ._core import IN_PROCESS_BASE_URL
+    from ching_client._http.engines import default_engine
 
     engine = default_engine()
-    http = engine.http.Client(transport=fake.transport(engine.name))
-    return Ching(
-        api_key=api_key, base_url=IN_PROCESS_BASE_URL, timeout=timeout, max_retries=max_retries, http_client=http
-    )
+    http = engine.http.Client(transport=transport_for(engine.name))
+    return Ching(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, http_client=http)
 
 
 @contextlib.contextmanager
@@ -47,7 +46,7 @@ def no_backoff() -> Iterator[None]:
     Blocks nest: leaving one puts back the setting it found, so an inner block never turns backoff
     back on inside an outer one (or inside the pytest plugin's fixtures).
     """
-    from ching_client import _retry_policy
+    from ching_client._core import retry_policy as _retry_policy
 
     previous = _retry_policy.set_zero_backoff(True)
     try:

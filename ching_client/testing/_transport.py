@@ -1,15 +1,17 @@
-"""An httpx or httpx2 transport (sync and async) that hands requests to a FakeChing in-process, with no sockets."""
+"""An httpx or httpx2 transport (sync and async) that hands requests to a local Ching in-process, with no sockets.
+
+``FakeTransport`` (in ``_core``) is this transport bound to a ``FakeChing``."""
 
 from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import anyio
 import httpx
 
-from ._core import FakeChing
 from ._wire import FakeRequest, Outcome
 
 
@@ -39,30 +41,29 @@ def _to_httpx(outcome: Outcome, request: httpx.Request, http: Any) -> httpx.Resp
     return result
 
 
-class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Mount on an httpx or httpx2 ``Client`` or ``AsyncClient`` (`transport=`) to talk to a FakeChing; thread-safe.
+class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Hands each request to ``handle`` (a local Ching's) and its outcome back as an ``engine`` response; thread-safe.
 
     ``engine`` names the family of the client it is mounted on (``"httpx"`` or ``"httpx2"``): its responses and
     errors are that family's, as the client expects.
     """
 
-    def __init__(self, fake: FakeChing | None = None, engine: str = "httpx") -> None:
-        """Serve `fake`, or a fresh in-memory FakeChing."""
-        self.fake: FakeChing = fake if fake is not None else FakeChing()
+    def __init__(self, handle: Callable[[FakeRequest], Outcome], engine: str = "httpx") -> None:
+        self._handle = handle
         self._http: Any = importlib.import_module(engine) if engine in ("httpx", "httpx2") else None
         if self._http is None:
             raise ValueError(f"engine must be 'httpx' or 'httpx2', got {engine!r}")
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Sync path: apply, then `time.sleep` any injected latency."""
-        outcome = self.fake.handle(_to_fake(request, request.read()))
+        outcome = self._handle(_to_fake(request, request.read()))
         if outcome.delay > 0:
             time.sleep(outcome.delay)
         return _to_httpx(outcome, request, self._http)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Async path: apply, then `anyio.sleep` any injected latency (cancellable)."""
-        outcome = self.fake.handle(_to_fake(request, await request.aread()))
+        outcome = self._handle(_to_fake(request, await request.aread()))
         if outcome.delay > 0:
             await anyio.sleep(outcome.delay)
         return _to_httpx(outcome, request, self._http)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ching_client._exceptions import InvalidArgumentError
+from ching_client import InvalidArgumentError
 
 from ._clock import to_millis
 from ._failures import DEFAULT_ERRORS

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from ching_client import APIConnectionError, BadRequestError, InvalidArgumentError, _retry_policy
-from ching_client._bulk import Pacer, SameCustomerOrder, Tally, identity_key, row_arguments
-from ching_client._retry_policy import decide
+from ching_client import APIConnectionError, BadRequestError, InvalidArgumentError
+from ching_client._bulk.batch import Pacer, SameCustomerOrder, Tally, identity_key, row_arguments
+from ching_client._core import retry_policy as _retry_policy
+from ching_client._core.retry_policy import decide
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from ching_client import Ching, Customer, UpsertProgress
-from ching_client import _cli as cli
+from ching_client._cli import main as cli
 from ching_client.testing import DEFAULT_TEST_KEY, FakeServer
 from ching_client.testing._spec import shipped_api
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ching_client import _retry_policy
+from ching_client._core import retry_policy as _retry_policy
 
 from ._support import Harness, Kind, ScriptedServer
 

@@ -308,7 +308,7 @@ def test_the_proxy_rule_follows_the_engines_own_reading_of_the_environment(proxy
     URL goes through (NO_PROXY's forms differ between httpx and httpx2). Named here, with the client's private
     ``_transport_for_url`` as the witness of where a request really goes, so an upgrade that moves them fails here
     rather than in production (where the rule would fall back to refusing whenever a proxy is set)."""
-    from ching_client._config import environment_proxy
+    from ching_client._core.config import environment_proxy
 
     assert callable(http._utils.get_environment_proxies)
     assert callable(http._utils.URLPattern)
@@ -321,7 +321,7 @@ def test_the_proxy_rule_follows_the_engines_own_reading_of_the_environment(proxy
 
 def test_without_the_engines_proxy_rules_any_proxy_for_http_counts(proxy_env: Any):
     """If an upgrade moved the private helpers, the rule errs towards refusing: NO_PROXY is no longer trusted."""
-    from ching_client._config import environment_proxy
+    from ching_client._core.config import environment_proxy
 
     proxy_env(HTTP_PROXY="http://proxy.corp.example:3128", NO_PROXY="localhost")
     without_helpers = types.SimpleNamespace(URL=http.URL)

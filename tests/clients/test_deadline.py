@@ -13,8 +13,8 @@ from ching_client import (
     InternalServerError,
     RateLimitError,
     WriteOutcomeUnknownError,
-    _base_client,
 )
+from ching_client._core import base as _base_client
 from tests.engine import http
 
 from ._support import OPS, OPS_BY_NAME, TEST_KEY, Harness, ScriptedServer, error, fail

@@ -211,8 +211,8 @@ async def test_an_answer_lacking_a_nullable_field_still_keeps_fields_ching_added
 def test_a_union_answer_names_what_each_shape_lacks() -> None:
     """A retrieve answers a customer or a tombstone: a customer lacking ``created`` is reported as that, not as a
     tombstone lacking ``deleted`` (the last shape tried)."""
+    from ching_client._core.response import success
     from ching_client._generated.api.customers import customers_retrieve
-    from ching_client._response import success
     from ching_client.testing import envelopes
 
     customer = envelopes.customer(id="cus_1")

@@ -101,7 +101,7 @@ async def test_silent_unless_enabled(harness: Harness, server: ScriptedServer, c
 
 @pytest.mark.parametrize("value", ["verbose", "DEBUGGING"])
 def test_a_ching_log_value_that_is_no_level_is_said_not_ignored(monkeypatch: pytest.MonkeyPatch, value: str):
-    from ching_client import _logs
+    from ching_client._core import logs as _logs
 
     monkeypatch.setattr(_logs, "_configured", False)
     monkeypatch.setenv("CHING_LOG", value)

@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
-from ching_client._retry_policy import (
+from ching_client._core.retry_policy import (
     INITIAL_DELAY,
     MAX_DELAY,
     RETRY_AFTER_CAP,

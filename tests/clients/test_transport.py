@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from ching_client import APIConnectionError, AsyncChing, Ching
-from ching_client._transport import AsyncShardedTransport, ShardedTransport
+from ching_client._http.pool import AsyncShardedTransport, ShardedTransport
 from ching_client.testing import DEFAULT_TEST_KEY, FakeServer, serve
 
 

@@ -177,7 +177,7 @@ class _StalledTransport:
 
 
 def _stalled_stream() -> tuple[Any, Any]:
-    from ching_client._asyncio_backend import AsyncioStream, _Protocol
+    from ching_client._http.asyncio_backend import AsyncioStream, _Protocol
 
     protocol = _Protocol(asyncio.get_running_loop())
     transport = _StalledTransport()

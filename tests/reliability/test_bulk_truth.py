@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ching_client import UpsertReport
-from ching_client import _cli as cli
+from ching_client._cli import main as cli
 from ching_client.testing import FakeChing, FakeServer
 from ching_client.testing._keys import scope_for_key
 

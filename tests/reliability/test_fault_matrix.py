@@ -42,8 +42,8 @@ from ching_client import (
     RateLimitError,
     WriteAppliedError,
     WriteOutcomeUnknownError,
-    _config,
 )
+from ching_client._core import config as _config
 from ching_client._generated import api as generated_api
 from ching_client.testing import FakeServer
 

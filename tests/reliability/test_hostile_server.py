@@ -182,7 +182,7 @@ def test_any_response_gives_a_result_or_a_ching_error_with_a_bounded_message(kin
 @FUZZ
 @given(retry_after)
 def test_any_retry_after_gives_a_finite_wait_or_none(value: str | None):
-    from ching_client._retry_policy import parse_retry_after
+    from ching_client._core.retry_policy import parse_retry_after
 
     wait = parse_retry_after(value, now=1_776_590_000.0)
     assert wait is None or 0 <= wait < float("inf")

@@ -31,7 +31,7 @@ import anyio
 import pytest
 
 from ching_client import AsyncChing, Ching
-from ching_client._transport import AsyncShardedTransport, ShardedTransport
+from ching_client._http.pool import AsyncShardedTransport, ShardedTransport
 from tests.engine import core
 
 from ._support import KEY

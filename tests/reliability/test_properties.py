@@ -18,11 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ching_client import APIResponseError, Ching, Customer, DeletedCustomer, Product
-from ching_client._generated.models.customer_list_envelope import CustomerListEnvelope
-from ching_client._generated.models.customer_upsert_envelope import CustomerUpsertEnvelope
-from ching_client._generated.models.product_envelope import ProductEnvelope
-from ching_client._generated.models.product_feature import ProductFeature
-from ching_client._retry_policy import (
+from ching_client._core.retry_policy import (
     INITIAL_DELAY,
     MAX_DELAY,
     RETRY_AFTER_CAP,
@@ -32,6 +28,10 @@ from ching_client._retry_policy import (
     decide,
     parse_retry_after,
 )
+from ching_client._generated.models.customer_list_envelope import CustomerListEnvelope
+from ching_client._generated.models.customer_upsert_envelope import CustomerUpsertEnvelope
+from ching_client._generated.models.product_envelope import ProductEnvelope
+from ching_client._generated.models.product_feature import ProductFeature
 from ching_client.testing import DEFAULT_TEST_KEY
 from ching_client.testing._spec import shipped_api
 from tests.engine import http

@@ -300,12 +300,12 @@ class _WriteTimesOut:
 def test_a_write_stopped_in_the_sync_deadline_stream_leaves_the_request_out_of_its_frame():
     """Whatever sees the transport's exception before the client's error path (an httpx event hook or a transport
     wrapper that logs it with locals) finds no request bytes in the SDK's socket frames either."""
-    from ching_client._deadline import _DeadlineStream
+    from ching_client._http.deadline import _DeadlineStream
 
     stream = _DeadlineStream(_WriteTimesOut(), core)  # type: ignore[arg-type]
     with pytest.raises(core.WriteTimeout) as caught:
         stream.write(b"GET /ching/v1/customers HTTP/1.1\r\nAuthorization: Bearer " + KEY.encode() + b"\r\n\r\n")
-    assert "_deadline.py" in "".join(traceback.format_tb(caught.value.__traceback__))
+    assert "_http/deadline.py" in "".join(traceback.format_tb(caught.value.__traceback__))
     assert SECRET[:16] not in sdk_locals(caught.value)
 
 
@@ -322,7 +322,7 @@ def test_a_write_stopped_in_the_asyncio_stream_leaves_the_request_out_of_its_fra
         return caught.value
 
     error = asyncio.run(run())
-    assert "_asyncio_backend.py" in "".join(traceback.format_tb(error.__traceback__))
+    assert "_http/asyncio_backend.py" in "".join(traceback.format_tb(error.__traceback__))
     assert SECRET[:16] not in sdk_locals(error)
 
 

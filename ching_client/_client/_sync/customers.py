@@ -12,10 +12,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from ._base_client import AttemptWatch
-from ._bulk import (
+from ..._core.base import AttemptWatch
+from ..._runtime.contract import Requester
+from ..._bulk.batch import (
     BatchState,
     ProgressCallback,
     UpsertReport,
@@ -23,12 +24,19 @@ from ._bulk import (
     check_batch_options,
     check_rows,
 )
-from ._exceptions import ChingError, RateLimitError
-from ._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
-from ._generated.sync_resources import Customers as _GeneratedCustomers
+from ..._exceptions import ChingError, RateLimitError
+from ..._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
+from ..._generated.sync_resources import Customers as _GeneratedCustomers
 
-if TYPE_CHECKING:
-    from ._sync_client import Ching
+
+
+class BatchClient(Requester, Protocol):
+    """What a batch needs of its client: requests, the default timeout, and clients on its pool for the workers."""
+
+    @property
+    def timeout(self) -> float: ...
+
+    def _batch_requester(self, watch: AttemptWatch) -> Requester: ...
 
 _POLL = 0.05  # seconds between checks, while blocked on the queue or a turn, that the batch is not stopping
 
@@ -38,7 +46,7 @@ class Customers(_GeneratedCustomers):
 
     __slots__ = ("_client",)
 
-    def __init__(self, client: Ching) -> None:
+    def __init__(self, client: BatchClient) -> None:
         super().__init__(client)
         self._client = client
 
@@ -78,7 +86,7 @@ class _Batch:
 
     def __init__(
         self,
-        client: Ching,
+        client: BatchClient,
         identify_by: CustomerUpsertRequestIdentifyBy,
         concurrency: int,
         on_progress: ProgressCallback | None,

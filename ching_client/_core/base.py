@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Final
 
-from . import _body, _config, _engine, _response
-from ._exceptions import (
+from .._exceptions import (
     APIConnectionError,
     APIResponseError,
     APITimeoutError,
@@ -23,11 +22,15 @@ from ._exceptions import (
     InvalidArgumentError,
     WriteOutcomeUnknownError,
 )
-from ._logs import configure_from_env, logger
-from ._retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, attempts, decide, parse_retry_after
-from ._runtime.contract import Operation, Request
-from ._runtime.kinds import InvalidArgument, unencodable
-from ._version import __version__
+from .._http import body as _body
+from .._http import engines as _engine
+from .._runtime.contract import Operation, Request
+from .._runtime.kinds import InvalidArgument, unencodable
+from .._version import __version__
+from . import config as _config
+from . import response as _response
+from .logs import configure_from_env, logger
+from .retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, attempts, decide, parse_retry_after
 
 if TYPE_CHECKING:  # httpx's types stand for httpx2's too: the two families have the same API
     import httpx

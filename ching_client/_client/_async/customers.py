@@ -5,12 +5,11 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio
 
-from ._base_client import AttemptWatch
-from ._bulk import (
+from ..._bulk.batch import (
     BatchState,
     ProgressCallback,
     UpsertReport,
@@ -18,12 +17,20 @@ from ._bulk import (
     check_batch_options,
     check_rows,
 )
-from ._exceptions import ChingError, RateLimitError
-from ._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
-from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
+from ..._core.base import AttemptWatch
+from ..._exceptions import ChingError, RateLimitError
+from ..._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
+from ..._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
+from ..._runtime.contract import AsyncRequester
 
-if TYPE_CHECKING:
-    from ._async_client import AsyncChing
+
+class AsyncBatchClient(AsyncRequester, Protocol):
+    """What a batch needs of its client: requests, the default timeout, and clients on its pool for the workers."""
+
+    @property
+    def timeout(self) -> float: ...
+
+    def _batch_requester(self, watch: AttemptWatch) -> AsyncRequester: ...
 
 
 class AsyncCustomers(_GeneratedAsyncCustomers):
@@ -31,7 +38,7 @@ class AsyncCustomers(_GeneratedAsyncCustomers):
 
     __slots__ = ("_client",)
 
-    def __init__(self, client: AsyncChing) -> None:
+    def __init__(self, client: AsyncBatchClient) -> None:
         super().__init__(client)
         self._client = client
 
@@ -64,7 +71,7 @@ class _Batch:
 
     def __init__(
         self,
-        client: AsyncChing,
+        client: AsyncBatchClient,
         identify_by: CustomerUpsertRequestIdentifyBy,
         concurrency: int,
         on_progress: ProgressCallback | None,
@@ -183,7 +190,7 @@ class _Worker:
 
     __slots__ = ("customers", "watch")
 
-    def __init__(self, client: AsyncChing) -> None:
+    def __init__(self, client: AsyncBatchClient) -> None:
         self.watch = AttemptWatch()
         self.customers = _GeneratedAsyncCustomers(client._batch_requester(self.watch))
 

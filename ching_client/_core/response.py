@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
-from ._exceptions import (
+from .._exceptions import (
     APIResponseError,
     APIStatusError,
     AuthenticationError,
@@ -19,8 +19,8 @@ from ._exceptions import (
     UnprocessableEntityError,
     WriteAppliedError,
 )
-from ._runtime.contract import Operation
-from ._runtime.unions import NoShapeMatches
+from .._runtime.contract import Operation
+from .._runtime.unions import NoShapeMatches
 
 T = TypeVar("T")
 _SNIPPET: Final = 120

@@ -1,4 +1,5 @@
-"""``AsyncChing``: the asynchronous client. ``_sync_client.py`` is derived from this file by scripts/unasync.py."""
+# Derived from ching_client/_client/_async/client.py by generator/unasync.py. Do not edit: change the async source.
+"""``Ching``: the synchronous client."""
 
 from __future__ import annotations
 
@@ -8,36 +9,39 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import anyio
+import contextlib
 import attrs
 
-from . import _body, _config, _engine, _response
-from ._base_client import AttemptDeadline, AttemptWatch, BaseChing, Call
-from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
-from ._exceptions import ClientClosedError, ConfigurationError
-from ._generated.lazy_resources import AsyncResources
-from ._retry_policy import wait_time
-from ._runtime.contract import AsyncRequester, Operation, Request
-from ._transport import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
+from ..._core import config as _config
+from ..._core import response as _response
+from ..._core.base import AttemptDeadline, AttemptWatch, BaseChing, Call
+from ..._core.config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
+from ..._core.retry_policy import wait_time
+from ..._exceptions import ClientClosedError, ConfigurationError
+from ..._generated.lazy_resources import Resources
+from ..._http import body as _body
+from ..._http import engines as _engine
+from ..._http.pool import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
+from ..._runtime.contract import Requester, Operation, Request
 
 if TYPE_CHECKING:
     import httpx
     import httpx2
 
-    from ._customers_async import AsyncCustomers
+    from .customers import Customers
 
 T = TypeVar("T")
 
 
-class AsyncChing(BaseChing, AsyncResources):
-    """The Ching API client for async code (asyncio or trio).
+class Ching(BaseChing, Resources):
+    """The Ching API client for synchronous code.
 
     Open one per application (for example in a FastAPI lifespan) and share it: it holds
     the connection pool. ``api_key`` defaults to ``CHING_API_KEY`` and ``base_url`` to
     ``CHING_BASE_URL``, then to the production API. ``timeout`` is seconds per call,
     retries included; ``max_retries`` applies only where the retry policy allows.
     ``max_response_bytes`` (default 32 MiB) ends a call whose answer is larger, decoded.
-    ``http_client`` is an ``httpx.AsyncClient`` or an ``httpx2.AsyncClient`` of yours; without one the client
+    ``http_client`` is an ``httpx.Client`` or an ``httpx2.Client`` of yours; without one the client
     builds its own on httpx2 (``CHING_HTTP_ENGINE=httpx`` to build it on httpx). A live key goes over plain http
     only to this machine, and not through a proxy the environment names on another host; the proxies an injected
     client was given itself (``proxy=``, ``mounts=``) are not seen, as httpx shows them only under private names.
@@ -51,10 +55,10 @@ class AsyncChing(BaseChing, AsyncResources):
         timeout: float | None = None,
         max_retries: int | None = None,
         max_response_bytes: int | None = None,
-        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
+        http_client: httpx.Client | httpx2.Client | None = None,
     ) -> None:
         try:
-            engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, "AsyncClient")
+            engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, "Client")
             # Whether httpx reads the environment's proxy settings: unless an injected client has trust_env=False.
             env = http_client is None or http_client.trust_env
             config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env)
@@ -65,27 +69,27 @@ class AsyncChing(BaseChing, AsyncResources):
         super().__init__(config, engine)
         self._owns_http = http_client is None
         # An httpx2 client is typed as httpx's: the two have the same API.
-        self._http = self._new_http_client() if http_client is None else cast("httpx.AsyncClient", http_client)
+        self._http = self._new_http_client() if http_client is None else cast("httpx.Client", http_client)
         # The SDK's own pool keeps each event loop's connections apart; an injected one is checked before each call.
         self._loop_guard = None if http_client is None else LoopGuard.of(http_client)
         self._ask_for_what_is_decoded(self._http.headers)
 
-    def _new_http_client(self) -> httpx.AsyncClient:
+    def _new_http_client(self) -> httpx.Client:
         http = self._engine.http
-        client: httpx.AsyncClient = http.AsyncClient(
+        client: httpx.Client = http.Client(
             headers={"Accept-Encoding": _body.ACCEPT_ENCODING},
             timeout=http.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
             follow_redirects=False,
             cookies=NoCookies(),
             # httpx applies HTTP(S)_PROXY / NO_PROXY only to its own default transport.
-            transport=None if proxies_in_environment() else sharded_transports(self._engine).AsyncTransport(),
+            transport=None if proxies_in_environment() else sharded_transports(self._engine).Transport(),
         )
         return client
 
-    def _requester(self) -> AsyncRequester:
+    def _requester(self) -> Requester:
         return self
 
-    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> AsyncChing:
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Ching:
         """A client with other defaults that shares this one's connection pool (closing it leaves the pool open)."""
         timeout, max_retries = self._options(timeout, max_retries)
         clone = object.__new__(type(self))
@@ -95,7 +99,7 @@ class AsyncChing(BaseChing, AsyncResources):
         clone._owns_http = False
         return clone
 
-    def _batch_requester(self, watch: AttemptWatch) -> AsyncChing:
+    def _batch_requester(self, watch: AttemptWatch) -> Ching:
         """A client sharing this one's pool whose calls leave a 429 to the batch that paces them.
 
         ``watch`` notes the attempts that may have been applied without an answer (see ``AttemptWatch``).
@@ -106,29 +110,29 @@ class AsyncChing(BaseChing, AsyncResources):
         return clone
 
     @cached_property
-    def customers(self) -> AsyncCustomers:
+    def customers(self) -> Customers:
         """The people paying you. Isolated per project and per mode (test or live)."""
-        from ._customers_async import AsyncCustomers
+        from .customers import Customers
 
-        return AsyncCustomers(self)
+        return Customers(self)
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
         """Close the connection pool if this client opened it."""
         if self._owns_http:
-            await self._http.aclose()
+            self._http.close()
 
-    async def __aenter__(self) -> AsyncChing:
+    def __enter__(self) -> Ching:
         return self
 
-    async def __aexit__(
+    def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        self.close()
 
-    async def _request(
+    def _request(
         self,
         operation: Operation,
         build: Callable[[], Request],
@@ -157,7 +161,7 @@ class AsyncChing(BaseChing, AsyncResources):
                 # A little past httpx's own timeouts (set to `remaining`), so they fire first and say
                 # precisely what happened (a connect timeout was never sent); this only stops stuck I/O.
                 backstop = remaining + DEADLINE_GRACE
-                async with AttemptDeadline(backstop, fallback=anyio.fail_after):
+                with AttemptDeadline(backstop, fallback=contextlib.nullcontext):
                     request = self._http.build_request(
                         call.method,
                         call.url,
@@ -166,11 +170,11 @@ class AsyncChing(BaseChing, AsyncResources):
                         extensions={_body.LIMIT_EXTENSION: limit, "timeout": call.attempt_timeout(remaining)},
                     )
                     # auth=None: the key in the headers wins over any auth on an injected client.
-                    response = await self._http.send(request, auth=None, stream=True)
+                    response = self._http.send(request, auth=None, stream=True)
                     if response.is_stream_consumed and len(response.content) <= limit:
                         content = response.content  # built from bytes (an in-process transport): nothing to read
                     else:
-                        content = await self._read(call, response)
+                        content = self._read(call, response)
             except Exception as exc:
                 decision = self._after_failure(call, exc, attempt, started)
             else:
@@ -178,15 +182,15 @@ class AsyncChing(BaseChing, AsyncResources):
                 if retry is None:
                     return _response.success(call.operation, call.path, response.status_code, content, parse)
                 decision = retry
-            await anyio.sleep(wait_time(decision.delay))
+            time.sleep(wait_time(decision.delay))
 
-    async def _read(self, call: Call, response: httpx.Response) -> bytes:
+    def _read(self, call: Call, response: httpx.Response) -> bytes:
         """The body, decoded; ``APIResponseError`` once it passes ``max_response_bytes`` (see ``_body``)."""
         try:
             reader = _body.reader_for(response, self._config.max_response_bytes)
             if reader is None:
-                return await response.aread()
-            async for chunk in response.aiter_raw():
+                return response.read()
+            for chunk in response.iter_raw():
                 reader.feed(chunk)
             return reader.finish()
         except _body.TooLarge:
@@ -194,4 +198,4 @@ class AsyncChing(BaseChing, AsyncResources):
         except _body.Undecodable as exc:
             raise self._undecodable(call, response, exc) from None
         finally:
-            await response.aclose()
+            response.close()

@@ -1,5 +1,4 @@
-# Derived from _async_client.py by scripts/unasync.py. Do not edit: change the async source.
-"""``Ching``: the synchronous client, derived from the async one."""
+"""``AsyncChing``: the asynchronous client."""
 
 from __future__ import annotations
 
@@ -9,36 +8,39 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import contextlib
+import anyio
 import attrs
 
-from . import _body, _config, _engine, _response
-from ._base_client import AttemptDeadline, AttemptWatch, BaseChing, Call
-from ._config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
-from ._exceptions import ClientClosedError, ConfigurationError
-from ._generated.lazy_resources import Resources
-from ._retry_policy import wait_time
-from ._runtime.contract import SyncRequester, Operation, Request
-from ._transport import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
+from ..._core import config as _config
+from ..._core import response as _response
+from ..._core.base import AttemptDeadline, AttemptWatch, BaseChing, Call
+from ..._core.config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
+from ..._core.retry_policy import wait_time
+from ..._exceptions import ClientClosedError, ConfigurationError
+from ..._generated.lazy_resources import AsyncResources
+from ..._http import body as _body
+from ..._http import engines as _engine
+from ..._http.pool import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
+from ..._runtime.contract import AsyncRequester, Operation, Request
 
 if TYPE_CHECKING:
     import httpx
     import httpx2
 
-    from ._customers_sync import Customers
+    from .customers import AsyncCustomers
 
 T = TypeVar("T")
 
 
-class Ching(BaseChing, Resources):
-    """The Ching API client for synchronous code.
+class AsyncChing(BaseChing, AsyncResources):
+    """The Ching API client for asynchronous code (asyncio or trio).
 
     Open one per application (for example in a FastAPI lifespan) and share it: it holds
     the connection pool. ``api_key`` defaults to ``CHING_API_KEY`` and ``base_url`` to
     ``CHING_BASE_URL``, then to the production API. ``timeout`` is seconds per call,
     retries included; ``max_retries`` applies only where the retry policy allows.
     ``max_response_bytes`` (default 32 MiB) ends a call whose answer is larger, decoded.
-    ``http_client`` is an ``httpx.Client`` or an ``httpx2.Client`` of yours; without one the client
+    ``http_client`` is an ``httpx.AsyncClient`` or an ``httpx2.AsyncClient`` of yours; without one the client
     builds its own on httpx2 (``CHING_HTTP_ENGINE=httpx`` to build it on httpx). A live key goes over plain http
     only to this machine, and not through a proxy the environment names on another host; the proxies an injected
     client was given itself (``proxy=``, ``mounts=``) are not seen, as httpx shows them only under private names.
@@ -52,10 +54,10 @@ class Ching(BaseChing, Resources):
         timeout: float | None = None,
         max_retries: int | None = None,
         max_response_bytes: int | None = None,
-        http_client: httpx.Client | httpx2.Client | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
     ) -> None:
         try:
-            engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, "Client")
+            engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, "AsyncClient")
             # Whether httpx reads the environment's proxy settings: unless an injected client has trust_env=False.
             env = http_client is None or http_client.trust_env
             config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env)
@@ -66,27 +68,27 @@ class Ching(BaseChing, Resources):
         super().__init__(config, engine)
         self._owns_http = http_client is None
         # An httpx2 client is typed as httpx's: the two have the same API.
-        self._http = self._new_http_client() if http_client is None else cast("httpx.Client", http_client)
+        self._http = self._new_http_client() if http_client is None else cast("httpx.AsyncClient", http_client)
         # The SDK's own pool keeps each event loop's connections apart; an injected one is checked before each call.
         self._loop_guard = None if http_client is None else LoopGuard.of(http_client)
         self._ask_for_what_is_decoded(self._http.headers)
 
-    def _new_http_client(self) -> httpx.Client:
+    def _new_http_client(self) -> httpx.AsyncClient:
         http = self._engine.http
-        client: httpx.Client = http.Client(
+        client: httpx.AsyncClient = http.AsyncClient(
             headers={"Accept-Encoding": _body.ACCEPT_ENCODING},
             timeout=http.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
             follow_redirects=False,
             cookies=NoCookies(),
             # httpx applies HTTP(S)_PROXY / NO_PROXY only to its own default transport.
-            transport=None if proxies_in_environment() else sharded_transports(self._engine).Transport(),
+            transport=None if proxies_in_environment() else sharded_transports(self._engine).AsyncTransport(),
         )
         return client
 
-    def _requester(self) -> SyncRequester:
+    def _requester(self) -> AsyncRequester:
         return self
 
-    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Ching:
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> AsyncChing:
         """A client with other defaults that shares this one's connection pool (closing it leaves the pool open)."""
         timeout, max_retries = self._options(timeout, max_retries)
         clone = object.__new__(type(self))
@@ -96,7 +98,7 @@ class Ching(BaseChing, Resources):
         clone._owns_http = False
         return clone
 
-    def _batch_requester(self, watch: AttemptWatch) -> Ching:
+    def _batch_requester(self, watch: AttemptWatch) -> AsyncChing:
         """A client sharing this one's pool whose calls leave a 429 to the batch that paces them.
 
         ``watch`` notes the attempts that may have been applied without an answer (see ``AttemptWatch``).
@@ -107,29 +109,29 @@ class Ching(BaseChing, Resources):
         return clone
 
     @cached_property
-    def customers(self) -> Customers:
+    def customers(self) -> AsyncCustomers:
         """The people paying you. Isolated per project and per mode (test or live)."""
-        from ._customers_sync import Customers
+        from .customers import AsyncCustomers
 
-        return Customers(self)
+        return AsyncCustomers(self)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the connection pool if this client opened it."""
         if self._owns_http:
-            self._http.close()
+            await self._http.aclose()
 
-    def __enter__(self) -> Ching:
+    async def __aenter__(self) -> AsyncChing:
         return self
 
-    def __exit__(
+    async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.close()
+        await self.aclose()
 
-    def _request(
+    async def _request(
         self,
         operation: Operation,
         build: Callable[[], Request],
@@ -158,7 +160,7 @@ class Ching(BaseChing, Resources):
                 # A little past httpx's own timeouts (set to `remaining`), so they fire first and say
                 # precisely what happened (a connect timeout was never sent); this only stops stuck I/O.
                 backstop = remaining + DEADLINE_GRACE
-                with AttemptDeadline(backstop, fallback=contextlib.nullcontext):
+                async with AttemptDeadline(backstop, fallback=anyio.fail_after):
                     request = self._http.build_request(
                         call.method,
                         call.url,
@@ -167,11 +169,11 @@ class Ching(BaseChing, Resources):
                         extensions={_body.LIMIT_EXTENSION: limit, "timeout": call.attempt_timeout(remaining)},
                     )
                     # auth=None: the key in the headers wins over any auth on an injected client.
-                    response = self._http.send(request, auth=None, stream=True)
+                    response = await self._http.send(request, auth=None, stream=True)
                     if response.is_stream_consumed and len(response.content) <= limit:
                         content = response.content  # built from bytes (an in-process transport): nothing to read
                     else:
-                        content = self._read(call, response)
+                        content = await self._read(call, response)
             except Exception as exc:
                 decision = self._after_failure(call, exc, attempt, started)
             else:
@@ -179,15 +181,15 @@ class Ching(BaseChing, Resources):
                 if retry is None:
                     return _response.success(call.operation, call.path, response.status_code, content, parse)
                 decision = retry
-            time.sleep(wait_time(decision.delay))
+            await anyio.sleep(wait_time(decision.delay))
 
-    def _read(self, call: Call, response: httpx.Response) -> bytes:
+    async def _read(self, call: Call, response: httpx.Response) -> bytes:
         """The body, decoded; ``APIResponseError`` once it passes ``max_response_bytes`` (see ``_body``)."""
         try:
             reader = _body.reader_for(response, self._config.max_response_bytes)
             if reader is None:
-                return response.read()
-            for chunk in response.iter_raw():
+                return await response.aread()
+            async for chunk in response.aiter_raw():
                 reader.feed(chunk)
             return reader.finish()
         except _body.TooLarge:
@@ -195,4 +197,4 @@ class Ching(BaseChing, Resources):
         except _body.Undecodable as exc:
             raise self._undecodable(call, response, exc) from None
         finally:
-            response.close()
+            await response.aclose()

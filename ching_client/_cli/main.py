@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 import anyio
 from attrs import field, frozen
 
-from ._bulk import (
+from .._bulk.batch import (
     MAX_CONCURRENCY,
     ROW_FIELDS,
     RowFailure,
@@ -32,14 +32,14 @@ from ._bulk import (
     field_name,
     outcome_counts,
 )
-from ._bulk import rows as count_rows
-from ._config import DEFAULT_BASE_URL
-from ._exceptions import ChingError
+from .._bulk.batch import rows as count_rows
+from .._core.config import DEFAULT_BASE_URL
+from .._exceptions import ChingError
 
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-    from ._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
+    from .._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
 
 PROG: Final = "python -m ching_client"
 SYNC_PROG: Final = f"{PROG} customers sync"
@@ -686,7 +686,7 @@ def _api_key() -> str:
 
 async def upsert(plan: Plan, run: Run) -> UpsertReport:
     """Count the rows, then upsert them with ``AsyncChing.customers.upsert_many``."""
-    from ._async_client import AsyncChing
+    from .._client._async.client import AsyncChing
 
     async with AsyncChing(api_key=plan.api_key, base_url=plan.base_url) as ching:
         run.total = plan.source.count()

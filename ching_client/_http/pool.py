@@ -60,9 +60,9 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
 
-from ._body import LIMIT_EXTENSION, OVER_LIMIT_EXTENSION
-from ._engine import ENGINES, Engine
-from ._exceptions import APIConnectionError
+from .._exceptions import APIConnectionError
+from .body import LIMIT_EXTENSION, OVER_LIMIT_EXTENSION
+from .engines import ENGINES, Engine
 
 if TYPE_CHECKING:  # httpx's types stand for httpx2's too
     import httpx
@@ -421,7 +421,7 @@ class AsyncShardedTransport:
         return self._current[1]
 
     def _new_pool(self) -> httpx.AsyncHTTPTransport:
-        from ._asyncio_backend import AsyncioBackend
+        from .asyncio_backend import AsyncioBackend
 
         transport: httpx.AsyncHTTPTransport = self._engine.http.AsyncHTTPTransport(
             verify=self._verify, limits=self._limits
@@ -519,7 +519,7 @@ class ShardedTransport:
     _engine: Engine  # set on each engine's class by ``sharded_transports``
 
     def __init__(self, *, shards: int = _SHARDS, connections: int = SHARD_CONNECTIONS) -> None:
-        from ._deadline import start_attempt
+        from .deadline import start_attempt
 
         self._start_attempt = start_attempt
         self._count, self._limits = _shard_limits(self._engine, shards, connections)
@@ -531,7 +531,7 @@ class ShardedTransport:
         self._shards: list[_Shard[httpx.HTTPTransport]] = [_Shard(self._new_pool()) for _ in range(self._count)]
 
     def _new_pool(self) -> httpx.HTTPTransport:
-        from ._deadline import DeadlineBackend  # with httpcore, which httpx also imports only now
+        from .deadline import DeadlineBackend  # with httpcore, which httpx also imports only now
 
         transport: httpx.HTTPTransport = self._engine.http.HTTPTransport(verify=self._verify, limits=self._limits)
         pool = transport._pool

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from attrs import define, frozen
 
-from ._exceptions import (
+from .._core.retry_policy import RETRY_AFTER_CAP, backoff, wait_time
+from .._exceptions import (
     APIConnectionError,
     APIResponseError,
     APIStatusError,
@@ -30,13 +31,12 @@ from ._exceptions import (
     RateLimitError,
     WriteAppliedError,
 )
-from ._generated.models.customer_upsert_request_identify_by import CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES
-from ._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
-from ._retry_policy import RETRY_AFTER_CAP, backoff, wait_time
-from ._runtime.kinds import InvalidArgument, check_texts
+from .._generated.models.customer_upsert_request_identify_by import CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES
+from .._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
+from .._runtime.kinds import InvalidArgument, check_texts
 
 if TYPE_CHECKING:
-    from ._base_client import AttemptWatch
+    from .._core.base import AttemptWatch
 
 UNREACHABLE_ROWS: Final = 20
 """This many rows in a row that got no answer (after the client's retries) end the batch: Ching is unreachable.

@@ -18,7 +18,7 @@ import sys
 from types import ModuleType
 from typing import Any, Final
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 
 ENGINES: Final = ("httpx", "httpx2")
 DEFAULT_ENGINE: Final = "httpx2"

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from attrs import frozen
 
-from ._exceptions import ConfigurationError
-from ._runtime.kinds import InvalidArgument, check_text
+from .._exceptions import ConfigurationError
+from .._runtime.kinds import InvalidArgument, check_text
 
 DEFAULT_BASE_URL: Final = "https://api.ching.co.il/ching"
 DEFAULT_TIMEOUT: Final = 60.0
@@ -170,7 +170,7 @@ def _check_base_url(url: str, livemode: bool, http: Any = None, trust_env: bool 
             f"use {url.rstrip('/').removesuffix('/v1')!r}."
         )
     if http is None:
-        from ._engine import default_engine
+        from .._http.engines import default_engine
 
         http = default_engine().http
     try:

@@ -1,0 +1,1 @@
+"""``python -m ching_client``: the command line."""

@@ -1,0 +1,1 @@
+"""``AsyncChing`` and its resources: the source the sync client is derived from."""
