@@ -80,9 +80,10 @@ release: setup
 
 release-spec: release
 
-# The API reference as one HTML file that opens offline: build/docs/ching-api.html.
+# The documentation site, which opens from disk with no network: build/docs/index.html (mkdocs.yml). It holds the
+# README, the guides in docs/, the Python API reference and the HTTP API reference (build/docs/ching-api.html).
 docs: $(VENV_STAMP)
-	$(PY) scripts/build_docs.py
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # ruff, then the package's import contract (pyproject.toml [tool.importlinter]): its layers, no import circle.
 lint: $(VENV_STAMP)

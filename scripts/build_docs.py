@@ -1,4 +1,4 @@
-"""Build the API reference as one self-contained HTML file that opens offline (`make docs`).
+"""The documentation: the HTTP API reference page, and the hooks that build the site around it (`make docs`).
 
 Renders openapi/ching.yaml into static HTML: no script, stylesheet, font or image is loaded
 when the page is opened, so it reads the same from file:// with no network. Everything is
@@ -7,21 +7,35 @@ body fields and examples), and every schema with all its properties. Each operat
 whether it is safe to repeat, read from its `x-ching-safe-to-repeat`. Descriptions are
 CommonMark (raw HTML in them is escaped, not passed through).
 
-    .venv/bin/python scripts/build_docs.py [--out build/docs/ching-api.html]
+    .venv/bin/python scripts/build_docs.py [--out build/docs/ching-api.html]   the page alone
+
+mkdocs.yml names this file as its hooks, so `mkdocs build` (`make docs`) builds one site that holds
+README.md (its home page), CONTRIBUTING.md, docs/*.md, the Python API reference (mkdocstrings, from the
+docstrings) and this page as ching-api.html, linked from the navigation. Links between those files are
+written for the repository (README.md links docs/engines.md, a guide links ../README.md); the hooks map them
+to the site's own paths, so the same Markdown reads right on a forge and in the site.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import posixpath
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.nav import Navigation
+    from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "ching.yaml"
@@ -108,8 +122,10 @@ def anchor(kind: str, name: str) -> str:
 class Renderer:
     """Renders one OpenAPI 3.1 document into a single HTML page."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: dict[str, Any], home: str | None = None) -> None:
         self.spec = spec
+        # Inside the documentation site: the page it goes back to (the standalone page has no such link).
+        self.home = home
 
     def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         """Follow a local `$ref` (`#/components/...`), recursively; other nodes are returned as they are."""
@@ -403,6 +419,8 @@ class Renderer:
 
     def nav_html(self) -> str:
         parts = ['<nav><a href="#overview"><strong>' + escape(self.spec["info"]["title"]) + "</strong></a>"]
+        if self.home is not None:
+            parts.append(f'<div class="group"><a href="{escape(self.home)}">Back to the SDK documentation</a></div>')
         for tag in self.tags():
             parts.append(f'<div class="group"><a href="#{anchor("tag", tag)}">{escape(tag)}</a></div><ul>')
             for path, method, operation, _ in self.operations():
@@ -454,9 +472,9 @@ def _tag(operation: dict[str, Any]) -> str:
     return str(tags[0])
 
 
-def render(spec: dict[str, Any]) -> str:
-    """The reference page for an OpenAPI document."""
-    return Renderer(spec).page()
+def render(spec: dict[str, Any], home: str | None = None) -> str:
+    """The reference page for an OpenAPI document; ``home``, a link back to the site that holds it."""
+    return Renderer(spec, home).page()
 
 
 def build(out: Path, spec_path: Path = SPEC) -> Path:
@@ -465,6 +483,103 @@ def build(out: Path, spec_path: Path = SPEC) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(spec), encoding="utf-8")
     return out
+
+
+# -- the documentation site (mkdocs hooks) ------------------------------------------------------------------------
+
+SITE_PAGE = "ching-api.html"
+# Repository files that are pages of the site, under the names they have there.
+SITE_NAMES = {"README.md": "index.md", "CONTRIBUTING.md": "contributing.md"}
+DOCS_DIR = "docs"
+RESOURCES_MARKER = "<!-- ching: resources -->"
+# Clients whose resources (``ching.customers``, ``ching.products``) the API reference lists; the sync twin's
+# methods are the same without ``await``.
+RESOURCE_CLIENTS = ("AsyncChing",)
+_LINK = re.compile(r"(\]\()([^)\s]+)(\))")
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add README.md and CONTRIBUTING.md as pages, and the HTTP API reference rendered from the spec."""
+    from mkdocs.structure.files import File
+
+    for source, name in SITE_NAMES.items():
+        text = (ROOT / source).read_text(encoding="utf-8")
+        files.append(File.generated(config, name, content=text))
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    files.append(File.generated(config, SITE_PAGE, content=render(spec, home="index.html")))
+    return files
+
+
+def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+    """Link the HTTP API reference from the navigation's Reference section (a page of its own, not a theme's)."""
+    from mkdocs.structure.nav import Link, Section
+
+    title = "HTTP API (from the spec)"
+    sections = [item for item in nav.items if isinstance(item, Section) and item.title == "Reference"]
+    if not sections:
+        raise ValueError("mkdocs.yml's nav needs a 'Reference' section for the HTTP API reference")
+    sections[0].children.append(Link(title, SITE_PAGE))
+    return nav
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Map repository links to the site's paths, and list the clients' resources on the API reference page."""
+    source = page.file.src_uri
+    # Where this page lives in the repository: README.md and CONTRIBUTING.md at the top, the guides in docs/.
+    in_repository = next((repo for repo, name in SITE_NAMES.items() if name == source), f"{DOCS_DIR}/{source}")
+    markdown = _outside_code(markdown, lambda text: _LINK.sub(lambda m: _site_link(m, in_repository), text))
+    if RESOURCES_MARKER in markdown:
+        markdown = markdown.replace(RESOURCES_MARKER, resources_markdown())
+    return markdown
+
+
+def _outside_code(markdown: str, change: Callable[[str], str]) -> str:
+    """Apply ``change`` to the text between fenced code blocks only: code is shown as written."""
+    parts = re.split(r"(^(?:```|~~~).*?^(?:```|~~~)[^\n]*$)", markdown, flags=re.MULTILINE | re.DOTALL)
+    return "".join(part if index % 2 else change(part) for index, part in enumerate(parts))
+
+
+def _site_link(match: re.Match[str], in_repository: str) -> str:
+    """A Markdown link's target as the site has it: ``docs/engines.md`` from README.md is ``engines.md``."""
+    target = match.group(2)
+    if "://" in target or target.startswith(("#", "mailto:")):
+        return match.group(0)
+    path, hash_, fragment = target.partition("#")
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(in_repository), path))
+    if resolved in SITE_NAMES:
+        site = SITE_NAMES[resolved]
+    elif resolved.startswith(DOCS_DIR + "/"):
+        site = resolved.removeprefix(DOCS_DIR + "/")
+    else:
+        return match.group(0)  # a file the site does not have: mkdocs --strict reports the link
+    return f"{match.group(1)}{site}{hash_}{fragment}{match.group(3)}"
+
+
+def resources_markdown() -> str:
+    """One section per resource of the clients (``AsyncChing.customers``...), wherever the package keeps its class.
+
+    The resource classes are private (the public names are the clients), so they are found as the return types of
+    the clients' resource properties, read statically as mkdocstrings reads the rest.
+    """
+    import griffe
+
+    package = griffe.load("ching_client", search_paths=[str(ROOT)], resolve_aliases=False)
+    sections = []
+    for client_name in RESOURCE_CLIENTS:
+        client = package[client_name].final_target
+        for name, member in sorted(client.all_members.items()):
+            member = member.final_target if member.is_alias else member
+            # A cached property is an attribute to griffe: its type is the getter's return annotation.
+            kind = getattr(member, "annotation", None) or getattr(member, "returns", None)
+            path = getattr(kind, "canonical_path", "")
+            if "cached" in member.labels and path.startswith("ching_client."):
+                sections.append(
+                    f"### `{client_name}.{name}`\n\n::: {path}\n    options:\n      show_root_heading: false\n"
+                    "      inherited_members: true\n      heading_level: 4\n"
+                )
+    if not sections:
+        raise ValueError("no resource found on the clients: the API reference would list no method")
+    return "\n".join(sections)
 
 
 def main(argv: list[str] | None = None) -> int:
