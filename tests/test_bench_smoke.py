@@ -1,4 +1,5 @@
-"""`python -m scripts.bench --quick` still runs and reports every figure (`make bench` checks the speed itself)."""
+"""`python -m scripts.bench --quick` still runs and reports every figure (`make bench` checks the speed itself),
+and the runs the documentation quotes still print."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = [sys.executable, "-m", "scripts.bench"]  # run from the repository's root, as `make bench` does
+RUNS = ROOT / "docs" / "performance" / "runs"
 HEADINGS = ("Per call", "Loopback", "Import", "Memory", "Bulk", "Load average", "Targets")
 ENGINES = ("httpx2", "httpx")
 PER_CALL = [
@@ -127,3 +131,17 @@ def test_a_section_that_fails_is_reported_and_the_others_still_run() -> None:
     assert results["errors"] == {"loopback": "ConnectionResetError: Server disconnected"}
     assert results["memory"] == {"first": 1}
     assert set(results["load"]) == {"loopback", "memory"}
+
+
+def test_the_runs_the_documentation_quotes_still_print(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every saved run prints all its tables with `--report`: the figures the docs quote can be read again."""
+    from scripts.bench.__main__ import main
+
+    runs = sorted(RUNS.glob("*.json"))
+    assert runs, f"no runs in {RUNS}"
+    for run in runs:
+        assert main(["--report", str(run)]) == 0
+        printed = capsys.readouterr().out
+        for heading in HEADINGS:
+            assert heading in printed, (run.name, heading)
+        assert "FAILED" not in printed, run.name

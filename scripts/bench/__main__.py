@@ -3,6 +3,7 @@
 python -m scripts.bench                  the full run (about ten minutes); prints tables, writes bench-results.json
 python -m scripts.bench --quick          a tiny run that only checks every figure is produced (the smoke test)
 python -m scripts.bench --report FILE    print the tables of an earlier run's bench-results.json again
+                                         (the runs the documentation quotes are in docs/performance/runs/)
 python -m scripts.bench --import-profile also list the modules `from ching_client import ...` spends time on
 
 Run it from the repository's root, as `make bench` does.
