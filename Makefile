@@ -110,7 +110,7 @@ demo: $(VENV_STAMP)
 	$(PY) scripts/demo.py
 
 bench: $(VENV_STAMP)
-	$(PY) scripts/bench.py
+	$(PY) -m scripts.bench
 
 clean:
 	rm -rf $(VENV) $(TS_DIR)/node_modules $(TS_DIR)/generated .tools openapi/interop/node_modules build dist .mypy_cache .pytest_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""`scripts/bench.py --quick` still runs and reports every figure (the speed itself is checked by `make bench`)."""
+"""`python -m scripts.bench --quick` still runs and reports every figure (`make bench` checks the speed itself),
+and the runs the documentation quotes still print."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = [sys.executable, "-m", "scripts.bench"]  # run from the repository's root, as `make bench` does
+RUNS = ROOT / "docs" / "performance" / "runs"
+HEADINGS = ("Per call", "Loopback", "Import", "Memory", "Bulk", "Load average", "Targets")
 ENGINES = ("httpx2", "httpx")
 PER_CALL = [
     f"{operation}/{mode}/{engine}"
@@ -37,7 +43,8 @@ def _positive(value: object) -> bool:
 def test_the_benchmark_reports_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--json", str(out)],
+        [*BENCH, "--quick", "--json", str(out)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
@@ -97,10 +104,11 @@ def test_the_benchmark_reports_every_figure(tmp_path: Path) -> None:
         "RSS growth, AsyncChing (MB)",
     }
     # The table printed for people (and for the README) has every section, and prints again from the file.
-    for heading in ("Per call", "Loopback", "Import", "Memory", "Bulk", "Load average", "Targets"):
+    for heading in HEADINGS:
         assert heading in done.stdout
     again = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "bench.py"), "--report", str(out)],
+        [*BENCH, "--report", str(out)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
@@ -111,15 +119,29 @@ def test_the_benchmark_reports_every_figure(tmp_path: Path) -> None:
 
 def test_a_section_that_fails_is_reported_and_the_others_still_run() -> None:
     """A busy machine must not end the run: a failing section is named with its error, the rest is measured."""
-    from scripts import bench
+    from scripts.bench.__main__ import _run_section
 
     results: dict[str, Any] = {}
 
     def broken() -> object:
         raise ConnectionResetError("Server disconnected")
 
-    bench._run_section(results, "loopback", broken)
-    bench._run_section(results, "memory", lambda: {"first": 1})
+    _run_section(results, "loopback", broken)
+    _run_section(results, "memory", lambda: {"first": 1})
     assert results["errors"] == {"loopback": "ConnectionResetError: Server disconnected"}
     assert results["memory"] == {"first": 1}
     assert set(results["load"]) == {"loopback", "memory"}
+
+
+def test_the_runs_the_documentation_quotes_still_print(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every saved run prints all its tables with `--report`: the figures the docs quote can be read again."""
+    from scripts.bench.__main__ import main
+
+    runs = sorted(RUNS.glob("*.json"))
+    assert runs, f"no runs in {RUNS}"
+    for run in runs:
+        assert main(["--report", str(run)]) == 0
+        printed = capsys.readouterr().out
+        for heading in HEADINGS:
+            assert heading in printed, (run.name, heading)
+        assert "FAILED" not in printed, run.name
