@@ -10,6 +10,10 @@ fixture lets the SDK sleep between retries:
 - ``fake_ching_httpx``: ``fake_ching`` answering pytest-httpx's ``httpx_mock`` requests to Ching,
   for code that builds its own client; needs pytest-httpx.
 
+Every fixture uses one key, ``DEFAULT_TEST_KEY`` (Ching keeps each key's data apart): the clients
+send it, ``fake_ching.counts()`` counts under it, and a request that reaches ``fake_ching_httpx``
+with another key gets ``401 NO_ACCESS`` saying so, rather than an empty project's answers.
+
 pytest-httpx intercepts httpx, not httpx2, the engine clients build their own HTTP client on by
 default. So when pytest-httpx is active and ``CHING_HTTP_ENGINE`` is not set, the whole run builds
 clients on httpx: a client made when a module is imported or in a module-scoped fixture is
@@ -88,7 +92,11 @@ def async_ching(fake_ching: FakeChing) -> AsyncChing:
 
 @pytest.fixture
 def fake_ching_httpx(fake_ching: FakeChing, httpx_mock: Any) -> FakeChing:
-    """``fake_ching``, answering every request to Ching that pytest-httpx intercepts (see ``back_httpx_mock``)."""
+    """``fake_ching``, answering every request to Ching that pytest-httpx intercepts (see ``back_httpx_mock``).
+
+    It takes ``DEFAULT_TEST_KEY``, the key of ``ching``, ``async_ching`` and ``fake_ching.ching()``: code under
+    test with another key gets ``AuthenticationError`` saying which key to use.
+    """
     from ._httpx_mock import back_httpx_mock
 
     return back_httpx_mock(httpx_mock, fake_ching)

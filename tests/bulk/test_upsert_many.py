@@ -125,12 +125,17 @@ async def test_counts_new_existing_duplicate_and_invalid_rows(kind: Kind):
     assert by_email["tal@example.com"].phone is None
 
 
+GATHER_WAIT = 30.0
+"""How long a sync request waits for the others ``gather`` asks for: far longer than starting them takes."""
+
+
 class OverlapTransport(FakeTransport):
     """Records, per email, how many requests were in flight at once and the order they arrived in.
 
     Each request yields to other tasks (or threads) before it is answered, so requests that are
     allowed to overlap do. With ``gather``, no request is answered until that many are in flight
-    at once (or a second has passed): the batch's first requests are certain to overlap.
+    at once: the batch's first requests are certain to overlap, however slowly a busy machine starts
+    the batch's threads (``GATHER_WAIT`` only ends a test whose batch never gets there).
     """
 
     def __init__(self, fake: FakeChing, gather: int = 0) -> None:
@@ -183,7 +188,7 @@ class OverlapTransport(FakeTransport):
         response = None
         try:
             threading.Event().wait(0.005)  # let the other workers send theirs
-            self._gathered.wait(1)
+            self._gathered.wait(GATHER_WAIT)
             response = super().handle_request(request)
             return response
         finally:
@@ -192,7 +197,7 @@ class OverlapTransport(FakeTransport):
 
 async def test_rows_naming_one_customer_are_sent_one_at_a_time_in_input_order(kind: Kind):
     fake = FakeChing()
-    transport = OverlapTransport(fake)
+    transport = OverlapTransport(fake, gather=2)  # two rows of different customers in flight at once, at least
     rows = []
     for n in range(30):
         rows.append({"name": f"Version {n}", "email": "Same@Example.com" if n % 2 else "same@example.com"})

@@ -21,6 +21,11 @@ from ._support import OPS, OPS_BY_NAME, TEST_KEY, Harness, ScriptedServer, error
 
 pytestmark = pytest.mark.anyio
 
+HANG = 30.0
+"""How long a hanging server takes to answer: longer than any deadline plus ``SLACK``."""
+SLACK = 3.0
+"""What a call may take past the deadline that ends it on a busy machine: seconds, far above scheduling noise."""
+
 
 class FakeClock:
     """Stands in for the ``time`` module of the request core: time passes only when a test says so."""
@@ -129,7 +134,7 @@ async def test_async_deadline_cancels_a_hanging_attempt(anyio_backend: str, op_n
     async def hang(request: http.Request) -> http.Response:
         nonlocal attempts
         attempts += 1
-        await anyio.sleep(5)
+        await anyio.sleep(HANG)
         return http.Response(200)
 
     op = OPS_BY_NAME[op_name]
@@ -138,7 +143,7 @@ async def test_async_deadline_cancels_a_hanging_attempt(anyio_backend: str, op_n
         with pytest.raises(error_class) as caught:
             await op.bind(ching)(*op.args, **op.kwargs, timeout=0.2)
         elapsed = time.monotonic() - started
-    assert 0.15 < elapsed < 1.5
+    assert 0.15 < elapsed < 0.2 + SLACK < HANG  # ended by its deadline, not by the answer, however busy the machine
     assert attempts == 1
     assert "GET /v1/customers" in str(caught.value) or "POST /v1/customers" in str(caught.value)
 
@@ -154,7 +159,7 @@ async def test_a_retry_that_took_no_time_keeps_the_whole_budget(
 
 def _hanging_client() -> AsyncChing:
     async def hang(request: http.Request) -> http.Response:
-        await anyio.sleep(30)
+        await anyio.sleep(HANG)
         return http.Response(200)
 
     return AsyncChing(api_key=TEST_KEY, http_client=http.AsyncClient(transport=http.MockTransport(hang)))
@@ -172,7 +177,7 @@ async def test_the_callers_own_shorter_timeout_is_the_one_that_fires(anyio_backe
             async with asyncio.timeout(0.1):
                 await ching.customers.list(timeout=10)
         assert not isinstance(caught.value, APITimeoutError)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 0.1 + SLACK < 10  # the caller's timeout, long before the SDK's
         task = asyncio.current_task()
         assert task is not None
         assert task.cancelling() == 0

@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +31,7 @@ from ching_client import (
 from ching_client.testing import FakeServer
 from tests.engine import http
 
-from ._support import KEY, KINDS, Clients, Kind, ching_error, last_seq
+from ._support import KEY, KINDS, Clients, Kind, RawServer, ching_error, last_seq, raw_response
 
 BAD_HEADERS = [
     pytest.param({"X-Tag": "a\r\nX-Injected: 1"}, id="crlf-in-value"),
@@ -180,43 +182,66 @@ def test_connection_refused_says_never_left_once(clients_at: Callable[[str], Cli
     assert "1 attempts" not in message
 
 
+@contextlib.contextmanager
+def held_answers() -> Iterator[tuple[RawServer, threading.Event, threading.Event]]:
+    """A server that answers a list only once ``release`` is set, and sets ``arrived`` when a request is in.
+
+    The held call keeps its connection however long a busy machine takes to start the next call: nothing depends on a
+    server's latency outlasting the test's steps.
+    """
+    arrived, release = threading.Event(), threading.Event()
+    body = json.dumps({"success": True, "data": []}).encode()
+
+    def respond() -> Iterator[bytes]:
+        arrived.set()
+        release.wait(60)  # released by the test once the next call gave up; the bound only ends a broken test
+        yield raw_response(200, body, {"Content-Type": "application/json"})
+
+    server = RawServer(respond)
+    try:
+        yield server, arrived, release
+    finally:
+        release.set()
+        server.close()
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_pool_timeout_says_no_connection_became_free(server: FakeServer, kind: Kind):
-    """One connection, held by a slow call: the next call waits for it and gives up."""
-    server.fake.faults.add("latency", operation="customers_list", latency=1.0, times=1)
+def test_a_pool_timeout_says_no_connection_became_free(kind: Kind):
+    """One connection, held by a call the server has not answered yet: the next call waits for it and gives up."""
     limits = http.Limits(max_connections=1)
-    if kind == "sync":
-        with http.Client(limits=limits) as http_client:
-            ching = Ching(api_key=KEY, base_url=server.base_url, http_client=http_client)
-            holder = threading.Thread(target=ching.customers.list)
-            holder.start()
-            while not server.fake.requests.entries():
-                pass
-            error = ching_error(lambda: ching.products.list(timeout=0.3))
-            holder.join()
-    else:
-        clients = Clients(server.base_url)  # for its event loop thread
-        try:
+    with held_answers() as (server, arrived, release):
+        if kind == "sync":
+            with http.Client(limits=limits) as http_client:
+                ching = Ching(api_key=KEY, base_url=server.base_url, http_client=http_client)
+                holder = threading.Thread(target=ching.customers.list)
+                holder.start()
+                assert arrived.wait(30)
+                error = ching_error(lambda: ching.products.list(timeout=0.3))
+                release.set()
+                holder.join()
+        else:
+            clients = Clients(server.base_url)  # for its event loop thread
+            try:
 
-            async def both() -> ChingError:
-                import anyio
+                async def both() -> ChingError:
+                    import anyio
 
-                caught: list[ChingError] = []
-                async with http.AsyncClient(limits=limits) as http_client, anyio.create_task_group() as group:
-                    async_ching = AsyncChing(api_key=KEY, base_url=server.base_url, http_client=http_client)
-                    group.start_soon(async_ching.customers.list)
-                    while not server.fake.requests.entries():  # noqa: ASYNC110 - the server's thread logs it
-                        await anyio.sleep(0.01)
-                    try:
-                        await async_ching.products.list(timeout=0.3)
-                    except ChingError as exc:
-                        caught.append(exc)
-                assert caught, "not refused"
-                return caught[0]
+                    caught: list[ChingError] = []
+                    async with http.AsyncClient(limits=limits) as http_client, anyio.create_task_group() as group:
+                        async_ching = AsyncChing(api_key=KEY, base_url=server.base_url, http_client=http_client)
+                        group.start_soon(async_ching.customers.list)
+                        assert await anyio.to_thread.run_sync(arrived.wait, 30)
+                        try:
+                            await async_ching.products.list(timeout=0.3)
+                        except ChingError as exc:
+                            caught.append(exc)
+                        release.set()
+                    assert caught, "not refused"
+                    return caught[0]
 
-            error = clients.portal.call(both)
-        finally:
-            clients.close()
+                error = clients.portal.call(both)
+            finally:
+                clients.close()
     assert isinstance(error, APIConnectionError)
     assert error.may_have_reached_server is False
     assert "no connection in the client's pool became free" in str(error)

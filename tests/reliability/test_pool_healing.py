@@ -13,6 +13,7 @@ nothing that is not in use.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import gc
@@ -162,35 +163,49 @@ def unraisable_collected() -> Iterator[list[Any]]:
         sys.unraisablehook = previous
 
 
-def typical_call_seconds(ching: Ching, customer_id: str) -> float:
-    """The median time of a retrieve on this machine now: interruptions are spread over a call's own length."""
-    times = []
-    for _ in range(21):
-        started = time.perf_counter()
-        ching.customers.retrieve(customer_id)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+class CallLengths:
+    """The median length of the last calls that ran to the end: where in a call a timer may strike.
+
+    Measured as the test goes, not once at its start: a machine that gets busier or quieter meanwhile (CI runs other
+    jobs) changes how long calls take, and timers drawn from a stale length would strike after most calls ended.
+    """
+
+    def __init__(self, keep: int = 21) -> None:
+        self._recent: collections.deque[float] = collections.deque(maxlen=keep)
+
+    def add(self, seconds: float) -> None:
+        self._recent.append(seconds)
+
+    def median(self) -> float:
+        return statistics.median(self._recent)
 
 
 def test_the_sync_pool_survives_exceptions_from_signal_handlers(base_url: str, customer_id: str) -> None:
     assert threading.current_thread() is threading.main_thread()  # Python runs signal handlers there only
     rnd = random.Random(2028)
     interrupted = calls = 0
+    lengths = CallLengths()
     with Ching(api_key=KEY, base_url=base_url, timeout=5) as ching:
         transport = ching._http._transport
         assert isinstance(transport, ShardedTransport)
-        # Timers spread over a typical call's length strike at varied points inside it, however fast the machine
-        # is; calls go on until INTERRUPTIONS of them really were interrupted (a bounded number of tries).
-        latest = typical_call_seconds(ching, customer_id)
+        for _ in range(21):
+            started = time.perf_counter()
+            ching.customers.retrieve(customer_id)
+            lengths.add(time.perf_counter() - started)
+        # Timers spread over a call's length as it is now strike at varied points inside it however fast or busy the
+        # machine is, so about half of all calls are interrupted; calls go on until INTERRUPTIONS of them really were
+        # (a bounded number of tries, far more than that needs).
         with alarm_raises(), unraisable_collected() as unraisable:
             while interrupted < INTERRUPTIONS and calls < INTERRUPTIONS * 20:
                 calls += 1
+                started = time.perf_counter()
                 try:
                     try:
-                        signal.setitimer(signal.ITIMER_REAL, rnd.uniform(0.00005, max(latest, 0.0001)))
+                        signal.setitimer(signal.ITIMER_REAL, rnd.uniform(0.00005, max(lengths.median(), 0.0001)))
                         ching.customers.retrieve(customer_id)
                     finally:
                         signal.setitimer(signal.ITIMER_REAL, 0)
+                    lengths.add(time.perf_counter() - started)
                 except Interrupted:
                     interrupted += 1
         # The handler may also strike where Python cannot raise (a weakref callback), and a socket that a call had

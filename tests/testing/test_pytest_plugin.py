@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ching_client.testing import make_test_key
 from tests.pytest_session import run_pytest
 
 USER_TESTS = """
@@ -94,6 +95,32 @@ async def test_a_module_scoped_client_is_answered_by_the_fake(fake_ching_httpx, 
 """
 
 
+# Code under test that reads its key from the environment, and a test that sets another key than the fixtures use.
+MIXED_KEYS_TESTS = """
+from ching_client import Ching
+from ching_client.testing import make_test_key
+
+
+def customer_names():
+    with Ching() as ching:
+        return [customer.name for customer in ching.customers.list()]
+
+
+def test_seeded_under_the_fixtures_key_and_read_under_another(fake_ching_httpx, monkeypatch):
+    monkeypatch.setenv("CHING_API_KEY", make_test_key("my-app"))
+    with fake_ching_httpx.ching() as ching:
+        ching.customers.create(name="Tal Levi")
+    assert customer_names() == ["Tal Levi"]
+
+
+def test_created_under_another_key_and_counted_under_the_fixtures(fake_ching_httpx, monkeypatch):
+    monkeypatch.setenv("CHING_API_KEY", make_test_key("my-app"))
+    with Ching() as ching:
+        ching.customers.create(name="Noa")
+    assert fake_ching_httpx.counts().customers == 1
+"""
+
+
 def test_clients_built_before_the_test_are_answered_by_the_fake_too(tmp_path: Path) -> None:
     """pytest-httpx intercepts httpx only: with it active, the run builds clients on httpx from the start (before,
     a client built at import went to the real base URL on httpx2)."""
@@ -106,6 +133,22 @@ def test_a_user_test_module_runs_on_the_plugins_fixtures_alone(tmp_path: Path) -
     result = run_pytest(tmp_path, {"test_user.py": USER_TESTS})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "8 passed" in result.stdout  # 4 sync tests, 2 async ones on asyncio and trio
+
+
+def test_a_key_other_than_the_fixtures_key_fails_where_it_is_used_and_says_why(tmp_path: Path) -> None:
+    """Ching keeps each key's data apart, so a test mixing keys read an empty project: the list was empty and the
+    count zero, with nothing to say why. The fake behind httpx_mock now refuses the other key, naming the one it
+    takes and never showing the key itself."""
+    result = run_pytest(tmp_path, {"test_keys.py": MIXED_KEYS_TESTS})
+    output = result.stdout + result.stderr
+    assert "2 failed" in result.stdout, output
+    errors = [line for line in result.stdout.splitlines() if line.startswith("E ") and "AuthenticationError" in line]
+    assert len(errors) == 2, output  # raised by the call that used the other key, in each test
+    for line in errors:
+        assert "takes DEFAULT_TEST_KEY, the key of fake.ching() and the pytest fixtures" in line, line
+        assert "another ck_test_ key" in line, line
+        assert "Set CHING_API_KEY to ching_client.testing.DEFAULT_TEST_KEY" in line, line
+    assert make_test_key("my-app")[len("ck_test_") :][:16] not in output
 
 
 def test_the_plugin_can_be_turned_off(tmp_path: Path) -> None:
