@@ -3,8 +3,9 @@
 openapi-python-client (pinned) parses the spec and supplies the model templates; this driver
 checks the operation names, keeps only the models the operations use, and renders, with the
 templates in ``generator/templates``: the models, one module per operation (its ``OPERATION``, its
-request builder ``build`` and its parser ``parse``), the async and sync resource classes, and the
-resources as client attributes. Generated code imports the hand-written runtime
+request builder ``build`` and its parser ``parse``), and in ``_async/`` the resource classes and the
+resources as client attributes, whose sync twins in ``_sync/`` are derived by ``generator/unasync.py`` (as
+the hand-written clients are). Generated code imports the hand-written runtime
 (``ching_client/_runtime``) for everything else. Every file is stamped with a "generated" header
 and formatted by the pinned ruff with settings given here, so the output is the same on every machine.
 """
@@ -46,6 +47,7 @@ from generator.models import (
 from generator.naming import method_name, naming_problems, unshadowed
 from generator.operations import OperationView, operation_view, resolve, spec_operations
 from generator.spec import load_spec, with_places
+from generator.unasync import derive
 
 ROOT = Path(__file__).resolve().parent.parent
 _PARSING = re.compile(r"^\w+ parsing (\w+ /\S*) within .*$")
@@ -58,6 +60,14 @@ HEADER = (
     "# change the spec or generator/templates and regenerate.\n"
 )
 RUFF_SETTINGS = ["--isolated", "--line-length", "120", "--target-version", "py311"]
+# The resource modules, rendered async into ASYNC/ and derived into SYNC/ (the token `_async` derives to `_sync`,
+# so the clients' `from ..._generated._async.lazy_resources import AsyncResources` derives to the sync import).
+RESOURCE_MODULES = ("resources", "lazy_resources")
+ASYNC, SYNC = "_async", "_sync"
+RESOURCE_PACKAGES = {
+    ASYNC: "The resources of ``AsyncChing``: rendered from generator/templates, the source of ``_sync/``.",
+    SYNC: "The resources of ``Ching``: derived from ``_async/`` by generator/unasync.py.",
+}
 
 __all__ = ["HEADER", "GenerationFailed", "drift", "generate", "tree"]
 
@@ -189,12 +199,27 @@ def _render_operations(env: Environment, package: Path, operations: list[Operati
         if op.result_class:
             imports.add(("results", op.result_class))
     env.globals["resources"] = resources
-    for filename, is_async in (("resources.py", True), ("sync_resources.py", False)):
-        _write(package / filename, env.get_template("resources.py.jinja").render(is_async=is_async, imports=imports))
+    _render_resources(env, package, imports)
     result_imports = {i for op in operations if op.result_class for i in op.result_imports}
     results = env.get_template("results.py.jinja").render(operations=operations, imports=result_imports)
     _write(package / "results.py", results)
-    _write(package / "lazy_resources.py", env.get_template("lazy_resources.py.jinja").render())
+
+
+def _render_resources(env: Environment, package: Path, imports: set[Import]) -> None:
+    """The resource classes and the clients' lazy attributes: rendered once, async, and their sync twins derived.
+
+    The sync twin of ``_async/<name>.py`` is ``_sync/<name>.py``, made by ``generator.unasync.derive``, the
+    derivation of the hand-written clients: one mechanism, and no async/sync switch in any template.
+    """
+    for package_dir, doc in RESOURCE_PACKAGES.items():
+        _write(package / package_dir / "__init__.py", f'"""{doc}"""\n')
+    for name in RESOURCE_MODULES:
+        source = env.get_template(f"{name}.py.jinja").render(imports=imports)
+        _write(package / ASYNC / f"{name}.py", source)
+        _write(
+            package / SYNC / f"{name}.py",
+            f"# Derived from {ASYNC}/{name}.py by generator/unasync.py.\n" + derive(source),
+        )
 
 
 def _stamp_and_format(package: Path) -> None:
