@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 import json
 import re
 import shutil
@@ -128,8 +129,12 @@ def _import_lines(imports: Iterable[Import], prefix: str, exclude: str = "") -> 
 def _environment(project: Project, spec: dict[str, Any]) -> Environment:
     env = project.env
     env.filters.update(import_lines=_import_lines, pyrepr=repr, method_name=method_name, unshadowed=unshadowed)
-    env.globals.update(tag_descriptions={t["name"]: t.get("description", "") for t in spec.get("tags", [])})
+    env.globals.update(tag_descriptions=_tag_descriptions(spec))
     return env
+
+
+def _tag_descriptions(spec: dict[str, Any]) -> dict[str, str]:
+    return {t["name"]: t.get("description", "") for t in spec.get("tags", [])}
 
 
 def _write(path: Path, text: str) -> None:
@@ -222,6 +227,47 @@ def _render_resources(env: Environment, package: Path, imports: set[Import]) -> 
         )
 
 
+def _derivation_problems(spec: dict[str, Any], operations: list[OperationView]) -> list[str]:
+    """The spec's text that the sync derivation would change, by place: ``Ching`` would differ from ``AsyncChing``.
+
+    ``generator/unasync.py`` derives the sync resources token by token, so a word of the spec that reads like async
+    code (``await``, ``asynchronous``, a name ``AsyncX``, a verb ``aclose``) would be dropped or renamed in the sync
+    client's methods and docstrings while the async client keeps it: "processing is asynchronous" would tell sync
+    users the opposite. The generator refuses such text, as it refuses names outside the naming rule.
+    """
+    problems: list[str] = []
+    descriptions = _tag_descriptions(spec)
+    for tag in sorted({op.tag for op in operations}):
+        problems += _changed_by_derivation(f"tag {tag!r}", {"name": tag, "description": descriptions.get(tag, "")})
+    for op in operations:
+        texts = {
+            "method name": op.verb,
+            "summary": op.summary,
+            "description": op.description,
+            "result type": op.returns,
+        }
+        for arg in op.arguments:
+            texts[f"argument {arg.wire!r}"] = f"{arg.name}: {arg.annotation}"
+            texts[f"argument {arg.wire!r}'s description"] = arg.description
+        problems += _changed_by_derivation(f"{op.method} {op.path}", texts)
+    return problems
+
+
+def _changed_by_derivation(where: str, texts: dict[str, str]) -> list[str]:
+    """A line per text that ``derive`` changes, quoting the words it changes: the author sees what to reword."""
+    problems = []
+    for what, text in texts.items():
+        words = text.split()
+        matcher = difflib.SequenceMatcher(a=words, b=derive(text).split(), autojunk=False)
+        changed = [" ".join(words[i:j]) for tag, i, j, _, _ in matcher.get_opcodes() if tag != "equal" and i < j]
+        if changed:
+            problems.append(
+                f"{where}: the {what} has {', '.join(map(repr, changed))}, which the sync client would lose or change "
+                "(generator/unasync.py derives it from the async one, token by token): reword it"
+            )
+    return problems
+
+
 def _stamp_and_format(package: Path) -> None:
     for path in sorted(package.rglob("*.py")):
         path.write_text(HEADER + path.read_text(encoding="utf-8"), encoding="utf-8")
@@ -284,6 +330,9 @@ def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
         replace_string_maps(openapi)
         import_models_eagerly(openapi)
         operations = _operations(spec, openapi)
+        problems = _derivation_problems(spec, operations)
+        if problems:
+            raise GenerationFailed("\n".join(problems))
         keep_used(openapi, [root for op in operations for root in op.roots])
         requests = request_models(spec, openapi, operations)
         env = _environment(Project(openapi=openapi, config=config, custom_template_path=TEMPLATES), spec)

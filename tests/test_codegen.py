@@ -249,6 +249,45 @@ def test_only_the_open_enum_form_is_read_as_a_plain_enum() -> None:
     assert spec["open"]["anyOf"]  # the loaded spec itself is left as it was
 
 
+def _upload_image(spec: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = spec["paths"]["/v1/products/upload_image"]["post"]
+    return operation
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: _upload_image(s).update(description="Resizing is asynchronous; poll the product."),
+            "POST /v1/products/upload_image: the description has 'asynchronous;'",
+        ),
+        (
+            lambda s: _upload_image(s).update(summary="Upload an image; await the AsyncAPI event"),
+            "POST /v1/products/upload_image: the summary has 'await', 'AsyncAPI'",
+        ),
+        (
+            lambda s: s["paths"]["/v1/customers/{id}"]["delete"].update(operationId="customers_aclose"),
+            "DELETE /v1/customers/{id}: the method name has 'aclose'",
+        ),
+        (
+            lambda s: s["tags"][1].update(description="What you sell, synced asynchronous."),
+            "tag 'products': the description",
+        ),
+    ],
+)
+def test_spec_text_the_sync_derivation_would_change_fails_generation_naming_it(
+    tmp_path: Path, change: Any, message: str
+) -> None:
+    # The sync resources are derived from the async ones token by token (generator/unasync.py): before this
+    # check, "Resizing is asynchronous" read "Resizing is synchronous" in Ching's docstring, "await the AsyncAPI
+    # event" read "the API event", and `customers.aclose` was `Ching().customers.close`.
+    with pytest.raises(GenerationFailed) as caught:
+        _generate(tmp_path, _spec_with(change))
+    assert message in str(caught.value)
+    assert "the sync client would lose or change" in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
 def test_generation_never_wipes_a_folder_of_hand_written_code(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
