@@ -3,8 +3,9 @@
 openapi-python-client (pinned) parses the spec and supplies the model templates; this driver
 checks the operation names, keeps only the models the operations use, and renders, with the
 templates in ``generator/templates``: the models, one module per operation (its ``OPERATION``, its
-request builder ``build`` and its parser ``parse``), the async and sync resource classes, and the
-resources as client attributes. Generated code imports the hand-written runtime
+request builder ``build`` and its parser ``parse``), and in ``_async/`` the resource classes and the
+resources as client attributes, whose sync twins in ``_sync/`` are derived by ``generator/unasync.py`` (as
+the hand-written clients are). Generated code imports the hand-written runtime
 (``ching_client/_runtime``) for everything else. Every file is stamped with a "generated" header
 and formatted by the pinned ruff with settings given here, so the output is the same on every machine.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 import json
 import re
 import shutil
@@ -46,6 +48,7 @@ from generator.models import (
 from generator.naming import method_name, naming_problems, unshadowed
 from generator.operations import OperationView, operation_view, resolve, spec_operations
 from generator.spec import load_spec, with_places
+from generator.unasync import derive
 
 ROOT = Path(__file__).resolve().parent.parent
 _PARSING = re.compile(r"^\w+ parsing (\w+ /\S*) within .*$")
@@ -58,6 +61,14 @@ HEADER = (
     "# change the spec or generator/templates and regenerate.\n"
 )
 RUFF_SETTINGS = ["--isolated", "--line-length", "120", "--target-version", "py311"]
+# The resource modules, rendered async into ASYNC/ and derived into SYNC/ (the token `_async` derives to `_sync`,
+# so the clients' `from ..._generated._async.lazy_resources import AsyncResources` derives to the sync import).
+RESOURCE_MODULES = ("resources", "lazy_resources")
+ASYNC, SYNC = "_async", "_sync"
+RESOURCE_PACKAGES = {
+    ASYNC: "The resources of ``AsyncChing``: rendered from generator/templates, the source of ``_sync/``.",
+    SYNC: "The resources of ``Ching``: derived from ``_async/`` by generator/unasync.py.",
+}
 
 __all__ = ["HEADER", "GenerationFailed", "drift", "generate", "tree"]
 
@@ -118,8 +129,12 @@ def _import_lines(imports: Iterable[Import], prefix: str, exclude: str = "") -> 
 def _environment(project: Project, spec: dict[str, Any]) -> Environment:
     env = project.env
     env.filters.update(import_lines=_import_lines, pyrepr=repr, method_name=method_name, unshadowed=unshadowed)
-    env.globals.update(tag_descriptions={t["name"]: t.get("description", "") for t in spec.get("tags", [])})
+    env.globals.update(tag_descriptions=_tag_descriptions(spec))
     return env
+
+
+def _tag_descriptions(spec: dict[str, Any]) -> dict[str, str]:
+    return {t["name"]: t.get("description", "") for t in spec.get("tags", [])}
 
 
 def _write(path: Path, text: str) -> None:
@@ -189,12 +204,68 @@ def _render_operations(env: Environment, package: Path, operations: list[Operati
         if op.result_class:
             imports.add(("results", op.result_class))
     env.globals["resources"] = resources
-    for filename, is_async in (("resources.py", True), ("sync_resources.py", False)):
-        _write(package / filename, env.get_template("resources.py.jinja").render(is_async=is_async, imports=imports))
+    _render_resources(env, package, imports)
     result_imports = {i for op in operations if op.result_class for i in op.result_imports}
     results = env.get_template("results.py.jinja").render(operations=operations, imports=result_imports)
     _write(package / "results.py", results)
-    _write(package / "lazy_resources.py", env.get_template("lazy_resources.py.jinja").render())
+
+
+def _render_resources(env: Environment, package: Path, imports: set[Import]) -> None:
+    """The resource classes and the clients' lazy attributes: rendered once, async, and their sync twins derived.
+
+    The sync twin of ``_async/<name>.py`` is ``_sync/<name>.py``, made by ``generator.unasync.derive``, the
+    derivation of the hand-written clients: one mechanism, and no async/sync switch in any template.
+    """
+    for package_dir, doc in RESOURCE_PACKAGES.items():
+        _write(package / package_dir / "__init__.py", f'"""{doc}"""\n')
+    for name in RESOURCE_MODULES:
+        source = env.get_template(f"{name}.py.jinja").render(imports=imports)
+        _write(package / ASYNC / f"{name}.py", source)
+        _write(
+            package / SYNC / f"{name}.py",
+            f"# Derived from {ASYNC}/{name}.py by generator/unasync.py.\n" + derive(source),
+        )
+
+
+def _derivation_problems(spec: dict[str, Any], operations: list[OperationView]) -> list[str]:
+    """The spec's text that the sync derivation would change, by place: ``Ching`` would differ from ``AsyncChing``.
+
+    ``generator/unasync.py`` derives the sync resources token by token, so a word of the spec that reads like async
+    code (``await``, ``asynchronous``, a name ``AsyncX``, a verb ``aclose``) would be dropped or renamed in the sync
+    client's methods and docstrings while the async client keeps it: "processing is asynchronous" would tell sync
+    users the opposite. The generator refuses such text, as it refuses names outside the naming rule.
+    """
+    problems: list[str] = []
+    descriptions = _tag_descriptions(spec)
+    for tag in sorted({op.tag for op in operations}):
+        problems += _changed_by_derivation(f"tag {tag!r}", {"name": tag, "description": descriptions.get(tag, "")})
+    for op in operations:
+        texts = {
+            "method name": op.verb,
+            "summary": op.summary,
+            "description": op.description,
+            "result type": op.returns,
+        }
+        for arg in op.arguments:
+            texts[f"argument {arg.wire!r}"] = f"{arg.name}: {arg.annotation}"
+            texts[f"argument {arg.wire!r}'s description"] = arg.description
+        problems += _changed_by_derivation(f"{op.method} {op.path}", texts)
+    return problems
+
+
+def _changed_by_derivation(where: str, texts: dict[str, str]) -> list[str]:
+    """A line per text that ``derive`` changes, quoting the words it changes: the author sees what to reword."""
+    problems = []
+    for what, text in texts.items():
+        words = text.split()
+        matcher = difflib.SequenceMatcher(a=words, b=derive(text).split(), autojunk=False)
+        changed = [" ".join(words[i:j]) for tag, i, j, _, _ in matcher.get_opcodes() if tag != "equal" and i < j]
+        if changed:
+            problems.append(
+                f"{where}: the {what} has {', '.join(map(repr, changed))}, which the sync client would lose or change "
+                "(generator/unasync.py derives it from the async one, token by token): reword it"
+            )
+    return problems
 
 
 def _stamp_and_format(package: Path) -> None:
@@ -259,6 +330,9 @@ def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
         replace_string_maps(openapi)
         import_models_eagerly(openapi)
         operations = _operations(spec, openapi)
+        problems = _derivation_problems(spec, operations)
+        if problems:
+            raise GenerationFailed("\n".join(problems))
         keep_used(openapi, [root for op in operations for root in op.roots])
         requests = request_models(spec, openapi, operations)
         env = _environment(Project(openapi=openapi, config=config, custom_template_path=TEMPLATES), spec)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 import importlib
+import inspect
 import os
 import shutil
 import subprocess
@@ -34,6 +35,34 @@ def test_every_generated_file_says_it_is_generated() -> None:
     assert len(files) > 30
     for path in files:
         assert path.read_text(encoding="utf-8").startswith(HEADER), path
+
+
+def _methods(resource: type) -> dict[str, tuple[str, str | None, bool]]:
+    """A resource class's public methods: signature, docstring, and whether it is a coroutine function."""
+    return {
+        name: (str(inspect.signature(method)), method.__doc__, inspect.iscoroutinefunction(method))
+        for name, method in vars(resource).items()
+        if inspect.isfunction(method) and not name.startswith("_")
+    }
+
+
+def test_each_sync_resource_has_the_async_ones_methods_signatures_and_docs() -> None:
+    """`Ching.<tag>` is derived from `AsyncChing.<tag>`: the same methods, arguments, return types and docs."""
+    from ching_client._generated._async import resources as async_resources
+    from ching_client._generated._sync import resources as sync_resources
+
+    pairs = [
+        (cls, getattr(sync_resources, name.removeprefix("Async")))
+        for name, cls in vars(async_resources).items()
+        if isinstance(cls, type) and cls.__module__ == async_resources.__name__
+    ]
+    assert [a.__name__ for a, _ in pairs] == ["AsyncCustomers", "AsyncProducts"]
+    for async_cls, sync_cls in pairs:
+        async_methods, sync_methods = _methods(async_cls), _methods(sync_cls)
+        assert sync_cls.__doc__ == async_cls.__doc__
+        assert len(async_methods) >= 5
+        assert all(coroutine for _, _, coroutine in async_methods.values())
+        assert sync_methods == {name: (sig, doc, False) for name, (sig, doc, _) in async_methods.items()}
 
 
 def test_generation_is_deterministic_and_matches_what_is_committed(tmp_path: Path) -> None:
@@ -220,6 +249,45 @@ def test_only_the_open_enum_form_is_read_as_a_plain_enum() -> None:
     assert spec["open"]["anyOf"]  # the loaded spec itself is left as it was
 
 
+def _upload_image(spec: dict[str, Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = spec["paths"]["/v1/products/upload_image"]["post"]
+    return operation
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: _upload_image(s).update(description="Resizing is asynchronous; poll the product."),
+            "POST /v1/products/upload_image: the description has 'asynchronous;'",
+        ),
+        (
+            lambda s: _upload_image(s).update(summary="Upload an image; await the AsyncAPI event"),
+            "POST /v1/products/upload_image: the summary has 'await', 'AsyncAPI'",
+        ),
+        (
+            lambda s: s["paths"]["/v1/customers/{id}"]["delete"].update(operationId="customers_aclose"),
+            "DELETE /v1/customers/{id}: the method name has 'aclose'",
+        ),
+        (
+            lambda s: s["tags"][1].update(description="What you sell, synced asynchronous."),
+            "tag 'products': the description",
+        ),
+    ],
+)
+def test_spec_text_the_sync_derivation_would_change_fails_generation_naming_it(
+    tmp_path: Path, change: Any, message: str
+) -> None:
+    # The sync resources are derived from the async ones token by token (generator/unasync.py): before this
+    # check, "Resizing is asynchronous" read "Resizing is synchronous" in Ching's docstring, "await the AsyncAPI
+    # event" read "the API event", and `customers.aclose` was `Ching().customers.close`.
+    with pytest.raises(GenerationFailed) as caught:
+        _generate(tmp_path, _spec_with(change))
+    assert message in str(caught.value)
+    assert "the sync client would lose or change" in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
 def test_generation_never_wipes_a_folder_of_hand_written_code(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -340,7 +408,7 @@ def test_operations_named_like_builtins_and_keywords_generate_code_that_type_che
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    check = "from ching_client._generated.sync_resources import Customers; print(Customers.import_.__doc__[:20])"
+    check = "from ching_client._generated._sync.resources import Customers; print(Customers.import_.__doc__[:20])"
     ran = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert ran.returncode == 0, ran.stderr
 

@@ -45,14 +45,29 @@ def test_importing_the_sync_client_skips_anyio_and_resources_load_on_first_use()
         from ching_client import Ching
         anyio_on_import = "anyio" in sys.modules  # (httpx.Client itself loads it later, when built)
         ching = Ching(api_key="ck_test_" + "0" * 64)
-        before = "ching_client._generated.sync_resources" in sys.modules
+        before = "ching_client._generated._sync.resources" in sys.modules
         ching.customers
-        after = "ching_client._generated.sync_resources" in sys.modules
+        after = "ching_client._generated._sync.resources" in sys.modules
         ching.close()
         print(anyio_on_import, before, after)
         """
     )
     assert out == "False False True"
+
+
+def test_the_async_client_loads_its_resources_on_first_use_and_never_the_sync_ones() -> None:
+    out = _fresh(
+        """
+        import sys
+        from ching_client import AsyncChing
+        ching = AsyncChing(api_key="ck_test_" + "0" * 64)
+        before = "ching_client._generated._async.resources" in sys.modules
+        ching.products
+        after = "ching_client._generated._async.resources" in sys.modules
+        print(before, after, "ching_client._generated._sync.resources" in sys.modules)
+        """
+    )
+    assert out == "False True False"
 
 
 def test_unknown_names_raise_attribute_error() -> None:

@@ -31,8 +31,8 @@ from .._exceptions import (
     RateLimitError,
     WriteAppliedError,
 )
+from .._generated._async.resources import AsyncCustomers as _GeneratedAsyncCustomers
 from .._generated.models.customer_upsert_request_identify_by import CUSTOMER_UPSERT_REQUEST_IDENTIFY_BY_VALUES
-from .._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
 from .._runtime.kinds import InvalidArgument, check_texts
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from ..._bulk.batch import (
 )
 from ..._core.base import AttemptWatch
 from ..._exceptions import ChingError, RateLimitError
+from ..._generated._async.resources import AsyncCustomers as _GeneratedAsyncCustomers
 from ..._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
-from ..._generated.resources import AsyncCustomers as _GeneratedAsyncCustomers
 from ..._runtime.contract import AsyncRequester
 
 

@@ -18,7 +18,7 @@ from ..._core.base import AttemptDeadline, AttemptWatch, BaseChing, Call
 from ..._core.config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ..._core.retry_policy import wait_time
 from ..._exceptions import ClientClosedError, ConfigurationError
-from ..._generated.lazy_resources import Resources
+from ..._generated._sync.lazy_resources import Resources
 from ..._http import body as _body
 from ..._http import engines as _engine
 from ..._http.pool import LoopGuard, NoCookies, proxies_in_environment, sharded_transports

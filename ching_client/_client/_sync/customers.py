@@ -26,7 +26,7 @@ from ..._bulk.batch import (
 )
 from ..._exceptions import ChingError, RateLimitError
 from ..._generated.models.customer_upsert_request_identify_by import CustomerUpsertRequestIdentifyBy
-from ..._generated.sync_resources import Customers as _GeneratedCustomers
+from ..._generated._sync.resources import Customers as _GeneratedCustomers
 
 
 

@@ -13,13 +13,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._runtime.contract import AsyncRequester, Requester
+    from ..._runtime.contract import AsyncRequester
     from .resources import AsyncCustomers, AsyncProducts
-    from .sync_resources import Customers, Products
 
 
 class AsyncResources:
-    """The resources of the API, as attributes of a client that is an ``AsyncRequester``."""
+    """The resources of the API, as attributes of a client, which is their ``AsyncRequester``."""
 
     @cached_property
     def customers(self) -> AsyncCustomers:
@@ -36,25 +35,4 @@ class AsyncResources:
         return AsyncProducts(self._requester())
 
     def _requester(self) -> AsyncRequester:
-        raise NotImplementedError
-
-
-class Resources:
-    """The resources of the API, as attributes of a client that is a ``Requester``."""
-
-    @cached_property
-    def customers(self) -> Customers:
-        """The people paying you. Isolated per project and per mode (test or live)."""
-        from .sync_resources import Customers
-
-        return Customers(self._requester())
-
-    @cached_property
-    def products(self) -> Products:
-        """What you sell. Products power the checkout and billing portal catalogs."""
-        from .sync_resources import Products
-
-        return Products(self._requester())
-
-    def _requester(self) -> Requester:
         raise NotImplementedError
