@@ -11,7 +11,7 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 INTEROP_NPM_STAMP := openapi/interop/node_modules/.installed
 GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
 
-.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release release-spec docs lint typecheck verifytypes test demo bench clean
+.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release release-spec docs lint typecheck verifytypes deps-range test demo bench clean
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -100,9 +100,15 @@ verifytypes: $(VENV_STAMP)
 	@out="$$(PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pyright --verifytypes ching_client --ignoreexternal 2>&1)" \
 		&& echo "$$out" | grep "completeness score" || { echo "$$out"; exit 1; }
 
+# The [project] dependencies at both ends of their range (scripts/deps_range.py): throwaway virtualenvs under
+# build/deps-range with the lowest versions pyproject.toml allows and with the highest, each running the check of
+# the engines' private names (ching_client/_http/private.py) and the HTTP layer's suites on both engines.
+deps-range: $(VENV_STAMP)
+	$(PY) scripts/deps_range.py
+
 # Every test runs on the default engine (httpx2); then the client, reliability and bulk suites run again on
 # httpx (tests/engine.py), which clients still build on with CHING_HTTP_ENGINE=httpx or take as http_client=.
-test: setup interop-tools spec-check check-generated lint typecheck verifytypes
+test: setup interop-tools spec-check check-generated lint typecheck verifytypes deps-range
 	$(VENV)/bin/pytest
 	CHING_HTTP_ENGINE=httpx $(VENV)/bin/pytest -q tests/clients tests/reliability tests/bulk
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from attrs import frozen
 
 from .._exceptions import ConfigurationError
+from .._http.private import environment_proxy_rules
 from .._runtime.kinds import InvalidArgument, check_text
 
 DEFAULT_BASE_URL: Final = "https://api.ching.co.il/ching"
@@ -214,16 +215,15 @@ def environment_proxy(http: Any, url: str) -> str | None:
     ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``; None when it would go direct.
 
     httpx and httpx2 read ``NO_PROXY`` differently (httpx2 takes networks such as ``10.0.0.0/8``), so the engine's
-    own rules decide, and only private names hold them: ``_utils.get_environment_proxies`` and ``_utils.URLPattern``
-    (tests/clients/test_config.py names both, so an upgrade that moves them fails there). Without them, the proxy
-    named for http or for all traffic is taken to apply, ``NO_PROXY`` ignored: a refusal rather than a key sent.
+    own rules decide, and only private names hold them (``_http.private.environment_proxy_rules``, checked on both
+    engines by tests/test_engine_internals.py). Without them, the proxy named for http or for all traffic is taken
+    to apply, ``NO_PROXY`` ignored: a refusal rather than a key sent.
     """
-    utils = getattr(http, "_utils", None)
-    environment_mounts = getattr(utils, "get_environment_proxies", None)
-    pattern = getattr(utils, "URLPattern", None)
-    if environment_mounts is None or pattern is None:
+    rules = environment_proxy_rules(http)
+    if rules is None:
         proxies = urllib.request.getproxies()
         return proxies.get("http") or proxies.get("all") or None
+    environment_mounts, pattern = rules
     target = http.URL(url)
     # Most specific first, as httpx orders its mounts; a NO_PROXY entry maps to None (direct).
     mounts = sorted(((pattern(key), proxy) for key, proxy in environment_mounts().items()), key=lambda m: m[0])

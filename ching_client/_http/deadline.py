@@ -12,11 +12,12 @@ source for both engines: ``core`` is ``httpcore`` or ``httpcore2``, whose errors
 from __future__ import annotations
 
 import contextvars
-import importlib
 import socket
 import time
 import typing
 from typing import TYPE_CHECKING, Any, Final
+
+from .private import sync_stream_class
 
 if TYPE_CHECKING:  # httpx's and httpcore's types stand for httpx2's and httpcore2's too
     import httpcore
@@ -78,7 +79,7 @@ class DeadlineBackend:
     def __init__(self, inner: httpcore.NetworkBackend, core: Any) -> None:
         self._inner = inner
         self._core = core
-        self._stream_class: Any = importlib.import_module(f"{core.__name__}._backends.sync").SyncStream
+        self._stream_class: Any = sync_stream_class(core)
 
     def connect_tcp(
         self,

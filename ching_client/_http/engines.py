@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from .._exceptions import ConfigurationError
+from .private import client_transport, mounted_transports
 
 ENGINES: Final = ("httpx", "httpx2")
 DEFAULT_ENGINE: Final = "httpx2"
@@ -103,7 +104,7 @@ def engine_of(client: object, kind: str) -> Engine:
 def _check_transports(client: Any, name: str) -> None:
     """Refuse a client of one family carrying a transport of the other (an ``httpx.MockTransport`` on an
     ``httpx2.AsyncClient``): the first request would fail with a bare ``AssertionError`` or ``TypeError`` inside it."""
-    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    transports = [client_transport(client), *mounted_transports(client)]
     for other in ENGINES:
         module = sys.modules.get(other)
         if other == name or module is None:

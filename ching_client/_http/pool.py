@@ -36,9 +36,10 @@ Three things plain httpx leaves to chance are handled here:
 When the environment names a proxy (``HTTP_PROXY``, ``HTTPS_PROXY`` or ``ALL_PROXY``) the clients keep httpx's
 own transport, which is where httpx applies those settings.
 
-One source serves both engines (``_engine``): httpcore2 keeps httpcore's pool attributes, so the healing works
-unchanged, and ``sharded_transports(engine)`` derives each engine's classes from the mixins below, as a response
-stream must be an instance of its own family's ``AsyncByteStream``.
+One source serves both engines (``engines``): httpcore2 keeps httpcore's pool attributes, so the healing works
+unchanged (the private names of either family used here are reached through ``private``, which lists them), and
+``sharded_transports(engine)`` derives each engine's classes from the mixins below, as a response stream must be an
+instance of its own family's ``AsyncByteStream``.
 
 A shard counts as busy until its response's headers arrive; Ching's bodies are small JSON read
 straight after, so the count is close enough to pick a shard, and each shard's own pool still
@@ -61,6 +62,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
 
 from .._exceptions import APIConnectionError
+from . import private
 from .body import LIMIT_EXTENSION, OVER_LIMIT_EXTENSION
 from .engines import ENGINES, Engine
 
@@ -118,9 +120,7 @@ def _least_busy(shards: list[_Shard[_T]]) -> _Shard[_T]:
 
 
 # -- bytes past a response ----------------------------------------------------------------------------------------
-# httpx's response stream keeps httpcore's in ``_httpcore_stream``; httpcore's pool stream keeps the connection's in
-# ``_stream``, whose ``_connection`` is the HTTP/1.1 connection, with its h11 state in ``_h11_state`` (httpcore and
-# httpcore2 alike). tests/reliability/test_pool_reuse.py names them and fails if a new version renames them.
+# h11's state is reached from httpx's response stream through four private names (``private.h11_state``).
 
 
 def refuse_leftovers(stream: object) -> None:
@@ -131,8 +131,7 @@ def refuse_leftovers(stream: object) -> None:
     Here the connection is still held by this response, so no other request can have been given it. A body not read
     to its end leaves bytes too; httpcore closes that connection anyway.
     """
-    inner = getattr(getattr(stream, "_httpcore_stream", None), "_stream", None)
-    h11_state = getattr(getattr(inner, "_connection", None), "_h11_state", None)
+    h11_state = private.h11_state(stream)
     if h11_state is not None:
         left, closed = h11_state.trailing_data
         if left or closed:
@@ -219,9 +218,9 @@ class LoopGuard:
         return False
 
     def _pooled(self) -> bool:
-        # httpx keeps its transport in ``_transport`` and httpcore's pool in ``_pool``; ``connections`` is httpcore's
-        # public list. Another transport (a mock, an ASGI app) has no pool, and nothing bound to a loop.
-        pool = getattr(getattr(self._http, "_transport", None), "_pool", None)
+        # ``connections`` is httpcore's public list. Another transport (a mock, an ASGI app) has no pool, and nothing
+        # bound to a loop.
+        pool = private.transport_pool(private.client_transport(self._http))
         return any(not connection.is_closed() for connection in getattr(pool, "connections", ()))
 
     @staticmethod
@@ -255,21 +254,20 @@ async def _close_shards(shards: list[_Shard[httpx.AsyncHTTPTransport]]) -> None:
 
 
 # -- healing ---------------------------------------------------------------------------------------------------------
-# httpcore's pools (sync and async) share these attribute names: ``_connections``, ``_requests`` (each with its
-# ``request`` and ``connection``), ``_optional_thread_lock`` and ``_assign_requests_to_connections``.
-# tests/clients/test_pool_healing.py interrupts real requests as users do and fails if a new httpcore renames them.
+# httpcore's pools (sync and async) keep their connections, requests and lock under private names (``private``).
+# tests/reliability/test_pool_healing.py interrupts real requests as users do.
 
 
 def _held(lock: Any) -> bool:
     """Whether a sync lock (a plain one, or httpcore's wrapper) is taken; httpcore's async locks never stay taken."""
-    inner = lock if isinstance(lock, _PLAIN_LOCK) else getattr(lock, "_lock", None)
+    inner = lock if isinstance(lock, _PLAIN_LOCK) else private.lock_inside(lock)
     return inner is not None and inner.locked()
 
 
 def _jammed(connection: Any) -> bool:
     """A connection with one of its locks taken: unusable unless a request of ours is inside it right now."""
-    inner = getattr(connection, "_connection", None)
-    return _held(getattr(connection, "_request_lock", None)) or _held(getattr(inner, "_state_lock", None))
+    request_lock, state_lock = private.connection_locks(connection)
+    return _held(request_lock) or _held(state_lock)
 
 
 class _Shard(Generic[_T]):
@@ -292,33 +290,39 @@ class _Shard(Generic[_T]):
 
     @property
     def pool(self) -> Any:
-        return self.transport._pool
+        return private.transport_pool(self.transport)
 
     def needs_check(self) -> bool:
         """Cheap test, run before each request once it counts in ``live``: was a request on this shard interrupted,
         does the pool hold requests that are none of ours, or (sync) is its lock taken with no one else inside?"""
         pool = self.pool
         alone = len(self.live) == 1
-        return self.suspect or len(pool._requests) >= len(self.live) or (alone and _held(pool._optional_thread_lock))
+        return (
+            self.suspect
+            or len(private.pool_requests(pool)) >= len(self.live)
+            or (alone and _held(private.pool_lock(pool)))
+        )
 
     def heal(self) -> None:
         """Release abandoned requests; take out connections in use by no request, and (when no other request of ours
         is in the pool) connections whose locks an interrupted call left taken."""
         pool = self.pool
         alone = len(self.live) == 1
-        with pool._optional_thread_lock:
-            for abandoned in [r for r in pool._requests if id(r.request.extensions) not in self.live]:
-                pool._requests.remove(abandoned)
-            held = {id(r.connection) for r in pool._requests if r.connection is not None}
+        with private.pool_lock(pool):
+            requests = private.pool_requests(pool)
+            for abandoned in [r for r in requests if id(r.request.extensions) not in self.live]:
+                requests.remove(abandoned)
+            held = {id(r.connection) for r in requests if r.connection is not None}
+            connections = private.pool_connections(pool)
             stuck = [
                 c
-                for c in pool._connections
+                for c in connections
                 if (id(c) not in held and not c.is_idle() and not c.is_closed()) or (alone and _jammed(c))
             ]
             for connection in stuck:
-                pool._connections.remove(connection)
+                connections.remove(connection)
             self.closing.extend(stuck)
-            self.closing.extend(pool._assign_requests_to_connections())
+            self.closing.extend(private.assign_requests_to_connections(pool))
         self.suspect = not alone  # with others inside, a lock taken now may be theirs: look again later
 
     def close_retired(self) -> None:
@@ -368,12 +372,12 @@ def _with_signal_safe_locks(pool: Any) -> None:
     ``with`` block to give it back. The pool's own error path then waits for its lock for ever. A plain lock is
     entered by the ``with`` statement itself, in C, so nothing can strike between taking it and the block.
     """
-    pool._optional_thread_lock = threading.Lock()
+    private.set_pool_lock(pool, threading.Lock())
     create = pool.create_connection
 
     def create_connection(origin: Any) -> Any:
         connection = create(origin)
-        connection._request_lock = threading.Lock()
+        private.set_request_lock(connection, threading.Lock())
         return connection
 
     pool.create_connection = create_connection
@@ -426,8 +430,8 @@ class AsyncShardedTransport:
         transport: httpx.AsyncHTTPTransport = self._engine.http.AsyncHTTPTransport(
             verify=self._verify, limits=self._limits
         )
-        pool = transport._pool
-        pool._network_backend = typing.cast(Any, AsyncioBackend(pool._network_backend, self._engine.core))
+        pool = private.transport_pool(transport)
+        private.set_network_backend(pool, AsyncioBackend(private.network_backend(pool), self._engine.core))
         return transport
 
     def _after_fork(self) -> None:
@@ -534,8 +538,8 @@ class ShardedTransport:
         from .deadline import DeadlineBackend  # with httpcore, which httpx also imports only now
 
         transport: httpx.HTTPTransport = self._engine.http.HTTPTransport(verify=self._verify, limits=self._limits)
-        pool = transport._pool
-        pool._network_backend = typing.cast(Any, DeadlineBackend(pool._network_backend, self._engine.core))
+        pool = private.transport_pool(transport)
+        private.set_network_backend(pool, DeadlineBackend(private.network_backend(pool), self._engine.core))
         _with_signal_safe_locks(pool)
         return transport
 
@@ -550,7 +554,7 @@ class ShardedTransport:
         is healed now and the rest when the shard is next alone."""
         if len(shard.live) == 1:
             fresh = self._new_pool()
-            shard.closing.extend(shard.pool._connections)
+            shard.closing.extend(private.pool_connections(shard.pool))
             shard.transport = fresh
             shard.suspect = False
         else:
