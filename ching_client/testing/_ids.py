@@ -55,9 +55,10 @@ REQUEST_ID_PREFIX = "req_"
 
 
 def new_request_id() -> str:
-    """A request id as the local Ching sends it in ``X-Request-Id``: ``req_`` and 16 random url-safe characters.
+    """A request id as the local Ching sends it in ``X-Request-Id``: ``req_`` and 16 random hex digits.
 
     From the OS's randomness, not from the fake's ``ids``: drawing from a seeded generator would change the object
-    ids a seeded fake makes, and 96 random bits make two requests' ids alike practically never.
+    ids a seeded fake makes, and 64 random bits make two requests' ids alike practically never. Hex digits only, so
+    a double click selects the whole id in a terminal or a log viewer.
     """
-    return REQUEST_ID_PREFIX + secrets.token_urlsafe(12)
+    return REQUEST_ID_PREFIX + secrets.token_hex(8)
