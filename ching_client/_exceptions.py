@@ -20,11 +20,13 @@
         └── InternalServerError ....... 5xx
 
 Messages name the method, path, status, code and the server's message, and say what
-to do next. They never contain the API key.
+to do next. They never contain the API key. An error made from a response keeps its headers
+and Ching's request id (``X-Request-Id``), which its message ends with: what to give Ching support.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 __all__ = [
@@ -54,6 +56,50 @@ def _rebuild(cls: type[ChingError], message: str, state: dict[str, Any]) -> Chin
     Exception.__init__(error, message)
     error.__dict__.update(state)
     return error
+
+
+class _Headers(Mapping[str, str]):
+    """A response's headers, read-only and looked up case-insensitively (``headers["retry-after"]``, as in httpx).
+
+    Built from the response's header lines; a header sent several times reads as its values joined by ", ", as
+    httpx shows it. Plain data (no httpx object), so an error pickles and prints the same everywhere.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        merged: dict[str, str] = {}
+        for name, value in items.items() if isinstance(items, Mapping) else items:
+            key = name.lower()
+            merged[key] = f"{merged[key]}, {value}" if key in merged else value
+        self._items = merged
+
+    def __getitem__(self, name: str) -> str:
+        if not isinstance(name, str):
+            raise KeyError(name)
+        return self._items[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Headers, (self._items,))
+
+
+_NO_HEADERS: Mapping[str, str] = _Headers()
+
+
+def _headers(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> Mapping[str, str]:
+    return _NO_HEADERS if headers is None else _Headers(headers)
 
 
 class ChingError(Exception):
@@ -89,12 +135,25 @@ class InvalidArgumentError(ChingError, ValueError):
 class APIConnectionError(ChingError):
     """No usable response arrived: the connection failed, dropped or timed out."""
 
-    def __init__(self, message: str, *, method: str, path: str, may_have_reached_server: bool) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        may_have_reached_server: bool,
+        operation: str | None = None,
+        attempts: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
         #: False when the request certainly never left (connection refused, connect timeout).
         self.may_have_reached_server = may_have_reached_server
+        #: The operation, as the SDK names it (``customers.create``); None only for an error built outside a call.
+        self.operation = operation
+        #: How many attempts the call made, the last one included; None only for an error built outside a call.
+        self.attempts = attempts
 
 
 class APITimeoutError(APIConnectionError):
@@ -109,21 +168,52 @@ class WriteOutcomeUnknownError(APIConnectionError):
     object up (for customers, ``customers.upsert`` matches on email, tax id or phone).
     """
 
-    def __init__(self, message: str, *, method: str, path: str, timed_out: bool) -> None:
-        super().__init__(message, method=method, path=path, may_have_reached_server=True)
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        timed_out: bool,
+        operation: str | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        super().__init__(
+            message, method=method, path=path, may_have_reached_server=True, operation=operation, attempts=attempts
+        )
         self.timed_out = timed_out
 
 
 class APIResponseError(ChingError):
     """A response that is not Ching's documented envelope: not JSON, an HTML page, or the wrong shape."""
 
-    def __init__(self, message: str, *, method: str, path: str, status_code: int, body: bytes) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status_code: int,
+        body: bytes,
+        operation: str | None = None,
+        attempts: int | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
         self.status_code = status_code
         #: The body as received, up to its first 64 KiB.
         self.body = body
+        #: The operation, as the SDK names it (``customers.create``); None only for an error built outside a call.
+        self.operation = operation
+        #: How many attempts the call made, the last one included; None only for an error built outside a call.
+        self.attempts = attempts
+        #: The response's headers: a read-only mapping, looked up case-insensitively.
+        self.headers: Mapping[str, str] = _headers(headers)
+        #: The response's ``X-Request-Id`` (what to give Ching support), or None when it had none.
+        self.request_id = request_id
 
 
 class WriteAppliedError(APIResponseError):
@@ -146,10 +236,21 @@ class WriteAppliedError(APIResponseError):
         data: Any,
         object_id: str | None,
         action: str | None,
+        attempts: int | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        request_id: str | None = None,
     ) -> None:
-        super().__init__(message, method=method, path=path, status_code=status_code, body=body)
-        #: The operation, as the SDK names it: ``customers.create``.
-        self.operation = operation
+        super().__init__(
+            message,
+            method=method,
+            path=path,
+            status_code=status_code,
+            body=body,
+            operation=operation,
+            attempts=attempts,
+            headers=headers,
+            request_id=request_id,
+        )
         #: The envelope's ``data`` as decoded from JSON (the object Ching wrote, as it sent it), or None.
         self.data = data
         #: The written object's id (``cus_…``, ``prod_…``), when the answer carries one.
@@ -172,6 +273,8 @@ class APIStatusError(ChingError):
         server_message: str | None,
         issues: list[dict[str, Any]],
         body: Any,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.method = method
@@ -184,6 +287,10 @@ class APIStatusError(ChingError):
         self.issues = issues
         #: The decoded body (or the raw text when it was not JSON); over 64 KiB, the start of its text.
         self.body = body
+        #: The response's headers: a read-only mapping, looked up case-insensitively. Never the request's.
+        self.headers: Mapping[str, str] = _headers(headers)
+        #: The response's ``X-Request-Id`` (what to give Ching support; the message ends with it), or None.
+        self.request_id = request_id
 
 
 class BadRequestError(APIStatusError):

@@ -8,13 +8,14 @@ import pickle
 import pydoc
 from typing import Any
 
+import attrs
 import pytest
 
 from ching_client import UNSET, Ching, Unset
 from ching_client._generated.models.product_feature import ProductFeature
 from ching_client._generated.models.product_feature_input import ProductFeatureInput
 from ching_client._generated.models.product_update_request import ProductUpdateRequest
-from ching_client._runtime.fields import from_mapping, from_wire
+from ching_client._runtime.fields import Field, fields, from_mapping, from_wire
 from ching_client._runtime.kinds import (
     Anything,
     Boolean,
@@ -22,9 +23,11 @@ from ching_client._runtime.kinds import (
     Integer,
     InvalidArgument,
     ListOf,
+    ModelOf,
     String,
     StringMap,
 )
+from ching_client._runtime.model import Model
 from ching_client._runtime.params import Param, encode_headers, encode_query
 
 
@@ -182,3 +185,35 @@ def test_a_mapping_key_with_a_lone_surrogate_is_shown_escaped() -> None:
         StringMap().convert("metadata", {"plan": "pro", "us\udcffer": "v"})
     assert caught.value.argument == "metadata"
     assert caught.value.problem.startswith("the key 'us\\udcffer' has a lone surrogate (U+DCFF) at index 2")
+
+
+@attrs.define
+class _Address(Model):
+    """A nested request model with a required field and an optional one Ching cannot set to null."""
+
+    line1: str
+    city: str | Unset = UNSET
+
+
+_Address._arguments = fields(Field("line1", "line1", String(), required=True), Field("city", "city", String()))
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "argument"),
+    [
+        (ModelOf(_Address), {"line1": "1 Herzl St", "city": None}, "address.city"),
+        (
+            ListOf(ModelOf(_Address)),
+            [{"line1": "1 Herzl St"}, {"line1": "2 Herzl St", "city": None}],
+            "address[1].city",
+        ),
+    ],
+)
+def test_none_for_a_nested_field_ching_cannot_null_names_it_and_says_to_leave_the_key_out(
+    kind: Any, value: object, argument: str
+) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        kind.convert("address", value)
+    assert caught.value.argument == argument
+    assert caught.value.problem.startswith("cannot be None: Ching cannot set this field to null.")
+    assert "leave the key out or pass UNSET" in caught.value.problem

@@ -61,9 +61,24 @@ _HEADER_VALUE: Final = re.compile(r"(?:[\x21-\x7e](?:[ \t]*[\x21-\x7e])*)?")
 
 
 class Call:
-    """One SDK method call: its request and its deadline, across all attempts."""
+    """One SDK method call: its request and its deadline, across all attempts.
 
-    __slots__ = ("deadline", "headers", "json", "max_retries", "method", "operation", "path", "url")
+    It is also where what the attempts learn is kept, for the errors, log lines (and anything else) that describe
+    the call: ``attempts`` made so far and the latest answer's ``response_headers`` (``request_id`` among them).
+    """
+
+    __slots__ = (
+        "attempts",
+        "deadline",
+        "headers",
+        "json",
+        "max_retries",
+        "method",
+        "operation",
+        "path",
+        "response_headers",
+        "url",
+    )
 
     def __init__(
         self,
@@ -82,6 +97,20 @@ class Call:
         self.headers = headers
         self.max_retries = max_retries
         self.deadline = time.monotonic() + timeout
+        #: Attempts started so far, the current one included (``attempt_headers`` counts them).
+        self.attempts = 0
+        #: The headers of the latest attempt's answer; None before one arrives, and after an attempt without one.
+        self.response_headers: httpx.Headers | None = None
+
+    @property
+    def name(self) -> str:
+        """The operation as users call it: ``customers.create``."""
+        return _response.operation_name(self.operation)
+
+    @property
+    def request_id(self) -> str | None:
+        """The latest answer's ``X-Request-Id`` (Ching's id of the request), or None."""
+        return _response.request_id_of(self.response_headers)
 
     def remaining(self) -> float:
         """Seconds left before this call's deadline."""
@@ -92,7 +121,10 @@ class Call:
 
         Always the engine's ``Headers`` (httpx's or httpx2's), whose repr hides Authorization: httpx's frames hold
         these headers, and a traceback formatter that prints locals (``pytest -l``, Sentry) must not print the key.
+        The clients ask for them as each attempt starts, so this is where the attempts are counted.
         """
+        self.attempts = attempt
+        self.response_headers = None
         if attempt == 1:
             return self.headers
         headers = self.headers.copy()
@@ -291,7 +323,7 @@ class BaseChing:
     ) -> Call:
         """Build the call, refusing bad arguments before anything is sent."""
         call_timeout, call_retries = self._options(timeout, max_retries)
-        name = operation.operation_id.replace("_", ".", 1)
+        name = _response.operation_name(operation)
         try:
             request = build()
         except InvalidArgument as exc:
@@ -360,13 +392,15 @@ class BaseChing:
         """The error for a call that ended without a response; its message says each thing once."""
         if failure is not Failure.NOT_SENT and not call.operation.safe_to_repeat:
             return WriteOutcomeUnknownError(
-                f"{call.method} {call.path}: {failure.value}. The request may have been processed, so it was not "
-                "retried (Ching ignores idempotency keys and a retry could create a duplicate). Check whether the "
-                "object exists before trying again; for customers, customers.upsert(identify_by=...) creates or "
-                "updates without duplicates.",
+                f"{_response.call_named(call.operation, call.method, call.path, attempt)}: {failure.value}. The "
+                "request may have been processed, so it was not retried (Ching ignores idempotency keys and a retry "
+                "could create a duplicate). Check whether the object exists before trying again; for customers, "
+                "customers.upsert(identify_by=...) creates or updates without duplicates.",
                 method=call.method,
                 path=call.path,
                 timed_out=failure is Failure.TIMED_OUT,
+                operation=call.name,
+                attempts=attempt,
             )
         what = failure.value
         advice = f"Try again later ({self._config.base_url})."
@@ -390,6 +424,8 @@ class BaseChing:
             method=call.method,
             path=call.path,
             may_have_reached_server=failure is not Failure.NOT_SENT,
+            operation=call.name,
+            attempts=attempt,
         )
 
     def _after_response(
@@ -397,7 +433,9 @@ class BaseChing:
     ) -> Decision | None:
         """None for a 2xx; a decision to retry; or the typed error raised when the failure is final."""
         status = response.status_code
+        call.response_headers = response.headers
         if 200 <= status < 300:
+            _response.note_answered(call.operation, call.path, attempt, response.headers)
             if logger.isEnabledFor(logging.INFO):
                 _log_attempt(call, attempt, started, str(status), None)
                 logger.debug("response body %s", content[:2000])
@@ -425,7 +463,14 @@ class BaseChing:
             )
         route_has_id = "{" in call.operation.path
         raise _response.status_error(
-            call.method, call.path, status, content, retry_after, note, route_has_id=route_has_id
+            call.method,
+            call.path,
+            status,
+            content,
+            retry_after,
+            note,
+            route_has_id=route_has_id,
+            headers=response.headers,
         )
 
     def _too_large(self, call: Call, response: httpx.Response) -> APIResponseError:
@@ -434,12 +479,25 @@ class BaseChing:
             f"a body larger than the client's max_response_bytes ({limit:,} bytes); it was not read further. "
             "Ching's answers are far smaller"
         )
-        return _response.undocumented(call.method, call.path, response.status_code, problem)
+        return _undocumented(call, response, problem)
 
     def _undecodable(self, call: Call, response: httpx.Response, exc: Exception) -> APIResponseError:
         encoding = response.headers.get("content-encoding", "")
         problem = f"a body that is not valid {encoding} ({_response.capped(str(exc), 120)})"
-        return _response.undocumented(call.method, call.path, response.status_code, problem)
+        return _undocumented(call, response, problem)
+
+
+def _undocumented(call: Call, response: httpx.Response, problem: str) -> APIResponseError:
+    """The error for an answer the client could not read (``problem`` says why), naming the call and its attempts."""
+    return _response.undocumented(
+        call.method,
+        call.path,
+        response.status_code,
+        problem,
+        operation=call.operation,
+        attempts=call.attempts,
+        headers=response.headers,
+    )
 
 
 def _check_path(name: str, operation: Operation, path: str) -> None:
@@ -549,9 +607,10 @@ def _log_attempt(call: Call, attempt: int, started: float, outcome: str, decisio
     if not logger.isEnabledFor(logging.INFO):
         return
     elapsed = (time.monotonic() - started) * 1000
-    tail = ""
+    request_id = call.request_id
+    tail = f", request id {request_id}" if request_id else ""
     if decision is not None:
-        tail = f"; retrying in {decision.delay:.2f}s" if decision.retry else f"; giving up ({decision.reason})"
+        tail += f"; retrying in {decision.delay:.2f}s" if decision.retry else f"; giving up ({decision.reason})"
     logger.info("%s %s -> %s (attempt %d, %.1f ms%s)", call.method, call.path, outcome, attempt, elapsed, tail)
     if attempt == 1 and call.json is not None:
         logger.debug("request body %s", call.json)

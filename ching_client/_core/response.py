@@ -1,9 +1,14 @@
-"""Turn an HTTP response into a parsed success body or a typed error: pure functions, no I/O."""
+"""Turn an HTTP response into a parsed success body or a typed error: pure functions, no I/O.
+
+Every error made from a response keeps its headers and Ching's request id (``X-Request-Id``), which its
+message ends with; ``WriteAppliedError`` and ``APIResponseError`` also name the operation and the attempts made.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, Final, TypeVar
 
 from .._exceptions import (
@@ -59,6 +64,48 @@ _WRONG_URL: Final = (
 )
 _NOT_JSON: Final = object()
 _TOO_DEEP: Final = object()
+REQUEST_ID_HEADER: Final = "X-Request-Id"
+"""The response header carrying Ching's id of a request (the spec's ``components/headers/RequestId``)."""
+
+Answered = tuple[Operation, str, int, Mapping[str, str]]
+"""What ``success`` needs to know of the call whose 2xx answer it reads: operation, path, attempts made, headers."""
+_answered: ContextVar[Answered | None] = ContextVar("ching_client_answered", default=None)
+
+
+def note_answered(operation: Operation, path: str, attempts: int, headers: Mapping[str, str]) -> None:
+    """Note the call whose 2xx answer ``success`` reads next in this thread or task, for the errors it may raise.
+
+    The clients call ``success`` with the operation and path alone, right after the request core saw the answer
+    (``BaseChing._after_response``, which calls this), with nothing awaited in between; a context variable keeps
+    concurrent calls of other tasks and threads apart. It holds no request data, only the answer's headers.
+    """
+    _answered.set((operation, path, attempts, headers))
+
+
+def operation_name(operation: Operation) -> str:
+    """The operation as users call it: ``customers.create`` for ``customers_create``."""
+    return operation.operation_id.replace("_", ".", 1)
+
+
+def request_id_of(headers: Mapping[str, str] | None) -> str | None:
+    """The response's request id (``X-Request-Id``), capped like any text the server sends; None when absent."""
+    value = headers.get(REQUEST_ID_HEADER) if headers is not None else None
+    if value is None or not value.strip():
+        return None
+    return capped(value.strip(), CODE_CAP)
+
+
+def for_support(request_id: str | None) -> str:
+    """The end of an error's message: the request id to give Ching support, when the response had one."""
+    return f" Request id for Ching support: {request_id}" if request_id else ""
+
+
+def call_named(operation: Operation | None, method: str, path: str, attempts: int | None) -> str:
+    """``customers.create (POST /v1/customers, 2 attempts)``: how a message names the call it ends."""
+    if operation is None:
+        return f"{method} {path}"
+    tried = f", {attempts} attempt{'' if attempts == 1 else 's'}" if attempts else ""
+    return f"{operation_name(operation)} ({method} {path}{tried})"
 
 
 def decode(content: bytes) -> Any:
@@ -132,12 +179,30 @@ def success(operation: Operation, path: str, status: int, content: bytes, parse:
         except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
             problem = f"the envelope does not have the documented shape ({capped(str(exc), _SNIPPET)})"
         if method != "GET":
-            raise write_applied(operation, path, status, problem, content, data)
-    raise undocumented(method, path, status, problem, content)
+            attempts, headers = _answer_of(operation, path)
+            raise write_applied(operation, path, status, problem, content, data, attempts=attempts, headers=headers)
+    attempts, headers = _answer_of(operation, path)
+    raise undocumented(method, path, status, problem, content, operation=operation, attempts=attempts, headers=headers)
+
+
+def _answer_of(operation: Operation, path: str) -> tuple[int | None, Mapping[str, str] | None]:
+    """The attempts made and the headers of the answer ``success`` reads, as ``note_answered`` noted them."""
+    noted = _answered.get()
+    if noted is None or noted[0] is not operation or noted[1] != path:
+        return None, None  # read outside a client's call (a test of this module)
+    return noted[2], noted[3]
 
 
 def write_applied(
-    operation: Operation, path: str, status: int, problem: str, content: bytes, envelope: Mapping[str, Any]
+    operation: Operation,
+    path: str,
+    status: int,
+    problem: str,
+    content: bytes,
+    envelope: Mapping[str, Any],
+    *,
+    attempts: int | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> WriteAppliedError:
     """The error for a write Ching says it applied (``success: true``) whose answer cannot be read as documented."""
     data = envelope.get("data")
@@ -149,30 +214,50 @@ def write_applied(
     else:
         advice = "Do not send it again: Ching ignores idempotency keys, so that would apply it twice (a duplicate)"
     look = f"look the object up by its id ({object_id})" if object_id else "look the object up"
+    request_id = request_id_of(headers)
     return WriteAppliedError(
-        f"{operation.method} {path} returned {status} with success: true, so Ching applied the write, but its answer "
-        f"does not have the documented shape: {problem}. The spec may be ahead of the server, or a proxy in between "
-        f"trimmed the answer. {advice}; {look} to see it as it is.",
+        f"{call_named(operation, operation.method, path, attempts)} returned {status} with success: true, so Ching "
+        f"applied the write, but its answer does not have the documented shape: {problem}. The spec may be ahead of "
+        f"the server, or a proxy in between trimmed the answer. {advice}; {look} to see it as it is."
+        + for_support(request_id),
         method=operation.method,
         path=path,
         status_code=status,
         body=_kept_body(content),
-        operation=operation.operation_id.replace("_", ".", 1),
+        operation=operation_name(operation),
         data=data,
         object_id=object_id,
         action=capped(action, CODE_CAP) if isinstance(action, str) else None,
+        attempts=attempts,
+        headers=headers,
+        request_id=request_id,
     )
 
 
-def undocumented(method: str, path: str, status: int, problem: str, content: bytes = b"") -> APIResponseError:
+def undocumented(
+    method: str,
+    path: str,
+    status: int,
+    problem: str,
+    content: bytes = b"",
+    *,
+    operation: Operation | None = None,
+    attempts: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> APIResponseError:
     """The error for a response that is not Ching's documented envelope (``problem`` says how)."""
+    request_id = request_id_of(headers)
     return APIResponseError(
-        f"{method} {path} returned {status} with {problem}. This is not Ching's documented response: "
-        "check the base URL, or a proxy in between.",
+        f"{call_named(operation, method, path, attempts)} returned {status} with {problem}. This is not Ching's "
+        "documented response: check the base URL, or a proxy in between." + for_support(request_id),
         method=method,
         path=path,
         status_code=status,
         body=_kept_body(content),
+        operation=operation_name(operation) if operation is not None else None,
+        attempts=attempts,
+        headers=headers,
+        request_id=request_id,
     )
 
 
@@ -215,6 +300,7 @@ def status_error(
     note: str | None = None,
     *,
     route_has_id: bool = True,
+    headers: Mapping[str, str] | None = None,
 ) -> APIStatusError:
     """The typed error for a non-2xx response; ``note`` adds what the SDK did (for example, why it did not retry).
 
@@ -247,8 +333,9 @@ def status_error(
     advice = note or (_WRONG_URL if wrong_url else _ADVICE.get(cls))
     if advice:
         parts.append(advice)
+    request_id = request_id_of(headers)
     exc = cls(
-        " ".join(parts),
+        " ".join(parts) + for_support(request_id),
         method=method,
         path=path,
         status_code=status,
@@ -256,6 +343,8 @@ def status_error(
         server_message=server_message,
         issues=issues,
         body=_status_body(content, data),
+        headers=headers,
+        request_id=request_id,
     )
     if isinstance(exc, RateLimitError):
         exc.retry_after = retry_after

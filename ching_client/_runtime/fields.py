@@ -43,8 +43,10 @@ def _build(model: type[M], values: Mapping[str, object], prefix: str, where: str
             # Passed on rather than left to the model's default: a field not given is not sent,
             # even where the spec documents a default (the server applies it).
             converted[field.name] = UNSET
-        else:
+        elif field.required:
             converted[field.name] = field.kind.convert(prefix + field.name, value)
+        else:  # None, where Ching cannot take null, is refused saying how to leave the field out
+            converted[field.name] = field.kind.convert_optional(prefix + field.name, value)
     return model(**converted)
 
 

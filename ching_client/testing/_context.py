@@ -38,6 +38,8 @@ class Context:
     rules: Rules
     """The fake's business rules by operationId (its own, then the process-wide ones)."""
     create_status: int = 200
+    request_id: str = ""
+    """The ``X-Request-Id`` the answer will carry (``req_…``), for log lines about this request."""
 
     def now_ms(self) -> int:
         """Read the clock in epoch milliseconds."""

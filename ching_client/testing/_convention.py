@@ -139,7 +139,7 @@ def answer_example(ctx: Context, why: str) -> FakeResponse:
     """Answer the spec's example of a success, saying so in the request log and on the logger."""
     status, body = ctx.api.example(ctx.operation)
     note = f"answered the spec's example: no rule for {ctx.operation.operation_id}, and {why}"
-    logger.warning("local Ching: %s (teach it one with ching_client.testing.rule)", note)
+    logger.warning("local Ching, %s: %s (teach it one with ching_client.testing.rule)", ctx.request_id, note)
     return dataclasses.replace(json_response(status, body), note=note)
 
 

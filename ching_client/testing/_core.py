@@ -26,7 +26,7 @@ from ._convention import serve as serve_by_convention
 from ._extras import PHONE_PURPOSE, require
 from ._failures import malformed_response, status_response
 from ._faults import Fault, FaultKind, Faults
-from ._ids import IdGenerator, RandomIds
+from ._ids import IdGenerator, RandomIds, new_request_id
 from ._keys import DEFAULT_TEST_KEY, Scope, scope_for_authorization, scope_for_key
 from ._log import LoggedRequest, RequestLog, redact_headers
 from ._memory import MemoryStore
@@ -88,6 +88,12 @@ def _no_route(method: str, path: str, match: Match) -> ApiError:
     )
 
 
+def _with_request_id(response: FakeResponse, request_id: str) -> FakeResponse:
+    """``response`` with the ``X-Request-Id`` header every answer of the local Ching carries."""
+    headers = (*response.headers, ("x-request-id", request_id))
+    return FakeResponse(response.status, headers, response.body, response.payload, response.note)
+
+
 class FakeChing:
     """A local Ching: customers and products per key and mode, with fault injection and a request log."""
 
@@ -126,35 +132,41 @@ class FakeChing:
         self._lock = threading.RLock()
 
     def handle(self, request: FakeRequest) -> Outcome:
-        """Process one request (applying it, or a fault) and say how the adapter must answer."""
+        """Process one request (applying it, or a fault) and say how the adapter must answer.
+
+        Every answer carries a new ``X-Request-Id`` (``req_…``), as the spec declares; the request log and the
+        fake's log lines record it, so a test (or a user reading the SDK's error) can find the request it names.
+        """
         prefix, path = split_prefix(request.path)
+        request_id = new_request_id()
         with self._lock:
             if is_admin_path(path):
-                return Outcome(handle_admin(self, request, path))
+                return Outcome(_with_request_id(handle_admin(self, request, path), request_id))
             match = self.api.resolve(request.method, path)
             route = match.route
             operation_id = route.operation_id if route else None
             drawn = self.faults.draw(operation_id, request.method, route.template if route else None, path)
             fault = drawn.fault
-            response = self._respond(request, prefix, path, match, fault)
+            response = self._respond(request, prefix, path, match, fault, request_id)
             drop = _DROPS.get(fault.kind) if fault else None
             sent = None if drop else response
             label = str(fault.kind) if fault else ("latency" if drawn.kinds else None)
-            self._log(request, operation_id, label, drawn.delay, sent, response.note if response else None)
+            note = response.note if response else None
+            self._log(request, operation_id, label, drawn.delay, sent, note, request_id)
         return Outcome(sent, delay=drawn.delay, drop=drop, fault=label)
 
     def _respond(
-        self, request: FakeRequest, prefix: str, path: str, match: Match, fault: Fault | None
+        self, request: FakeRequest, prefix: str, path: str, match: Match, fault: Fault | None, request_id: str
     ) -> FakeResponse | None:
         """Produce the response, as the fault (if any) dictates; None when nothing is applied or sent."""
         if fault is not None and fault.kind is FaultKind.STATUS:
-            return status_response(fault)
+            return _with_request_id(status_response(fault), request_id)
         if fault is not None and fault.kind is FaultKind.DROP_BEFORE:
             return None
-        response = self._dispatch(request, prefix, path, match)
+        response = self._dispatch(request, prefix, path, match, request_id)
         if fault is not None and fault.kind is FaultKind.MALFORMED:
-            return malformed_response()
-        return response
+            return _with_request_id(malformed_response(), request_id)
+        return _with_request_id(response, request_id)
 
     def rule(self, operation_id: str, *, fields: Sequence[FieldSpec] = ()) -> Callable[[H], H]:
         """Teach this fake a business rule for one operation of its spec (a decorator; see ``_rules``)."""
@@ -165,7 +177,7 @@ class FakeChing:
             )
         return self.rules(operation_id, fields=fields)
 
-    def _dispatch(self, request: FakeRequest, prefix: str, path: str, match: Match) -> FakeResponse:
+    def _dispatch(self, request: FakeRequest, prefix: str, path: str, match: Match, request_id: str) -> FakeResponse:
         """Route, authenticate, validate and run an API request; check the answer against the spec."""
         route = match.route
         if route is None:
@@ -195,6 +207,7 @@ class FakeChing:
                 operation=route,
                 rules=self.rules,
                 create_status=self.create_status,
+                request_id=request_id,
             )
             handler = found.handler if found is not None else serve_by_convention
             result = handler(context, match.params, body)
@@ -260,6 +273,7 @@ class FakeChing:
         delay: float,
         response: FakeResponse | None,
         note: str | None = None,
+        request_id: str | None = None,
     ) -> None:
         """Append a request to the log."""
         body, raw = _body_for_log(request.body)
@@ -280,6 +294,7 @@ class FakeChing:
                 livemode=scope.livemode if scope else None,
                 project=scope.project if scope else None,
                 note=note,
+                request_id=request_id,
             )
         )
 

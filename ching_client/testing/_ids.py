@@ -1,8 +1,9 @@
-"""Injectable id generators: random like Ching (`cus_` + 12 url-safe chars), seeded, or sequential."""
+"""Injectable id generators: random like Ching (`cus_` + 12 url-safe chars), seeded, or sequential; request ids."""
 
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 from collections import Counter
 from typing import Protocol
@@ -48,3 +49,16 @@ class SequentialIds:
         with self._lock:
             self._counts[prefix] += 1
             return f"{prefix}{self._counts[prefix]:0{ID_LENGTH}d}"
+
+
+REQUEST_ID_PREFIX = "req_"
+
+
+def new_request_id() -> str:
+    """A request id as the local Ching sends it in ``X-Request-Id``: ``req_`` and 16 random hex digits.
+
+    From the OS's randomness, not from the fake's ``ids``: drawing from a seeded generator would change the object
+    ids a seeded fake makes, and 64 random bits make two requests' ids alike practically never. Hex digits only, so
+    a double click selects the whole id in a terminal or a log viewer.
+    """
+    return REQUEST_ID_PREFIX + secrets.token_hex(8)

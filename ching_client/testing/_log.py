@@ -36,6 +36,8 @@ class LoggedRequest:
     project: str | None
     note: str | None = None
     """How the answer was made when the spec did not say enough (e.g. "answered the spec's example: ...")."""
+    request_id: str | None = None
+    """The ``X-Request-Id`` the answer carried (``req_…``); for a dropped connection, the one it would have carried."""
 
     def to_dict(self) -> dict[str, Any]:
         """Render as JSON-ready data (for GET /_fake/requests)."""

@@ -116,6 +116,13 @@ WRONG_ARGUMENTS = [
 async def test_wrong_arguments_are_refused_before_sending(
     harness: Harness, server: ScriptedServer, op_name: str, kwargs: dict[str, Any], argument: str
 ):
+    await _refused(harness, server, op_name, kwargs, argument)
+
+
+async def _refused(
+    harness: Harness, server: ScriptedServer, op_name: str, kwargs: dict[str, Any], argument: str
+) -> InvalidArgumentError:
+    """The error calling ``op_name`` with ``kwargs`` raised, checked to name ``argument``; nothing was sent."""
     op = OPS_BY_NAME[op_name]
     with pytest.raises(InvalidArgumentError) as caught:
         await harness.call(op.bind(harness.client()), *op.args, **kwargs)
@@ -123,6 +130,30 @@ async def test_wrong_arguments_are_refused_before_sending(
     assert exc.argument == argument
     assert str(exc).startswith(f"{op_name}: {argument}")
     assert server.count == 0
+    return exc
+
+
+NONE_FOR_NOT_NULLABLE = [
+    ("customers.upsert", {"identify_by": "email", "email": "tal@example.com", "phone": None}, "phone"),
+    ("customers.update", {"email": None}, "email"),
+    ("customers.create", {"name": "Noa", "metadata": None}, "metadata"),
+    ("products.create", {"name": "P", "features": None}, "features"),
+    ("products.upload_image", {"content": PNG_BYTES, "content_type": None}, "content_type"),
+]
+
+
+@pytest.mark.parametrize(
+    ("op_name", "kwargs", "argument"),
+    NONE_FOR_NOT_NULLABLE,
+    ids=[f"{op}-{arg}" for op, _, arg in NONE_FOR_NOT_NULLABLE],
+)
+async def test_none_for_a_field_ching_cannot_null_says_to_leave_it_out(
+    harness: Harness, server: ScriptedServer, op_name: str, kwargs: dict[str, Any], argument: str
+):
+    exc = await _refused(harness, server, op_name, kwargs, argument)
+    assert str(exc).startswith(f"{op_name}: {argument}: cannot be None: Ching cannot set this field to null.")
+    assert "leave the argument out or pass UNSET" in str(exc)
+    assert 'upsert_many rows read None as "not sent"' in str(exc)
 
 
 async def test_the_largest_image_is_accepted(harness: Harness, server: ScriptedServer):

@@ -186,8 +186,13 @@ async def test_a_2xx_that_is_not_the_envelope_raises_api_response_error(
     exc = caught.value
     assert isinstance(exc, ChingError)
     assert exc.status_code == 200
-    assert (exc.method, exc.path) == ("GET", "/v1/customers/cus_1")
-    assert "GET /v1/customers/cus_1 returned 200" in str(exc)
+    assert (exc.method, exc.path, exc.operation, exc.attempts) == (
+        "GET",
+        "/v1/customers/cus_1",
+        "customers.retrieve",
+        1,
+    )
+    assert str(exc).startswith("customers.retrieve (GET /v1/customers/cus_1, 1 attempt) returned 200")
     assert fragment in str(exc)
     assert server.count == 1  # a 2xx was an answer: never re-sent
 

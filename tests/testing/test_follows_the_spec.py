@@ -236,12 +236,16 @@ def test_an_action_convention_cannot_read_answers_the_spec_example_and_says_so(
     evolved: FakeChing, api: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="ching_client.testing"):
-        assert ok(api.post("/v1/customers/merge")) == {"merged": 2}
+        response = api.post("/v1/customers/merge")
+    assert ok(response) == {"merged": 2}
     (entry,) = evolved.requests.entries()
     assert entry.operation_id == "customers_merge"
     assert entry.note is not None
     assert entry.note.startswith("answered the spec's example: no rule for customers_merge")
-    assert any("customers_merge" in record.getMessage() for record in caplog.records)
+    # The warning names the request as its answer and the log do, so one can be found from the other.
+    [warning] = [record.getMessage() for record in caplog.records if "customers_merge" in record.getMessage()]
+    assert entry.request_id == response.headers["x-request-id"]
+    assert f"local Ching, {entry.request_id}: " in warning
 
 
 def test_an_unknown_route_says_the_spec_has_no_such_operation(api: httpx.Client) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -31,6 +33,29 @@ def test_log_records_requests_in_order_with_the_key_redacted(fake: FakeChing, cl
     assert first.livemode is False
     assert first.project
     assert first.to_dict()["operation_id"] == "customers_create"
+
+
+def test_every_answer_carries_a_new_request_id_that_the_log_records(fake: FakeChing, client: httpx.Client) -> None:
+    fake.faults.add("status", status=503, operation="customers_list", times=1)
+    fake.faults.add("drop_after", operation="customers_retrieve", times=1)
+    answers = [
+        client.post("/v1/customers", json={"name": "Tal"}),
+        client.get("/v1/customers"),  # the injected 503
+        client.get("/nowhere"),  # no such route
+        client.post("/v1/customers", content=b"not json"),  # refused
+    ]
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get("/v1/customers/cus_1")  # applied, and the connection dropped before the answer
+    sent = [answer.headers["x-request-id"] for answer in answers]
+    assert all(re.fullmatch(r"req_[0-9a-f]{16}", request_id) for request_id in sent), sent
+    assert len(set(sent)) == len(sent)
+    entries = fake.requests.entries()
+    assert [entry.request_id for entry in entries[:4]] == sent
+    dropped = entries[4].request_id  # recorded though never sent: the log still tells the requests apart
+    assert re.fullmatch(r"req_[0-9a-f]{16}", dropped or "")
+    assert dropped not in sent
+    logged = ok(client.get("/_fake/requests"))
+    assert [entry["request_id"] for entry in logged] == [*sent, dropped]
 
 
 def test_non_json_bodies_are_kept_as_text(fake: FakeChing, client: httpx.Client) -> None:
