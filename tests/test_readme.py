@@ -199,10 +199,9 @@ def test_fastapi_example_gives_ching_a_web_request_timeout_and_answers_timeouts_
         async with app.router.lifespan_context(app):
             timeout = app.state.ching.timeout
         handler = app.exception_handlers[ChingError]
-        where = {"method": "GET", "path": "/v1/customers"}
         errors = [
-            APITimeoutError("timed out", **where, may_have_reached_server=True),
-            WriteOutcomeUnknownError("timed out", **where, timed_out=True),
+            APITimeoutError("timed out", method="GET", path="/v1/customers", may_have_reached_server=True),
+            WriteOutcomeUnknownError("timed out", method="GET", path="/v1/customers", timed_out=True),
         ]
         return timeout, [(await handler(None, error)).status_code for error in errors]
 
