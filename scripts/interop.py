@@ -4,7 +4,7 @@ Other teams generate their clients from ``openapi/ching.yaml`` with their own to
 what they do, with the generators and options listed in ``openapi/interop/`` (pinned in its
 ``requirements.txt`` and ``package.json``): openapi-generator's ``python``, ``typescript-fetch`` and ``go``
 (one JVM, ``batch``) and ``@hey-api/openapi-ts``. Each client is then compiled strictly and its round trip
-(``openapi/interop/<target>/``: the operations of spec 2.0.0, a tombstone, a typed error body) runs on a local Ching.
+(``openapi/interop/<target>/``: the operations of the spec, a tombstone, a typed error body) runs on a local Ching.
 ``tests/test_interop.py`` drives it in ``make test``; run it by hand to try another spec:
 
     .venv/bin/python scripts/interop.py [--spec openapi/ching.yaml] [--out DIR]

@@ -2,7 +2,7 @@
 
 httpcore reaches sockets through anyio, which enters a cancel scope (``anyio.fail_after``) and builds an exception map
 for every read and write: four to six of each per request, the largest part of anyio's share of the client's CPU in
-a bulk run (scripts/bench.py). Under asyncio the async shards use this backend instead: each connection is an asyncio
+a bulk run (docs/performance.md). Under asyncio the async shards use this backend instead: each connection is an asyncio
 ``Protocol`` whose received bytes wait in a small buffer, a read that finds nothing waits on one future with one
 timer for its timeout, and a write hands its bytes to the transport, waiting only when the transport asks for a
 pause. Under trio (or anything else) the shards keep httpcore's own backend.

@@ -5,7 +5,7 @@ and ``except httpx.HTTPError`` does not catch ``httpx2.ReadError``. So a client 
 headers, timeouts, transports) from one ``Engine``, the family of the ``http_client`` it was given or, when it builds
 its own, the default below; and failures are classified by the classes of both families alike.
 
-Which engine a client builds by default was decided by measurement (scripts/bench.py, README "Performance"):
+Which engine a client builds by default was decided by measurement (scripts/bench, docs/performance.md):
 httpx2, whose pool finds a connection in one pass. ``CHING_HTTP_ENGINE=httpx`` (or ``httpx2``) overrides it, and
 ``http_client=`` takes a client of either family.
 """

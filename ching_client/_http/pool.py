@@ -2,7 +2,7 @@
 
 httpcore's pool rescans all its connections, with a socket poll for each idle one and a
 nested count of the idle ones, every time a request starts or ends. At 32 requests in flight
-that bookkeeping costs about as much CPU as the request itself (scripts/bench.py, bulk section).
+that bookkeeping costs about as much CPU as the request itself (docs/performance.md, bulk).
 Several small pools, each given the next request when it is the least busy, keep every scan short
 while the client still holds up to 100 connections in all.
 
@@ -406,7 +406,7 @@ class AsyncShardedTransport:
     _stream: type[_HealingAsyncStream]
 
     def __init__(self, *, shards: int = _SHARDS, connections: int = SHARD_CONNECTIONS) -> None:
-        """``shards`` pools of ``connections`` each (scripts/bench.py measures one pool of 100 against the default)."""
+        """``shards`` pools of ``connections`` each (scripts/bench measures one pool of 100 against the default)."""
         self._count, self._limits = _shard_limits(self._engine, shards, connections)
         # One context for all shards: building one loads the CA bundle.
         self._verify = self._engine.http.create_ssl_context()
