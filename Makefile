@@ -11,7 +11,7 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed
 INTEROP_NPM_STAMP := openapi/interop/node_modules/.installed
 GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
 
-.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release release-spec docs lint typecheck verifytypes deps-range test demo bench clean
+.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release release-spec docs local-ching lint typecheck verifytypes deps-range test demo bench clean
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -84,6 +84,13 @@ release-spec: release
 # README, the guides in docs/, the Python API reference and the HTTP API reference (build/docs/ching-api.html).
 docs: $(VENV_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+# The local Ching in one file that any Python 3.11+ runs, with no pip and no virtualenv (scripts/local_ching_pyz.py):
+# `python3 build/ching-local.pyz --port 0`. For other-language teams; it also serves the spec and its reference page.
+local-ching: build/ching-local.pyz
+
+build/ching-local.pyz: $(VENV_STAMP) openapi/ching.yaml scripts/local_ching_pyz.py scripts/build_docs.py $(shell find ching_client -name '*.py' -o -name '*.json')
+	$(PY) scripts/local_ching_pyz.py --out $@
 
 # ruff, then the package's import contract (pyproject.toml [tool.importlinter]): its layers, no import circle.
 lint: $(VENV_STAMP)
