@@ -8,11 +8,13 @@ module derives without new rules:
 - a name ``AsyncX`` becomes ``X`` (``AsyncChing``, ``AsyncIterator``, ``httpx.AsyncClient``...);
 - the async protocol's names become the sync ones (``__aenter__``, ``aclose``, ``aiter_raw``...);
 - the module token ``_async`` becomes ``_sync`` (``from .._async.x`` imports the sync twin);
-- "asynchronous" becomes "synchronous" in prose.
+- a union left with two equal halves (``Iterable[Any] | AsyncIterable[Any]``) becomes one;
+- "asynchronous" becomes "synchronous" in prose, and "or async iterable" goes.
 
 The real differences between the two worlds are a few paired primitives, named so that the generic
 rules map one onto the other: ``AsyncWorkers``/``Workers``, ``AsyncLimiter``/``Limiter`` and the like live
-side by side in one module, and ``anyio.sleep`` / ``anyio.fail_after`` have their sync partners below.
+side by side in ``ching_client/_client/_primitives.py``, and ``anyio.sleep`` / ``anyio.fail_after`` have
+their sync partners below.
 
     python -m generator.unasync            rewrite every derived file
     python -m generator.unasync --check    fail if one is out of date (``make check-generated``)
@@ -22,13 +24,21 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "ching_client"
 
+
+def _names_once(match: re.Match[str]) -> str:
+    """``from m import Iterable, Iterable`` (what ``AsyncIterable, Iterable`` becomes) names each name once."""
+    names = dict.fromkeys(name.strip() for name in match[2].split(","))
+    return match[1] + ", ".join(names)
+
+
 # (pattern, replacement), applied in order to the whole text. Word boundaries keep them to whole tokens.
-RULES: tuple[tuple[str, str], ...] = (
+RULES: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     # The paired primitives that have no token-shaped partner.
     (r"^import anyio\n", "import contextlib\n"),
     (r"\banyio\.fail_after\b", "contextlib.nullcontext"),
@@ -40,14 +50,20 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"\b__a(enter|exit|iter|next)__\b", r"__\1__"),
     (r"\ba(close|read)\b", r"\1"),
     (r"\baiter_(\w+)\b", r"iter_\1"),
-    # Names: AsyncChing -> Ching, httpx.AsyncClient -> httpx.Client, AsyncIterator -> Iterator.
-    (r"\bAsync([A-Z]\w*)", r"\1"),
+    # Names: AsyncChing -> Ching, httpx.AsyncClient -> httpx.Client, AsyncIterator -> Iterator, and inside a
+    # name, _GeneratedAsyncCustomers -> _GeneratedCustomers.
+    (r"(?<![A-Z0-9])Async(?=[A-Z])", ""),
     # Modules: the sync twin of `_async/x.py` is `_sync/x.py`.
     (r"\b_async\b", "_sync"),
+    # What the names leave twice: a union whose halves are now one type (`Iterable[Any] | AsyncIterable[Any]`)
+    # is that type, and an import names each name once.
+    (r"(?<![\w.])([\w.]+(?:\[[\w., ]*\])?) \| \1(?![\w.\[])", r"\1"),
+    (r"^(from [\w.]+ import )([\w, ]+)$", _names_once),
     # Prose.
     (r"\bAsynchronous\b", "Synchronous"),
     (r"\basynchronous\b", "synchronous"),
     (r" \(asyncio or trio\)", ""),
+    (r" or async iterable\b", ""),
 )
 _COMPILED = tuple((re.compile(pattern, re.MULTILINE), replacement) for pattern, replacement in RULES)
 
@@ -68,6 +84,7 @@ def header(source: Path) -> str:
 # `derive` as it writes them.)
 HAND_WRITTEN: tuple[tuple[Path, Path], ...] = (
     (PACKAGE / "_client" / "_async" / "client.py", PACKAGE / "_client" / "_sync" / "client.py"),
+    (PACKAGE / "_client" / "_async" / "customers.py", PACKAGE / "_client" / "_sync" / "customers.py"),
 )
 
 

@@ -2,8 +2,8 @@
 
 ``BatchState`` holds every decision of a batch: rows become ``customers.upsert`` arguments, rows
 naming one customer take turns, outcomes are tallied into a report, and the ``Pacer`` decides when
-the batch may send after a 429. The async driver (``_customers_async``) and the sync one
-(``_customers_sync``) only schedule work around it (tasks or threads, and their locks).
+the batch may send after a 429. The driver (``_client/_async/customers.py``, and the sync one derived from it)
+only schedules work around it (tasks or threads, and their locks).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Final
 
+from attrs import field, frozen
+
 from .._exceptions import (
     APIConnectionError,
     APIResponseError,
@@ -24,6 +26,7 @@ from .._exceptions import (
 )
 from .._http import body as _body
 from .._http import engines as _engine
+from .._http.pool import LoopGuard
 from .._runtime.contract import Operation, Request
 from .._runtime.kinds import InvalidArgument, unencodable
 from .._version import __version__
@@ -242,19 +245,74 @@ class AttemptWatch:
     __slots__ = ("lost",)
 
     def __init__(self) -> None:
-        self.lost = False
+        self.lost: bool = False
+
+
+@frozen(repr=False)
+class ClientOptions:
+    """What a client is built from, resolved and checked: its configuration and engine, and the HTTP client (the
+    connection pool) it sends through when that is not its own to open and close.
+
+    The constructor resolves one from its arguments (``resolve_options``); ``with_options`` derives one from its
+    client (``BaseChing._derived``) and builds the clone with the same constructor, so a clone holds every invariant
+    a client does. An option of the constructor becomes one of ``with_options`` by being changeable in
+    ``config.changed``: nothing is copied attribute by attribute.
+    """
+
+    config: _config.Config
+    engine: _engine.Engine
+    http: Any = None
+    """An httpx or httpx2 client to send through, which the client does not close; None: it opens its own."""
+    loop_guard: LoopGuard | None = None
+    """The guard of an injected async client's pool, shared by every client on that pool."""
+    urls: dict[str, httpx.URL] = field(factory=dict)
+    """The parsed URLs (``BaseChing._url``), shared by every client on one pool: they have one base URL."""
+    watch: AttemptWatch | None = None
+    """For ``upsert_many``'s workers: where the client notes attempts that may have been applied unseen."""
+
+    def __repr__(self) -> str:  # a traceback formatter that prints locals shows the constructor's: never the key
+        shared = "its own pool" if self.http is None else "a shared pool"
+        return f"ClientOptions({self.config!r}, engine={self.engine.name!r}, {shared})"
+
+
+def resolve_options(
+    api_key: str | None,
+    base_url: str | None,
+    timeout: float | None,
+    max_retries: int | None,
+    max_response_bytes: int | None,
+    http_client: Any,
+    client_class: str,
+) -> ClientOptions:
+    """A client's options from its constructor's arguments; ``ConfigurationError`` names a bad one.
+
+    The clients call this with the key in their own frame and cut the traceback of a refusal, so no frame that a
+    traceback formatter prints holds the key (see ``AsyncChing.__init__``). ``client_class`` is the class an injected
+    ``http_client`` must be an instance of: ``AsyncClient`` or ``Client``, of httpx or httpx2.
+    """
+    engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, client_class)
+    # Whether httpx reads the environment's proxy settings: unless an injected client has trust_env=False.
+    env = http_client is None or http_client.trust_env
+    config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env)
+    # The SDK's own pool keeps each event loop's connections apart; an injected one is checked before each call.
+    loop_guard = None if http_client is None else LoopGuard.of(http_client)
+    return ClientOptions(config, engine, http=http_client, loop_guard=loop_guard)
 
 
 class BaseChing:
     """Configuration, request preparation, retry decisions and error mapping; no I/O."""
 
-    _watch: AttemptWatch | None = None
+    # Set by the clients, from their options: the HTTP client they send through, and its loop guard.
+    _http: Any
+    _loop_guard: LoopGuard | None
 
-    def __init__(self, config: _config.Config, engine: _engine.Engine) -> None:
+    def __init__(self, options: ClientOptions) -> None:
         configure_from_env()
+        config, engine = options.config, options.engine
         self._config = config
         self._engine = engine
-        self._urls: dict[str, httpx.URL] = {}
+        self._urls = options.urls
+        self._watch = options.watch
         # The engine's Headers, never a dict: its repr hides Authorization (see Call.attempt_headers).
         self._headers: httpx.Headers = engine.http.Headers(
             {
@@ -262,6 +320,18 @@ class BaseChing:
                 "User-Agent": user_agent(engine),
                 "Accept": "application/json",
             }
+        )
+
+    def _derived(self, *, watch: AttemptWatch | None = None, **changes: Any) -> ClientOptions:
+        """The options of a client on this one's pool (a ``with_options`` clone, an ``upsert_many`` worker's): this
+        client's configuration with ``changes`` (None leaves an option as it is), each checked as the constructor
+        checks it."""
+        try:
+            config = _config.changed(self._config, **changes)
+        except ConfigurationError as exc:
+            raise InvalidArgumentError(exc.message) from None
+        return ClientOptions(
+            config, self._engine, http=self._http, loop_guard=self._loop_guard, urls=self._urls, watch=watch
         )
 
     def _ask_for_what_is_decoded(self, defaults: httpx.Headers) -> None:
@@ -347,7 +417,7 @@ class BaseChing:
     def _url(self, text: str) -> httpx.URL:
         """The engine's URL for ``text``, parsed once: httpx parses and checks every URL given as text, about a tenth
         of an in-process call, and most calls go to a handful of URLs (a list, an upsert, one customer).
-        The cache is shared with ``with_options`` clones and emptied when it holds ``_URLS_KEPT`` URLs."""
+        The cache is shared with the clients on the same pool and emptied when it holds ``_URLS_KEPT`` URLs."""
         url = self._urls.get(text)
         if url is None:
             if len(self._urls) >= _URLS_KEPT:

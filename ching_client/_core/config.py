@@ -6,10 +6,11 @@ import ipaddress
 import os
 import re
 import urllib.request
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from .._exceptions import ConfigurationError
 from .._http.private import environment_proxy_rules
@@ -250,3 +251,24 @@ def check_max_retries(max_retries: int) -> int:
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ConfigurationError(f"max_retries must be a whole number from 0, got {max_retries!r}.")
     return max_retries
+
+
+def _as_given(value: Any) -> Any:
+    return value
+
+
+# The options a client sharing another's pool may change, each with its check; the key, the base URL and the mode
+# are the pool's too, and stay.
+_CHANGEABLE: Final[dict[str, Callable[[Any], Any]]] = {
+    "timeout": check_timeout,
+    "max_retries": check_max_retries,
+    "max_response_bytes": _check_max_response_bytes,
+    "retry_rate_limited": _as_given,  # not a user's option: set by upsert_many for its workers
+}
+
+
+def changed(config: Config, **changes: Any) -> Config:
+    """``config`` with some options changed (None leaves one as it is), each checked as ``resolve`` checks it:
+    ``ConfigurationError`` for a bad one."""
+    checked = {name: _CHANGEABLE[name](value) for name, value in changes.items() if value is not None}
+    return evolve(config, **checked) if checked else config

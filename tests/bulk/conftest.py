@@ -3,6 +3,19 @@ the developer's shell, and one local Ching over loopback per module, reset for e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+
+from ching_client._core import retry_policy as _retry_policy
 from tests.reliability.conftest import _clean_environment, _no_backoff, live_server, server
 
 __all__ = ["_clean_environment", "_no_backoff", "live_server", "server"]
+
+
+@pytest.fixture
+def real_waits() -> Iterator[None]:
+    """The pacer's pauses as a client really takes them (``_no_backoff`` zeroes them)."""
+    _retry_policy.set_zero_backoff(False)
+    yield
+    _retry_policy.set_zero_backoff(True)

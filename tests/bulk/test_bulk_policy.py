@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ching_client import APIConnectionError, BadRequestError, InvalidArgumentError
 from ching_client._bulk.batch import Pacer, SameCustomerOrder, Tally, identity_key, row_arguments
-from ching_client._core import retry_policy as _retry_policy
 from ching_client._core.retry_policy import decide
-
-
-@pytest.fixture
-def real_waits() -> Iterator[None]:
-    """The pacer's pauses as a client really takes them (the bulk tests' conftest zeroes them)."""
-    _retry_policy.set_zero_backoff(False)
-    yield
-    _retry_policy.set_zero_backoff(True)
 
 
 def test_a_429_pauses_the_whole_batch_for_retry_after(real_waits: None):

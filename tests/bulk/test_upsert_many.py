@@ -6,11 +6,15 @@ which is one of the places it must work (it starts no loop of its own).
 
 from __future__ import annotations
 
+import itertools
 import json
-import queue
+import signal
+import sqlite3
 import threading
+import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import closing
 from typing import Any
 
 import anyio
@@ -26,7 +30,9 @@ from ching_client import (
     UpsertProgress,
     UpsertReport,
 )
+from ching_client._client._primitives import Workers
 from ching_client.testing import DEFAULT_TEST_KEY, IN_PROCESS_BASE_URL, FakeChing, FakeTransport, serve
+from tests.bulk._threads import WAIT, batch_threads, wait_until_running
 from tests.clients._support import Kind
 from tests.clients.conftest import anyio_backend, variant  # AsyncChing under asyncio and trio, and Ching
 from tests.engine import NAME as ENGINE
@@ -34,6 +40,7 @@ from tests.engine import http
 
 pytestmark = pytest.mark.anyio
 __all__ = ["anyio_backend", "variant"]  # fixtures
+IN_PROCESS: dict[str, Any] = {"api_key": DEFAULT_TEST_KEY, "base_url": IN_PROCESS_BASE_URL}
 
 
 @pytest.fixture
@@ -125,7 +132,7 @@ async def test_counts_new_existing_duplicate_and_invalid_rows(kind: Kind):
     assert by_email["tal@example.com"].phone is None
 
 
-GATHER_WAIT = 30.0
+GATHER_WAIT = WAIT
 """How long a sync request waits for the others ``gather`` asks for: far longer than starting them takes."""
 
 
@@ -450,7 +457,7 @@ async def test_an_error_in_on_progress_ends_the_batch_and_nothing_keeps_running(
     with pytest.raises(Stop):
         await upsert_many(kind, fake, rows(), concurrency=8, on_progress=on_progress)
 
-    assert not [thread for thread in threading.enumerate() if thread.name.startswith("ching-upsert-many")]
+    assert not batch_threads()
     assert {task.id for task in anyio.get_running_tasks()} == before
     sent = upserts(fake)
     assert 20 <= sent < 40
@@ -460,31 +467,149 @@ async def test_an_error_in_on_progress_ends_the_batch_and_nothing_keeps_running(
     assert upserts(fake) == sent  # nothing still sending
 
 
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_ctrl_c_while_the_sync_batch_winds_down_still_stops_and_joins_its_workers(
-    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+class HeldTransport(FakeTransport):
+    """Holds every request until ``release`` is set; ``held`` is set once ``expected`` requests are held."""
+
+    def __init__(self, fake: FakeChing, expected: int) -> None:
+        super().__init__(fake, ENGINE)
+        self.release = threading.Event()
+        self.held = threading.Event()
+        self.started = 0
+        self._expected = expected
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: http.Request) -> http.Response:
+        with self._lock:
+            self.started += 1
+            if self.started == self._expected:
+                self.held.set()
+        self.release.wait(WAIT)
+        return super().handle_request(request)
+
+
+def ctrl_c(when: Callable[[], None], stopping: threading.Event, transport: HeldTransport) -> threading.Thread:
+    """A thread that presses Ctrl-C (SIGINT to the main thread, as a terminal does) once ``when`` returns, then
+    lets the held requests be answered once the batch is stopping. What it finds wrong is raised by ``join``."""
+    problems: list[BaseException] = []
+
+    def press() -> None:
+        try:
+            when()
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+            assert stopping.wait(WAIT), "Ctrl-C did not stop the batch"
+        except BaseException as problem:
+            problems.append(problem)
+        finally:
+            transport.release.set()
+
+    class Presser(threading.Thread):
+        def join(self, timeout: float | None = None) -> None:
+            super().join(timeout)
+            if problems:
+                raise problems[0]
+
+    presser = Presser(target=press, name="ctrl-c")
+    presser.start()
+    return presser
+
+
+@pytest.fixture
+def stopping(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set when a sync batch stops its workers."""
+    stopped = threading.Event()
+    stop = Workers.stop
+
+    def stop_and_tell(self: Workers) -> None:
+        stop(self)
+        stopped.set()
+
+    monkeypatch.setattr(Workers, "stop", stop_and_tell)
+    return stopped
+
+
+@pytest.mark.parametrize("where", ["waiting for the workers", "reading the input"])
+def test_ctrl_c_stops_the_sync_batch_and_joins_its_workers_once_requests_in_flight_finish(
+    where: str, stopping: threading.Event
 ):
     fake = FakeChing()
-    put = queue.Queue.put
-    interrupted: list[bool] = []
+    transport = HeldTransport(fake, expected=4)
+    slow = threading.Event()
 
-    def interrupt_the_first_goodbye(
-        self: queue.Queue[Any], item: Any, block: bool = True, timeout: float | None = None
-    ):
-        if item is None and not interrupted:  # the batch is telling its first worker to exit
-            interrupted.append(True)
-            raise KeyboardInterrupt
-        put(self, item, block, timeout)
+    def rows() -> Iterator[dict[str, Any]]:
+        if where == "waiting for the workers":
+            yield from people(8)  # four in flight, four waiting for a worker: the input is all read
+        else:
+            yield from people(4)
+            slow.wait()  # the next row is slow to come: the calling thread is in here
 
-    monkeypatch.setattr(queue.Queue, "put", interrupt_the_first_goodbye)
-    with pytest.raises(KeyboardInterrupt):
-        await upsert_many("sync", fake, people(40), concurrency=4)
+    def calling_thread_is_there() -> None:
+        assert transport.held.wait(WAIT), "4 requests in flight"
+        code = Workers._join.__code__ if where == "waiting for the workers" else rows.__code__
+        wait_until_running(threading.main_thread(), code)
 
-    assert interrupted
-    assert not [thread for thread in threading.enumerate() if thread.name.startswith("ching-upsert-many")]
-    sent = upserts(fake)
-    threading.Event().wait(0.05)
-    assert upserts(fake) == sent  # nothing is sent after the call has raised
+    presser = ctrl_c(calling_thread_is_there, stopping, transport)
+    try:
+        with (
+            pytest.raises(KeyboardInterrupt),
+            Ching(**IN_PROCESS, http_client=http.Client(transport=transport)) as ching,
+        ):
+            ching.customers.upsert_many(rows(), identify_by="email", concurrency=4)
+    finally:
+        slow.set()
+        presser.join()
+
+    assert not batch_threads()
+    assert transport.started == 4  # no row started after Ctrl-C
+    assert fake.counts().customers == 4  # and the four in flight were answered: Ching applied each
+
+
+def test_ctrl_c_during_a_pause_after_a_429_ends_the_sync_batch_at_once(real_waits: None, stopping: threading.Event):
+    fake = FakeChing()
+    fake.faults.add("status", status=429, operation="customers_upsert", times=1, retry_after="60")
+    transport = HeldTransport(fake, expected=1)
+    transport.release.set()
+
+    def pausing() -> None:
+        assert transport.held.wait(WAIT), "the first request"
+        [worker] = batch_threads()
+        wait_until_running(worker, Workers.sleep.__code__)  # waiting out the 60 s pause
+
+    presser = ctrl_c(pausing, stopping, transport)
+    started = time.monotonic()
+    try:
+        with (
+            pytest.raises(KeyboardInterrupt),
+            Ching(**IN_PROCESS, http_client=http.Client(transport=transport)) as ching,
+        ):
+            ching.customers.upsert_many(people(3), identify_by="email", concurrency=1)
+    finally:
+        presser.join()
+
+    assert time.monotonic() - started < WAIT  # not the minute Retry-After asked for
+    assert not batch_threads()
+    assert transport.started == 1  # the paused row was not sent again
+
+
+def test_the_sync_batch_reads_its_input_on_the_calling_thread():
+    fake = FakeChing()
+    database = sqlite3.connect(":memory:")  # its cursors work on the thread that opened it only
+    database.execute("CREATE TABLE people (name TEXT, email TEXT)")
+    database.executemany("INSERT INTO people VALUES (?, ?)", [(row["name"], row["email"]) for row in people(30)])
+    cursor = database.execute("SELECT name, email FROM people")
+    rows = itertools.chain(({"name": name, "email": email} for name, email in cursor), [{"name": "x", "emial": "x"}])
+    threads: dict[str, set[str]] = {"sent": set(), "refused": set()}
+
+    def on_progress(progress: UpsertProgress) -> None:
+        refused = progress.failure is not None and progress.failure.code == "INVALID_ROW"
+        threads["refused" if refused else "sent"].add(threading.current_thread().name)
+
+    with closing(database), Ching(**IN_PROCESS, http_client=http.Client(transport=fake.transport(ENGINE))) as ching:
+        report = ching.customers.upsert_many(rows, identify_by="email", concurrency=4, on_progress=on_progress)
+
+    assert (report.created, report.failed) == (30, 1)
+    assert threads["refused"] == {threading.current_thread().name}
+    assert threads["sent"]
+    assert all(name.startswith("ching-upsert-many-") for name in threads["sent"])
 
 
 async def test_a_generator_input_is_closed_when_the_batch_ends_early(kind: Kind):
@@ -612,7 +737,7 @@ async def test_a_failing_input_raises_its_own_error_after_the_rows_before_it(kin
 
     with pytest.raises(OSError, match="disk read failed"):
         await upsert_many(kind, fake, rows(), concurrency=2)
-    assert not [thread for thread in threading.enumerate() if thread.name.startswith("ching-upsert-many")]
+    assert not batch_threads()
 
 
 async def test_the_batch_leaves_the_clients_own_retries_unchanged(kind: Kind):

@@ -9,8 +9,10 @@ import pytest
 import sniffio
 from pytest_httpx import HTTPXMock
 
-from ching_client import AsyncChing, Ching, ClientClosedError, Customer, InternalServerError
+from ching_client import AsyncChing, Ching, ClientClosedError, Customer, InternalServerError, InvalidArgumentError
+from ching_client._core.base import AttemptWatch
 from tests.engine import http
+from tests.reliability._support import KeptAliveServer
 
 from ._support import CUSTOMER, DEFAULT_BASE_URL, OPS, TEST_KEY, Harness, ScriptedServer, error, ok
 
@@ -56,6 +58,44 @@ async def test_clone_shares_the_pool_and_closing_it_leaves_the_pool_open(harness
     await harness.close(ching)
     with pytest.raises(RuntimeError, match="closed"):  # one pool: closing the owner closed it for the clone too
         await harness.call(clone.customers.list)
+
+
+async def test_clones_send_over_the_parents_connections_until_the_parent_closes_them(harness: Harness):
+    server = KeptAliveServer()  # keeps each connection open, and counts them
+    try:
+        ching = harness.owned_client(base_url=server.base_url, max_retries=0)
+        _ = ching.customers  # resources are cached per client: a clone's must send with the clone's options
+        clone = ching.with_options(timeout=7)
+        worker = clone._batch_requester(AttemptWatch())  # what upsert_many's workers send with: built the same way
+        ids = [
+            (await harness.call(client.customers.retrieve, customer_id)).id
+            for client, customer_id in [(ching, "cus_1"), (clone, "cus_2"), (worker, "cus_3")]
+        ]
+        await harness.close(clone)
+        await harness.close(worker)
+        assert (await harness.call(ching.customers.retrieve, "cus_4")).id == "cus_4"  # closing a clone closed nothing
+        assert (ids, server.requests, server.connections) == (["cus_1", "cus_2", "cus_3"], 4, 1)  # one pool
+        assert (clone.timeout, clone.max_retries, ching.timeout) == (7.0, 0, 60.0)
+
+        await harness.close(ching)
+        # Closing the parent closed the pool, and its connection (asyncio closes a socket on the loop's next turn).
+        assert await anyio.to_thread.run_sync(server.wait_closed, 1) == 1
+        with pytest.raises(ClientClosedError):
+            await harness.call(clone.customers.retrieve, "cus_5")
+    finally:
+        server.close()
+
+
+async def test_a_clone_is_built_by_the_constructor_and_keeps_its_checks(harness: Harness, server: ScriptedServer):
+    ching = harness.client(timeout=30)
+    clone = ching.with_options(max_retries=1).with_options(timeout=4)  # a clone of a clone
+    server.script(error(503), ok([]))
+    assert await harness.call(clone.customers.list) == []
+    assert server.count == 2
+    assert server.requests[0].extensions["timeout"]["read"] <= 4.0
+    assert server.requests[0].headers["Accept-Encoding"] == "gzip, deflate"  # what the constructor asks of a pool
+    with pytest.raises(InvalidArgumentError, match="max_retries"):
+        clone.with_options(max_retries=-1)
 
 
 async def test_context_manager_closes_an_owned_pool(harness: Harness, httpx_mock: HTTPXMock):

@@ -7,7 +7,7 @@ import traceback
 
 import pytest
 
-from ching_client import AsyncChing, Ching, ChingError, ConfigurationError
+from ching_client import AsyncChing, Ching, ChingError, ConfigurationError, InvalidArgumentError
 from tests.engine import http
 
 from ._support import CUSTOMER, OPS_BY_NAME, Harness, ScriptedServer, error, fail, ok, raw
@@ -111,3 +111,28 @@ def test_live_key_over_http_error_does_not_echo_the_key(cls: type[AsyncChing] | 
     with pytest.raises(ConfigurationError) as caught:
         cls(api_key=SECRETS["sk_live"], base_url="http://api.ching.co.il/ching")
     assert not _leaks(_everything_about(caught.value))
+
+
+def _with_locals(exc: BaseException) -> str:
+    """The traceback as a formatter that prints every frame's locals shows it (``pytest -l``, Sentry)."""
+    return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+
+
+@pytest.mark.parametrize("key_name", list(SECRETS))
+async def test_a_clone_and_what_it_is_built_from_never_show_the_key(
+    harness: Harness, server: ScriptedServer, key_name: str
+):
+    ching = harness.client(api_key=SECRETS[key_name], base_url="http://127.0.0.1:12111/ching")
+    clone = ching.with_options(timeout=5, max_retries=0)
+    with pytest.raises(InvalidArgumentError) as refused:
+        ching.with_options(timeout=-1)  # its frames hold the client and the options being changed
+    server.script(fail(http.ConnectError, "Connection refused"))
+    with pytest.raises(ChingError) as failed:
+        await harness.call(clone.customers.list)
+
+    # The options a clone's constructor holds in its frame, as a traceback formatter would print them.
+    options = repr(ching._derived(timeout=5))
+    assert SECRETS[key_name][:8] in options
+    for text in (repr(clone), str(clone), options, _with_locals(refused.value), _with_locals(failed.value)):
+        assert not _leaks(text)
+    assert server.header("Authorization") == [f"Bearer {SECRETS[key_name]}"]  # the clone sent it, never showed it

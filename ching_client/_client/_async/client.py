@@ -9,18 +9,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
-import attrs
 
-from ..._core import config as _config
 from ..._core import response as _response
-from ..._core.base import AttemptDeadline, AttemptWatch, BaseChing, Call
+from ..._core.base import AttemptDeadline, AttemptWatch, BaseChing, Call, ClientOptions, resolve_options
 from ..._core.config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
 from ..._core.retry_policy import wait_time
 from ..._exceptions import ClientClosedError, ConfigurationError
 from ..._generated._async.lazy_resources import AsyncResources
 from ..._http import body as _body
-from ..._http import engines as _engine
-from ..._http.pool import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
+from ..._http.pool import NoCookies, proxies_in_environment, sharded_transports
 from ..._runtime.contract import AsyncRequester, Operation, Request
 
 if TYPE_CHECKING:
@@ -46,6 +43,8 @@ class AsyncChing(BaseChing, AsyncResources):
     client was given itself (``proxy=``, ``mounts=``) are not seen, as httpx shows them only under private names.
     """
 
+    _http: httpx.AsyncClient  # an httpx2 client is typed as httpx's: the two have the same API
+
     def __init__(
         self,
         *,
@@ -55,22 +54,23 @@ class AsyncChing(BaseChing, AsyncResources):
         max_retries: int | None = None,
         max_response_bytes: int | None = None,
         http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
+        _options: ClientOptions | None = None,
     ) -> None:
-        try:
-            engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, "AsyncClient")
-            # Whether httpx reads the environment's proxy settings: unless an injected client has trust_env=False.
-            env = http_client is None or http_client.trust_env
-            config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env)
-        except ConfigurationError as error:
-            raise error.with_traceback(None) from None  # the frames it passed through hold the key
-        finally:
-            del api_key  # and so did this frame: a traceback formatter that prints locals must not show it
-        super().__init__(config, engine)
-        self._owns_http = http_client is None
-        # An httpx2 client is typed as httpx's: the two have the same API.
-        self._http = self._new_http_client() if http_client is None else cast("httpx.AsyncClient", http_client)
-        # The SDK's own pool keeps each event loop's connections apart; an injected one is checked before each call.
-        self._loop_guard = None if http_client is None else LoopGuard.of(http_client)
+        # `_options`, private: what `with_options` builds a client sharing this one's pool from (the arguments are
+        # then None).
+        if _options is None:
+            try:
+                _options = resolve_options(
+                    api_key, base_url, timeout, max_retries, max_response_bytes, http_client, "AsyncClient"
+                )
+            except ConfigurationError as error:
+                raise error.with_traceback(None) from None  # the frames it passed through hold the key
+            finally:
+                del api_key  # and so did this frame: a traceback formatter that prints locals must not show it
+        super().__init__(_options)
+        self._owns_http = _options.http is None
+        self._http = self._new_http_client() if _options.http is None else cast("httpx.AsyncClient", _options.http)
+        self._loop_guard = _options.loop_guard
         self._ask_for_what_is_decoded(self._http.headers)
 
     def _new_http_client(self) -> httpx.AsyncClient:
@@ -90,23 +90,14 @@ class AsyncChing(BaseChing, AsyncResources):
 
     def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> AsyncChing:
         """A client with other defaults that shares this one's connection pool (closing it leaves the pool open)."""
-        timeout, max_retries = self._options(timeout, max_retries)
-        clone = object.__new__(type(self))
-        # Private state only: resources are cached under public names and must bind to the clone.
-        clone.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_")})
-        clone._config = attrs.evolve(self._config, timeout=timeout, max_retries=max_retries)
-        clone._owns_http = False
-        return clone
+        return type(self)(_options=self._derived(timeout=timeout, max_retries=max_retries))
 
     def _batch_requester(self, watch: AttemptWatch) -> AsyncChing:
         """A client sharing this one's pool whose calls leave a 429 to the batch that paces them.
 
         ``watch`` notes the attempts that may have been applied without an answer (see ``AttemptWatch``).
         """
-        clone = self.with_options()
-        clone._config = attrs.evolve(self._config, retry_rate_limited=False)
-        clone._watch = watch
-        return clone
+        return type(self)(_options=self._derived(watch=watch, retry_rate_limited=False))
 
     @cached_property
     def customers(self) -> AsyncCustomers:
