@@ -3,6 +3,6 @@ the developer's shell, and one local Ching over loopback per module, reset for e
 
 from __future__ import annotations
 
-from tests.reliability.conftest import _clean_environment, _no_backoff, live_server, server
+from tests.reliability.conftest import _clean_environment, _no_backoff, server
 
-__all__ = ["_clean_environment", "_no_backoff", "live_server", "server"]
+__all__ = ["_clean_environment", "_no_backoff", "server"]  # live_server is the suite's (tests/conftest.py)
