@@ -435,3 +435,14 @@ class Harness:
             with client as entered_sync:
                 yield entered_sync
 
+
+@asynccontextmanager
+async def own_pool(kind: Kind, base_url: str, **options: Any) -> AsyncIterator[Client]:
+    """A client of ``kind`` on the SDK's own connection pool (no ``http_client``) at ``base_url``, closed afterwards."""
+    options.setdefault("api_key", TEST_KEY)
+    if kind == "async":
+        async with AsyncChing(base_url=base_url, **options) as ching:
+            yield ching
+    else:
+        with Ching(base_url=base_url, **options) as sync_ching:
+            yield sync_ching

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -15,6 +15,7 @@ from ..._core import config as _config
 from ..._core import response as _response
 from ..._core.base import AttemptDeadline, AttemptWatch, BaseChing, Call
 from ..._core.config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
+from ..._core.observe import observers_for
 from ..._core.retry_policy import wait_time
 from ..._exceptions import ClientClosedError, ConfigurationError
 from ..._generated._async.lazy_resources import AsyncResources
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     import httpx
     import httpx2
 
+    from ..._core.events import AttemptHook
     from .customers import AsyncCustomers
 
 T = TypeVar("T")
@@ -44,6 +46,11 @@ class AsyncChing(BaseChing, AsyncResources):
     builds its own on httpx2 (``CHING_HTTP_ENGINE=httpx`` to build it on httpx). A live key goes over plain http
     only to this machine, and not through a proxy the environment names on another host; the proxies an injected
     client was given itself (``proxy=``, ``mounts=``) are not seen, as httpx shows them only under private names.
+
+    ``on_attempt`` is a function (or a list of them) called with an ``AttemptEvent`` as each attempt ends, retries
+    included: operation, method, path, attempt number, status or error, elapsed time, request id and what the client
+    does next. It never sees the key, a header or a body; one that raises is logged and the call goes on.
+    ``with_options`` clients and ``upsert_many`` keep the hooks.
     """
 
     def __init__(
@@ -55,17 +62,20 @@ class AsyncChing(BaseChing, AsyncResources):
         max_retries: int | None = None,
         max_response_bytes: int | None = None,
         http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
+        on_attempt: AttemptHook | Sequence[AttemptHook] | None = None,
     ) -> None:
         try:
             engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, "AsyncClient")
             # Whether httpx reads the environment's proxy settings: unless an injected client has trust_env=False.
             env = http_client is None or http_client.trust_env
             config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env)
+            observers = observers_for(on_attempt)
         except ConfigurationError as error:
             raise error.with_traceback(None) from None  # the frames it passed through hold the key
         finally:
             del api_key  # and so did this frame: a traceback formatter that prints locals must not show it
         super().__init__(config, engine)
+        self._observers = observers
         self._owns_http = http_client is None
         # An httpx2 client is typed as httpx's: the two have the same API.
         self._http = self._new_http_client() if http_client is None else cast("httpx.AsyncClient", http_client)
@@ -150,6 +160,13 @@ class AsyncChing(BaseChing, AsyncResources):
         call = self._prepare(operation, build, timeout, max_retries, extra_headers)
         if self._loop_guard is not None and self._loop_guard.stale():
             raise self._loop_guard.error(call.method, call.path)
+        if not self._observers:
+            return await self._attempts(call, parse)
+        with self._observe(call):
+            return await self._attempts(call, parse)
+
+    async def _attempts(self, call: Call, parse: Callable[[Any], T]) -> T:
+        """Make the call's attempts until one succeeds or the retry policy gives up."""
         limit = self._config.max_response_bytes
         attempt = 0
         while True:
