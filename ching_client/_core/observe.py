@@ -195,8 +195,8 @@ class Observation:
         logger.exception("%s raised %s (%s %s); the call goes on", observer, when, call.method, call.path)
 
 
-def observers_for(on_attempt: object) -> tuple[Observer, ...]:
-    """The observers of a client built with ``on_attempt=``, checked; ``()`` for none.
+def observers_for(on_attempt: object, telemetry: object) -> tuple[Observer, ...]:
+    """The observers of a client built with ``on_attempt=`` and ``telemetry=``, checked; ``()`` for neither.
 
     Typed ``object``: the clients' signatures say what to pass, and this refuses anything else with a message.
     """
@@ -222,4 +222,10 @@ def observers_for(on_attempt: object) -> tuple[Observer, ...]:
                 "called synchronously, between attempts. Pass a plain function (it may hand the event to a queue)."
             )
         observers.append(Hook(hook))
+    if telemetry is not None:
+        if not callable(getattr(telemetry, "_observe_call", None)):
+            raise ConfigurationError(
+                f"telemetry takes ching_client.otel.OpenTelemetry(), got {type(telemetry).__name__}."
+            )
+        observers.append(telemetry)  # type: ignore[arg-type]  # checked just above
     return tuple(observers)

@@ -232,6 +232,11 @@ def test_an_async_hook_is_refused_as_hooks_are_called_synchronously():
             client(api_key=DEFAULT_TEST_KEY, on_attempt=hook)
 
 
+def test_telemetry_takes_only_a_telemetry_object():
+    with pytest.raises(ConfigurationError, match=r"telemetry takes ching_client\.otel\.OpenTelemetry"):
+        Ching(api_key=DEFAULT_TEST_KEY, telemetry=object())  # type: ignore[arg-type]
+
+
 async def test_a_hook_reporting_the_error_being_handled_never_reaches_the_key(harness: Harness, server: ScriptedServer):
     """Hooks run while a failed attempt's error is handled. A hook that reports ``sys.exc_info()`` with its frames'
     locals (as error reporters do) must not find the key there: the transport's frames held the request as sent

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from ..._core.events import AttemptHook
+    from ...otel import OpenTelemetry
     from .customers import Customers
 
 T = TypeVar("T")
@@ -51,7 +52,8 @@ class Ching(BaseChing, Resources):
     ``on_attempt`` is a function (or a list of them) called with an ``AttemptEvent`` as each attempt ends, retries
     included: operation, method, path, attempt number, status or error, elapsed time, request id and what the client
     does next. It never sees the key, a header or a body; one that raises is logged and the call goes on.
-    ``with_options`` clients and ``upsert_many`` keep the hooks.
+    ``telemetry=ching_client.otel.OpenTelemetry()`` traces each call and measures each attempt with OpenTelemetry
+    (``pip install ching-client[otel]``). ``with_options`` clients and ``upsert_many`` keep both.
     """
 
     def __init__(
@@ -64,13 +66,14 @@ class Ching(BaseChing, Resources):
         max_response_bytes: int | None = None,
         http_client: httpx.Client | httpx2.Client | None = None,
         on_attempt: AttemptHook | Sequence[AttemptHook] | None = None,
+        telemetry: OpenTelemetry | None = None,
     ) -> None:
         try:
             engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, "Client")
             # Whether httpx reads the environment's proxy settings: unless an injected client has trust_env=False.
             env = http_client is None or http_client.trust_env
             config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env)
-            observers = observers_for(on_attempt)
+            observers = observers_for(on_attempt, telemetry)
         except ConfigurationError as error:
             raise error.with_traceback(None) from None  # the frames it passed through hold the key
         finally:
