@@ -12,6 +12,7 @@ Observers see what identifies a call and what came of it, never the API key, a h
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -158,8 +159,6 @@ class Observation:
         outcome_unknown: bool = False,
     ) -> None:
         """Tell the observers how an attempt ended: ``decision`` None for a success, or when it was cut short."""
-        from .events import AttemptEvent  # on the first event: a client without observers never loads it
-
         self._attempt = 0
         call = self._call
         if decision is None:
@@ -169,7 +168,7 @@ class Observation:
             kind = "retrying" if decision.retry else "outcome_unknown" if outcome_unknown else "giving_up"
             reason = decision.reason
         operation = call.operation
-        event = AttemptEvent(
+        event = _event_class()(
             operation_id=operation.operation_id,
             operation=operation_name(operation),
             method=call.method,
@@ -193,6 +192,15 @@ class Observation:
         # The exception is logged (its traceback starts in the observer): what an observer does never ends a call.
         call = self._call
         logger.exception("%s raised %s (%s %s); the call goes on", observer, when, call.method, call.path)
+
+
+@functools.cache
+def _event_class() -> type[AttemptEvent]:
+    """``AttemptEvent``, imported with the first event: a client without observers never loads it. (Cached: a
+    relative import inside a function resolves its package each time, a few µs per event.)"""
+    from .events import AttemptEvent
+
+    return AttemptEvent
 
 
 def observers_for(on_attempt: object, telemetry: object) -> tuple[Observer, ...]:
