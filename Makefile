@@ -24,7 +24,7 @@ $(VENV_STAMP): pyproject.toml
 	    $(PYTHON) -m venv $(VENV); \
 	  else echo "$(PYTHON) cannot make a virtualenv: install python3-venv (Debian/Ubuntu)" >&2; exit 1; fi; }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[testing,cli]" --group dev
+	$(PY) -m pip install --quiet -e ".[testing,cli,otel]" --group dev
 	touch $@
 
 $(NPM_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._bulk.batch import RowFailure, UpsertProgress, UpsertReport
     from ._client._async.client import AsyncChing
     from ._client._sync.client import Ching
+    from ._core.events import AttemptEvent
     from ._generated.models.customer import Customer
     from ._generated.models.deleted_customer import DeletedCustomer
     from ._generated.models.product import Product
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
 # about what starting Python does. (Keep in step with the TYPE_CHECKING imports above.)
 _LAZY = {
     "AsyncChing": "._client._async.client",
+    "AttemptEvent": "._core.events",
     "Ching": "._client._sync.client",
     "Customer": "._generated.models.customer",
     "CustomersUpsertResult": "._generated.results",
@@ -70,6 +72,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncChing",
+    "AttemptEvent",
     "AuthenticationError",
     "BadRequestError",
     "Ching",

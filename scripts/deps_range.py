@@ -7,10 +7,14 @@ a range pyproject.toml declares must be a range that was tried. Two throwaway vi
   what a test tool asks for: trio wants a newer attrs than the SDK needs);
 - ``highest``: the newest versions the upper bounds allow.
 
-Each gets the package (editable, with its ``testing`` extra) and the test tools the suites need at the dev group's
-pins, then runs the check of the engines' private names and the suites that exercise the HTTP layer, once on each
-engine (``CHING_HTTP_ENGINE``). pytest-httpx pins httpx to one minor, so the two client modules that use it stay out,
-as do the two soak tests of pool healing (minutes long): ``make test`` runs them on the dev environment.
+The ``otel`` extra's dependencies (``EXTRAS``) are tried at both ends too, with opentelemetry-sdk (which the tests
+read spans and metrics back with) at the API's version: each SDK release requires its own API release exactly.
+
+Each gets the package (editable, with its ``testing`` and ``otel`` extras) and the test tools the suites need at the
+dev group's pins, then runs the check of the engines' private names and the suites that exercise the HTTP layer
+(the client suite includes ``ching_client.otel``'s), once on each engine (``CHING_HTTP_ENGINE``). pytest-httpx pins
+httpx to one minor, so the two client modules that use it stay out, as do the two soak tests of pool healing (minutes
+long): ``make test`` runs them on the dev environment.
 
 To raise an upper bound: raise it in pyproject.toml and run ``make deps-range``. A failure names the end, the
 versions it installed, and the test; then pin below the release that broke, or adapt ching_client/_http/private.py.
@@ -35,6 +39,10 @@ PLACE: Final = ROOT / "build" / "deps-range"
 ENDS: Final = {"lowest": "lowest-direct", "highest": "highest"}
 ENGINES: Final = ("httpx2", "httpx")
 TOOLS: Final = ("pytest", "pytest-asyncio", "trio", "uvloop", "trustme", "uvicorn", "phonenumbers")
+# Extras whose dependencies are tried at both ends like the [project] ones.
+EXTRAS: Final = ("otel",)
+# The opentelemetry-sdk the tests use, at the version of the opentelemetry-api installed (its exact requirement).
+OTEL_SDK: Final = "opentelemetry-sdk"
 SOAKS: Final = (
     "tests/reliability/test_pool_healing.py::test_the_async_pool_survives_cancellations",
     "tests/reliability/test_pool_healing.py::test_the_sync_pool_survives_exceptions_from_signal_handlers",
@@ -53,7 +61,7 @@ SUITES: Final = (
     "tests/reliability/test_event_loops.py",
 )
 # Packages whose versions a failure report shows: the dependencies and the httpcore each httpx brings.
-SHOWN: Final = ("httpx", "httpcore", "httpx2", "httpcore2", "h11", "anyio", "attrs", "sniffio")
+SHOWN: Final = ("httpx", "httpcore", "httpx2", "httpcore2", "h11", "anyio", "attrs", "sniffio", "opentelemetry-api")
 
 
 def project() -> dict[str, Any]:
@@ -74,6 +82,20 @@ def floors(dependencies: list[str]) -> list[str]:
             raise SystemExit(f"pyproject.toml: {requirement!r} has no lower bound (>=): give it one")
         pinned.append(f"{_name(requirement)}=={bound.group(1)}")
     return pinned
+
+
+def ranged(config: dict[str, Any]) -> list[str]:
+    """The requirements tried at both ends: the [project] dependencies and those of ``EXTRAS``."""
+    extras = config["project"]["optional-dependencies"]
+    return [*config["project"]["dependencies"], *(r for extra in EXTRAS for r in extras[extra])]
+
+
+def otel_sdk(end: str, requirements: list[str]) -> str:
+    """opentelemetry-sdk for ``end``: at the API's lower bound for ``lowest``, else the newest (with its API)."""
+    if end != "lowest":
+        return OTEL_SDK
+    (api,) = [pin for pin in floors(requirements) if pin.startswith("opentelemetry-api==")]
+    return f"{OTEL_SDK}=={api.split('==', 1)[1]}"
 
 
 def tool_pins(dev: list[Any]) -> list[str]:
@@ -104,11 +126,13 @@ def build(end: str) -> Path:
     run([uv(), "venv", "--quiet", "--python", sys.executable, str(venv)])
     python = venv / "bin" / "python"
     command = [uv(), "pip", "install", "--quiet", "--python", str(python), "--resolution", ENDS[end]]
+    requirements = ranged(config)
     if end == "lowest":
         overrides = PLACE / "lowest-overrides.txt"
-        overrides.write_text("\n".join(floors(config["project"]["dependencies"])) + "\n", encoding="utf-8")
+        overrides.write_text("\n".join(floors(requirements)) + "\n", encoding="utf-8")
         command += ["--override", str(overrides)]
-    run([*command, "-e", ".[testing]", *tool_pins(config["dependency-groups"]["dev"])])
+    extras = ",".join(("testing", *EXTRAS))
+    run([*command, "-e", f".[{extras}]", otel_sdk(end, requirements), *tool_pins(config["dependency-groups"]["dev"])])
     return python
 
 

@@ -8,12 +8,26 @@ default engine too, so it sets the variable first; ``make test`` then runs the e
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ching_client._http.engines import DEFAULT_ENGINE, ENGINE_VARIABLE
 
+if TYPE_CHECKING:
+    from ching_client.testing import FakeServer
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(ENGINE_VARIABLE, DEFAULT_ENGINE)
+
+
+@pytest.fixture(scope="module")
+def live_server() -> Iterator[FakeServer]:
+    """The local Ching served by uvicorn on 127.0.0.1 and a free port, for the whole module."""
+    from ching_client.testing import FakeChing, serve
+
+    with serve(FakeChing(seed=2026)) as server:
+        yield server

@@ -48,7 +48,7 @@ def test_the_wheel_carries_the_license_the_types_and_the_extras(wheel: zipfile.Z
     assert metadata["License-Expression"] == "MIT"
     assert _dist_info(wheel, "licenses/LICENSE").startswith("MIT License")
     assert "ching_client/py.typed" in wheel.namelist()
-    assert sorted(metadata.get_all("Provides-Extra") or []) == ["cli", "testing"]
+    assert sorted(metadata.get_all("Provides-Extra") or []) == ["cli", "otel", "testing"]
 
 
 def test_pytest_finds_the_plugin_through_the_wheels_entry_point(wheel: zipfile.ZipFile) -> None:

@@ -33,10 +33,13 @@ from .._version import __version__
 from . import config as _config
 from . import response as _response
 from .logs import configure_from_env, logger
+from .observe import Observation, observers_for
 from .retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, attempts, decide, parse_retry_after
 
 if TYPE_CHECKING:  # httpx's types stand for httpx2's too: the two families have the same API
     import httpx
+
+    from .observe import Observer
 
 RETRY_COUNT_HEADER: Final = "X-Ching-Retry-Count"
 _URLS_KEPT: Final = 256
@@ -68,6 +71,7 @@ class Call:
 
     It is also where what the attempts learn is kept, for the errors, log lines (and anything else) that describe
     the call: ``attempts`` made so far and the latest answer's ``response_headers`` (``request_id`` among them).
+    A client with hooks or telemetry sets ``observation`` for the call's duration (``BaseChing._observe``).
     """
 
     __slots__ = (
@@ -77,6 +81,7 @@ class Call:
         "json",
         "max_retries",
         "method",
+        "observation",
         "operation",
         "path",
         "response_headers",
@@ -104,6 +109,8 @@ class Call:
         self.attempts = 0
         #: The headers of the latest attempt's answer; None before one arrives, and after an attempt without one.
         self.response_headers: httpx.Headers | None = None
+        #: The observers watching this call (hooks, telemetry); None for a client without any.
+        self.observation: Observation | None = None
 
     @property
     def name(self) -> str:
@@ -124,14 +131,18 @@ class Call:
 
         Always the engine's ``Headers`` (httpx's or httpx2's), whose repr hides Authorization: httpx's frames hold
         these headers, and a traceback formatter that prints locals (``pytest -l``, Sentry) must not print the key.
-        The clients ask for them as each attempt starts, so this is where the attempts are counted.
+        The clients ask for them as each attempt starts, so this is where the attempts are counted, and where the
+        call's observers hear of each attempt (and add trace context).
         """
         self.attempts = attempt
         self.response_headers = None
         if attempt == 1:
-            return self.headers
-        headers = self.headers.copy()
-        headers[RETRY_COUNT_HEADER] = str(attempt - 1)
+            headers = self.headers
+        else:
+            headers = self.headers.copy()
+            headers[RETRY_COUNT_HEADER] = str(attempt - 1)
+        if self.observation is not None:
+            return self.observation.attempt_headers(attempt, headers)
         return headers
 
     def attempt_timeout(self, remaining: float) -> dict[str, float]:
@@ -269,6 +280,8 @@ class ClientOptions:
     """The parsed URLs (``BaseChing._url``), shared by every client on one pool: they have one base URL."""
     watch: AttemptWatch | None = None
     """For ``upsert_many``'s workers: where the client notes attempts that may have been applied unseen."""
+    observers: tuple[Observer, ...] = ()
+    """Who is told about each call and attempt: the ``on_attempt`` hooks and the telemetry (``_core.observe``)."""
 
     def __repr__(self) -> str:  # a traceback formatter that prints locals shows the constructor's: never the key
         shared = "its own pool" if self.http is None else "a shared pool"
@@ -283,6 +296,8 @@ def resolve_options(
     max_response_bytes: int | None,
     http_client: Any,
     client_class: str,
+    on_attempt: Any = None,
+    telemetry: Any = None,
 ) -> ClientOptions:
     """A client's options from its constructor's arguments; ``ConfigurationError`` names a bad one.
 
@@ -296,7 +311,8 @@ def resolve_options(
     config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env)
     # The SDK's own pool keeps each event loop's connections apart; an injected one is checked before each call.
     loop_guard = None if http_client is None else LoopGuard.of(http_client)
-    return ClientOptions(config, engine, http=http_client, loop_guard=loop_guard)
+    observers = observers_for(on_attempt, telemetry)
+    return ClientOptions(config, engine, http=http_client, loop_guard=loop_guard, observers=observers)
 
 
 class BaseChing:
@@ -305,6 +321,8 @@ class BaseChing:
     # Set by the clients, from their options: the HTTP client they send through, and its loop guard.
     _http: Any
     _loop_guard: LoopGuard | None
+    #: What the client tells about its calls: its ``on_attempt`` hooks and its telemetry (``_core.observe``).
+    _observers: tuple[Observer, ...] = ()
 
     def __init__(self, options: ClientOptions) -> None:
         configure_from_env()
@@ -313,6 +331,7 @@ class BaseChing:
         self._engine = engine
         self._urls = options.urls
         self._watch = options.watch
+        self._observers = options.observers
         # The engine's Headers, never a dict: its repr hides Authorization (see Call.attempt_headers).
         self._headers: httpx.Headers = engine.http.Headers(
             {
@@ -331,7 +350,13 @@ class BaseChing:
         except ConfigurationError as exc:
             raise InvalidArgumentError(exc.message) from None
         return ClientOptions(
-            config, self._engine, http=self._http, loop_guard=self._loop_guard, urls=self._urls, watch=watch
+            config,
+            self._engine,
+            http=self._http,
+            loop_guard=self._loop_guard,
+            urls=self._urls,
+            watch=watch,
+            observers=self._observers,
         )
 
     def _ask_for_what_is_decoded(self, defaults: httpx.Headers) -> None:
@@ -414,6 +439,11 @@ class BaseChing:
             headers.update(extra_headers)
         return Call(operation, request, url, headers, call_timeout, call_retries)
 
+    def _observe(self, call: Call) -> Observation:
+        """Watch ``call`` with the client's observers: enter the result around the call's attempts."""
+        call.observation = Observation(self._observers, call, forget_locals_below)
+        return call.observation
+
     def _url(self, text: str) -> httpx.URL:
         """The engine's URL for ``text``, parsed once: httpx parses and checks every URL given as text, about a tenth
         of an in-process call, and most calls go to a handful of URLs (a list, an upsert, one customer).
@@ -451,6 +481,16 @@ class BaseChing:
             failure=failure,
         )
         _log_attempt(call, attempt, started, failure.name.lower().replace("_", " "), decision)
+        if call.observation is not None:
+            # Hooks run while exc is handled: what they report of sys.exc_info() must not reach httpx's locals.
+            forget_locals_below(exc)
+            call.observation.attempt_ended(
+                attempt,
+                started,
+                decision,
+                error_type=type(exc).__name__,
+                outcome_unknown=_may_have_been_applied(call, failure),
+            )
         if decision.retry:
             return decision
         forget_locals_below(exc)
@@ -460,7 +500,7 @@ class BaseChing:
         self, call: Call, failure: Failure, exc: BaseException, decision: Decision, attempt: int
     ) -> ChingError:
         """The error for a call that ended without a response; its message says each thing once."""
-        if failure is not Failure.NOT_SENT and not call.operation.safe_to_repeat:
+        if _may_have_been_applied(call, failure):
             return WriteOutcomeUnknownError(
                 f"{_response.call_named(call.operation, call.method, call.path, attempt)}: {failure.value}. The "
                 "request may have been processed, so it was not retried (Ching ignores idempotency keys and a retry "
@@ -509,6 +549,8 @@ class BaseChing:
             if logger.isEnabledFor(logging.INFO):
                 _log_attempt(call, attempt, started, str(status), None)
                 logger.debug("response body %s", content[:2000])
+            if call.observation is not None:
+                call.observation.attempt_ended(attempt, started, None, status=status)
             return None
         if self._watch is not None and (status >= 500 or status in RETRY_ON_SAFE_STATUS):
             self._watch.lost = True  # Ching may have processed it before failing
@@ -523,6 +565,8 @@ class BaseChing:
             retry_rate_limited=self._config.retry_rate_limited,
         )
         _log_attempt(call, attempt, started, str(status), decision)
+        if call.observation is not None:
+            call.observation.attempt_ended(attempt, started, decision, status=status)
         if decision.retry:
             return decision
         note = f"Gave up after {attempt} attempts." if attempt > 1 else None
@@ -653,6 +697,12 @@ def forget_locals_below(exc: BaseException) -> None:
         pending.extend(e for e in (error.__cause__, error.__context__) if e is not None)
         if isinstance(error, BaseExceptionGroup):
             pending.extend(error.exceptions)
+
+
+def _may_have_been_applied(call: Call, failure: Failure) -> bool:
+    """Whether an attempt that got no answer leaves the call's outcome unknown: its request may have reached the
+    server, and the operation is not safe to repeat (``WriteOutcomeUnknownError`` when it is the last)."""
+    return failure is not Failure.NOT_SENT and not call.operation.safe_to_repeat
 
 
 def _is(exc: BaseException, *names: str) -> bool:

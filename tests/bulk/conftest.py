@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from ching_client._core import retry_policy as _retry_policy
-from tests.reliability.conftest import _clean_environment, _no_backoff, live_server, server
+from tests.reliability.conftest import _clean_environment, _no_backoff, server
 
-__all__ = ["_clean_environment", "_no_backoff", "live_server", "server"]
+__all__ = ["_clean_environment", "_no_backoff", "server"]  # live_server is the suite's (tests/conftest.py)
 
 
 @pytest.fixture

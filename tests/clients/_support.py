@@ -121,6 +121,19 @@ def fail(exc_type: type[http.TransportError], message: str = "transport failure"
     return reply
 
 
+def with_id(reply: Reply, request_id: str, **headers: str) -> Reply:
+    """``reply`` with an ``X-Request-Id`` (and any other headers) on its response."""
+
+    def answer(request: http.Request) -> Outcome:
+        response = reply(request)
+        assert isinstance(response, http.Response)
+        response.headers["X-Request-Id"] = request_id
+        response.headers.update(headers)
+        return response
+
+    return answer
+
+
 # --- the scripted server ---------------------------------------------------------------------
 
 
@@ -421,3 +434,15 @@ class Harness:
         else:
             with client as entered_sync:
                 yield entered_sync
+
+
+@asynccontextmanager
+async def own_pool(kind: Kind, base_url: str, **options: Any) -> AsyncIterator[Client]:
+    """A client of ``kind`` on the SDK's own connection pool (no ``http_client``) at ``base_url``, closed afterwards."""
+    options.setdefault("api_key", TEST_KEY)
+    if kind == "async":
+        async with AsyncChing(base_url=base_url, **options) as ching:
+            yield ching
+    else:
+        with Ching(base_url=base_url, **options) as sync_ching:
+            yield sync_ching

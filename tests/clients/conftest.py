@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from ching_client._core import retry_policy as _retry_policy
+from ching_client.testing import FakeServer
 
 from ._support import Harness, Kind, ScriptedServer
 
@@ -56,3 +57,11 @@ def server() -> ScriptedServer:
 @pytest.fixture
 def harness(variant: tuple[Kind, str], server: ScriptedServer) -> Harness:
     return Harness(kind=variant[0], server=server)
+
+
+@pytest.fixture
+def local(live_server: FakeServer) -> FakeServer:
+    """The module's local Ching over loopback (for clients on the SDK's own pool, ``_support.own_pool``) with no
+    data, no faults and an empty request log."""
+    live_server.fake.reset()
+    return live_server

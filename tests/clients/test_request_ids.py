@@ -27,24 +27,11 @@ from ching_client import (
 from ching_client.testing import FakeChing
 from tests.engine import http
 
-from ._support import CUSTOMER, Harness, Outcome, Reply, ScriptedServer, error, fail, ok, raw
+from ._support import CUSTOMER, Harness, Outcome, ScriptedServer, error, fail, ok, raw, with_id
 
 pytestmark = pytest.mark.anyio
 
 SUPPORT = "Request id for Ching support: "
-
-
-def with_id(reply: Reply, request_id: str, **headers: str) -> Reply:
-    """``reply`` with an ``X-Request-Id`` (and any other headers) on its response."""
-
-    def answer(request: http.Request) -> Outcome:
-        response = reply(request)
-        assert isinstance(response, http.Response)
-        response.headers["X-Request-Id"] = request_id
-        response.headers.update(headers)
-        return response
-
-    return answer
 
 
 async def test_a_status_error_carries_the_response_headers_and_ends_with_the_request_id(

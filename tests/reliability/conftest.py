@@ -1,4 +1,5 @@
-"""Fixtures for the reliability suite: one local Ching over loopback per module, reset per test."""
+"""Fixtures for the reliability suite: one local Ching over loopback per module (``live_server``, in the suite's root
+conftest), reset per test."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from ching_client import Ching
-from ching_client.testing import DEFAULT_TEST_KEY, FakeChing, FakeServer, no_backoff, serve
+from ching_client.testing import DEFAULT_TEST_KEY, FakeServer, no_backoff
 
 from ._support import Clients, blackhole, refused
 
@@ -24,13 +25,6 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The developer's own CHING_* settings must not leak into the tests."""
     for name in ("CHING_API_KEY", "CHING_BASE_URL", "CHING_LOG"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def live_server() -> Iterator[FakeServer]:
-    """The local Ching served by uvicorn on 127.0.0.1 and a free port, for the whole module."""
-    with serve(FakeChing(seed=2026)) as server:
-        yield server
 
 
 @pytest.fixture

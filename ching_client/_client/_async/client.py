@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     import httpx
     import httpx2
 
+    from ..._core.events import AttemptHook
+    from ...otel import OpenTelemetry
     from .customers import AsyncCustomers
 
 T = TypeVar("T")
@@ -41,6 +43,12 @@ class AsyncChing(BaseChing, AsyncResources):
     builds its own on httpx2 (``CHING_HTTP_ENGINE=httpx`` to build it on httpx). A live key goes over plain http
     only to this machine, and not through a proxy the environment names on another host; the proxies an injected
     client was given itself (``proxy=``, ``mounts=``) are not seen, as httpx shows them only under private names.
+
+    ``on_attempt`` is a function (or a list of them) called with an ``AttemptEvent`` as each attempt ends, retries
+    included: operation, method, path, attempt number, status or error, elapsed time, request id and what the client
+    does next. It never sees the key, a header or a body; one that raises is logged and the call goes on.
+    ``telemetry=ching_client.otel.OpenTelemetry()`` traces each call and measures each attempt with OpenTelemetry
+    (``pip install ching-client[otel]``). ``with_options`` clients and ``upsert_many`` keep both.
     """
 
     _http: httpx.AsyncClient  # an httpx2 client is typed as httpx's: the two have the same API
@@ -54,6 +62,8 @@ class AsyncChing(BaseChing, AsyncResources):
         max_retries: int | None = None,
         max_response_bytes: int | None = None,
         http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
+        on_attempt: AttemptHook | Sequence[AttemptHook] | None = None,
+        telemetry: OpenTelemetry | None = None,
         _options: ClientOptions | None = None,
     ) -> None:
         # `_options`, private: what `with_options` builds a client sharing this one's pool from (the arguments are
@@ -61,7 +71,15 @@ class AsyncChing(BaseChing, AsyncResources):
         if _options is None:
             try:
                 _options = resolve_options(
-                    api_key, base_url, timeout, max_retries, max_response_bytes, http_client, "AsyncClient"
+                    api_key,
+                    base_url,
+                    timeout,
+                    max_retries,
+                    max_response_bytes,
+                    http_client,
+                    "AsyncClient",
+                    on_attempt,
+                    telemetry,
                 )
             except ConfigurationError as error:
                 raise error.with_traceback(None) from None  # the frames it passed through hold the key
@@ -141,6 +159,13 @@ class AsyncChing(BaseChing, AsyncResources):
         call = self._prepare(operation, build, timeout, max_retries, extra_headers)
         if self._loop_guard is not None and self._loop_guard.stale():
             raise self._loop_guard.error(call.method, call.path)
+        if not self._observers:
+            return await self._attempts(call, parse)
+        with self._observe(call):
+            return await self._attempts(call, parse)
+
+    async def _attempts(self, call: Call, parse: Callable[[Any], T]) -> T:
+        """Make the call's attempts until one succeeds or the retry policy gives up."""
         limit = self._config.max_response_bytes
         attempt = 0
         while True:
