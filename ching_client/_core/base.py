@@ -435,7 +435,6 @@ class BaseChing:
         status = response.status_code
         call.response_headers = response.headers
         if 200 <= status < 300:
-            _response.note_answered(call.operation, call.path, attempt, response.headers)
             if logger.isEnabledFor(logging.INFO):
                 _log_attempt(call, attempt, started, str(status), None)
                 logger.debug("response body %s", content[:2000])

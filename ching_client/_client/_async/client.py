@@ -179,7 +179,15 @@ class AsyncChing(BaseChing, AsyncResources):
             else:
                 retry = self._after_response(call, response, content, attempt, started)
                 if retry is None:
-                    return _response.success(call.operation, call.path, response.status_code, content, parse)
+                    return _response.success(
+                        call.operation,
+                        call.path,
+                        response.status_code,
+                        content,
+                        parse,
+                        attempts=attempt,
+                        headers=response.headers,
+                    )
                 decision = retry
             await anyio.sleep(wait_time(decision.delay))
 

@@ -180,7 +180,15 @@ class Ching(BaseChing, Resources):
             else:
                 retry = self._after_response(call, response, content, attempt, started)
                 if retry is None:
-                    return _response.success(call.operation, call.path, response.status_code, content, parse)
+                    return _response.success(
+                        call.operation,
+                        call.path,
+                        response.status_code,
+                        content,
+                        parse,
+                        attempts=attempt,
+                        headers=response.headers,
+                    )
                 decision = retry
             time.sleep(wait_time(decision.delay))
 
