@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import functools
 import inspect
 import logging
 import platform
@@ -11,7 +13,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from .._exceptions import (
     APIConnectionError,
@@ -26,6 +28,7 @@ from .._http import body as _body
 from .._http import engines as _engine
 from .._runtime.contract import Operation, Request
 from .._runtime.kinds import InvalidArgument, unencodable
+from .._runtime.raw import RawResponse
 from .._version import __version__
 from . import config as _config
 from . import response as _response
@@ -35,6 +38,7 @@ from .retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, attempts, dec
 if TYPE_CHECKING:  # httpx's types stand for httpx2's too: the two families have the same API
     import httpx
 
+T = TypeVar("T")
 RETRY_COUNT_HEADER: Final = "X-Ching-Retry-Count"
 _URLS_KEPT: Final = 256
 MAX_PATH_LENGTH: Final = 16 * 1024
@@ -77,6 +81,7 @@ class Call:
         "operation",
         "path",
         "response_headers",
+        "started",
         "url",
     )
 
@@ -96,7 +101,9 @@ class Call:
         self.json: Any = request.json
         self.headers = headers
         self.max_retries = max_retries
-        self.deadline = time.monotonic() + timeout
+        #: When the call started (``time.monotonic()``): a raw response's ``elapsed`` counts from here.
+        self.started = now = time.monotonic()
+        self.deadline = now + timeout
         #: Attempts started so far, the current one included (``attempt_headers`` counts them).
         self.attempts = 0
         #: The headers of the latest attempt's answer; None before one arrives, and after an attempt without one.
@@ -470,6 +477,34 @@ class BaseChing:
             note,
             route_has_id=route_has_id,
             headers=response.headers,
+        )
+
+    @staticmethod
+    def _raw_response(
+        call: Call, response: httpx.Response, content: bytes, parse: Callable[[Any], T]
+    ) -> RawResponse[T]:
+        """The answer to a call made ``with_raw_response``: ``parse()`` reads it as the plain call would have."""
+        read = functools.partial(
+            _response.success,
+            call.operation,
+            call.path,
+            response.status_code,
+            content,
+            parse,
+            attempts=call.attempts,
+            headers=response.headers,
+        )
+        return RawResponse(
+            operation=call.name,
+            http_method=call.method,
+            url=str(call.url),
+            status_code=response.status_code,
+            headers=response.headers,
+            request_id=call.request_id,
+            content=content,
+            elapsed=datetime.timedelta(seconds=time.monotonic() - call.started),
+            attempts=call.attempts,
+            parse=read,
         )
 
     def _too_large(self, call: Call, response: httpx.Response) -> APIResponseError:

@@ -8,9 +8,12 @@ generated resources hand both to a requester, which the clients implement (``Asy
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, TypeVar, Unpack, overload
 
 from attrs import frozen
+
+if TYPE_CHECKING:
+    from .raw import RawResponse
 
 T = TypeVar("T")
 
@@ -56,31 +59,62 @@ class Request:
         return f"Request({self.method} {target})"
 
 
-class AsyncRequester(Protocol):
-    """Sends one operation for the async resources and returns its parsed success body."""
+class CallOptions(TypedDict):
+    """The options every resource method passes on to its requester, for that call alone."""
 
+    timeout: float | None
+    max_retries: int | None
+    extra_headers: Mapping[str, str] | None
+
+
+class AsyncRequester(Protocol):
+    """Sends one operation for the async resources: returns its parsed success body, or with ``raw=True`` its
+    ``RawResponse``."""
+
+    @overload
     async def _request(
         self,
         operation: Operation,
         build: Callable[[], Request],
         parse: Callable[[Any], T],
         *,
-        timeout: float | None,
-        max_retries: int | None,
-        extra_headers: Mapping[str, str] | None,
+        raw: Literal[False] = False,
+        **options: Unpack[CallOptions],
     ) -> T: ...
+
+    @overload
+    async def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[T]: ...
 
 
 class Requester(Protocol):
-    """Sends one operation for the sync resources and returns its parsed success body."""
+    """Sends one operation for the sync resources, as ``AsyncRequester`` does for the async ones."""
 
+    @overload
     def _request(
         self,
         operation: Operation,
         build: Callable[[], Request],
         parse: Callable[[Any], T],
         *,
-        timeout: float | None,
-        max_retries: int | None,
-        extra_headers: Mapping[str, str] | None,
+        raw: Literal[False] = False,
+        **options: Unpack[CallOptions],
     ) -> T: ...
+
+    @overload
+    def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[T]: ...

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, cast, overload
 
 import anyio
 import attrs
@@ -21,7 +21,8 @@ from ..._generated._async.lazy_resources import AsyncResources
 from ..._http import body as _body
 from ..._http import engines as _engine
 from ..._http.pool import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
-from ..._runtime.contract import AsyncRequester, Operation, Request
+from ..._runtime.contract import AsyncRequester, CallOptions, Operation, Request
+from ..._runtime.raw import RawResponse
 
 if TYPE_CHECKING:
     import httpx
@@ -131,6 +132,28 @@ class AsyncChing(BaseChing, AsyncResources):
     ) -> None:
         await self.aclose()
 
+    @overload
+    async def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[False] = False,
+        **options: Unpack[CallOptions],
+    ) -> T: ...
+
+    @overload
+    async def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[T]: ...
+
     async def _request(
         self,
         operation: Operation,
@@ -140,8 +163,10 @@ class AsyncChing(BaseChing, AsyncResources):
         timeout: float | None,
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
-    ) -> T:
-        """Send one operation with the retry policy and deadline, and return its parsed success body."""
+        raw: bool = False,
+    ) -> T | RawResponse[T]:
+        """Send one operation with the retry policy and deadline, and return its parsed success body (with
+        ``raw=True``, the ``RawResponse`` whose ``parse()`` gives it)."""
         if self._http.is_closed:
             raise ClientClosedError(
                 f"{operation.operation_id.replace('_', '.', 1)}: this client is closed. Open one client for the "
@@ -179,6 +204,8 @@ class AsyncChing(BaseChing, AsyncResources):
             else:
                 retry = self._after_response(call, response, content, attempt, started)
                 if retry is None:
+                    if raw:
+                        return self._raw_response(call, response, content, parse)
                     return _response.success(
                         call.operation,
                         call.path,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, cast, overload
 
 import contextlib
 import attrs
@@ -22,7 +22,8 @@ from ..._generated._sync.lazy_resources import Resources
 from ..._http import body as _body
 from ..._http import engines as _engine
 from ..._http.pool import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
-from ..._runtime.contract import Requester, Operation, Request
+from ..._runtime.contract import Requester, CallOptions, Operation, Request
+from ..._runtime.raw import RawResponse
 
 if TYPE_CHECKING:
     import httpx
@@ -132,6 +133,28 @@ class Ching(BaseChing, Resources):
     ) -> None:
         self.close()
 
+    @overload
+    def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[False] = False,
+        **options: Unpack[CallOptions],
+    ) -> T: ...
+
+    @overload
+    def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[T]: ...
+
     def _request(
         self,
         operation: Operation,
@@ -141,8 +164,10 @@ class Ching(BaseChing, Resources):
         timeout: float | None,
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
-    ) -> T:
-        """Send one operation with the retry policy and deadline, and return its parsed success body."""
+        raw: bool = False,
+    ) -> T | RawResponse[T]:
+        """Send one operation with the retry policy and deadline, and return its parsed success body (with
+        ``raw=True``, the ``RawResponse`` whose ``parse()`` gives it)."""
         if self._http.is_closed:
             raise ClientClosedError(
                 f"{operation.operation_id.replace('_', '.', 1)}: this client is closed. Open one client for the "
@@ -180,6 +205,8 @@ class Ching(BaseChing, Resources):
             else:
                 retry = self._after_response(call, response, content, attempt, started)
                 if retry is None:
+                    if raw:
+                        return self._raw_response(call, response, content, parse)
                     return _response.success(
                         call.operation,
                         call.path,
