@@ -21,7 +21,7 @@ from typing import Any
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 #: Keyword arguments every resource method has; no parameter or verb may take these names.
-CALL_OPTIONS = ("timeout", "max_retries", "extra_headers")
+CALL_OPTIONS = ("timeout", "max_retries", "extra_headers", "extra_query", "extra_body")
 #: Members every resource class has beside its operations' methods: no verb may take these names.
 RESOURCE_MEMBERS = ("with_raw_response",)
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")

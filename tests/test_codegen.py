@@ -181,6 +181,7 @@ def _generate(tmp_path: Path, spec: dict[str, Any]) -> None:
         ("list_customers", ["customers"], "rename it to 'customers_list'"),
         ("products_list", ["customers"], "starting with its first tag 'customers'"),
         ("customers_timeout", ["customers"], "`timeout` is a keyword argument of every method: rename it"),
+        ("customers_extra_body", ["customers"], "`extra_body` is a keyword argument of every method: rename it"),
         ("customers_with_raw_response", ["customers"], "`with_raw_response` is a member of every resource: rename"),
         ("customers_list", [], "has no tag"),
         ("customers_list", ["Customers"], "tag 'Customers' must be snake_case"),

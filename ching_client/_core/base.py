@@ -26,11 +26,12 @@ from .._exceptions import (
 )
 from .._http import body as _body
 from .._http import engines as _engine
-from .._runtime.contract import Operation, Request
+from .._runtime.contract import Operation, QueryValue, Request
 from .._runtime.kinds import InvalidArgument, unencodable
 from .._runtime.raw import RawResponse
 from .._version import __version__
 from . import config as _config
+from . import extras as _extras
 from . import response as _response
 from .logs import configure_from_env, logger
 from .retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, attempts, decide, parse_retry_after
@@ -327,12 +328,16 @@ class BaseChing:
         timeout: float | None,
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Call:
         """Build the call, refusing bad arguments before anything is sent."""
         call_timeout, call_retries = self._options(timeout, max_retries)
         name = _response.operation_name(operation)
         try:
             request = build()
+            if extra_query is not None or extra_body is not None:
+                _extras.merge(request, extra_query, extra_body)
         except InvalidArgument as exc:
             raise InvalidArgumentError(f"{name}: {exc}", argument=exc.argument) from None
         except UnicodeEncodeError as exc:

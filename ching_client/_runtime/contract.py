@@ -7,8 +7,8 @@ generated resources hand both to a requester, which the clients implement (``Asy
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, TypeVar, Unpack, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypedDict, TypeVar, Unpack, overload
 
 from attrs import frozen
 
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from .raw import RawResponse
 
 T = TypeVar("T")
+QueryValue: TypeAlias = "str | int | float | bool | Sequence[str | int | float | bool] | None"
+"""A value of ``extra_query`` or ``request(query=...)``: a list repeats its name (``a=1&a=2``); None leaves it out."""
 
 
 @frozen
@@ -65,11 +67,13 @@ class CallOptions(TypedDict):
     timeout: float | None
     max_retries: int | None
     extra_headers: Mapping[str, str] | None
+    extra_query: Mapping[str, QueryValue] | None
+    extra_body: Mapping[str, object] | None
 
 
 class AsyncRequester(Protocol):
     """Sends one operation for the async resources: returns its parsed success body, or with ``raw=True`` its
-    ``RawResponse``."""
+    ``RawResponse``. ``extra_query`` and ``extra_body`` are merged over the operation's own (wire names)."""
 
     @overload
     async def _request(

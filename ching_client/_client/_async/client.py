@@ -21,7 +21,7 @@ from ..._generated._async.lazy_resources import AsyncResources
 from ..._http import body as _body
 from ..._http import engines as _engine
 from ..._http.pool import LoopGuard, NoCookies, proxies_in_environment, sharded_transports
-from ..._runtime.contract import AsyncRequester, CallOptions, Operation, Request
+from ..._runtime.contract import AsyncRequester, CallOptions, Operation, QueryValue, Request
 from ..._runtime.raw import RawResponse
 
 if TYPE_CHECKING:
@@ -163,6 +163,8 @@ class AsyncChing(BaseChing, AsyncResources):
         timeout: float | None,
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, QueryValue] | None,
+        extra_body: Mapping[str, object] | None,
         raw: bool = False,
     ) -> T | RawResponse[T]:
         """Send one operation with the retry policy and deadline, and return its parsed success body (with
@@ -172,7 +174,7 @@ class AsyncChing(BaseChing, AsyncResources):
                 f"{operation.operation_id.replace('_', '.', 1)}: this client is closed. Open one client for the "
                 "application's lifetime (or a new one, with `with`), and close it only when no more calls will come."
             )
-        call = self._prepare(operation, build, timeout, max_retries, extra_headers)
+        call = self._prepare(operation, build, timeout, max_retries, extra_headers, extra_query, extra_body)
         if self._loop_guard is not None and self._loop_guard.stale():
             raise self._loop_guard.error(call.method, call.path)
         limit = self._config.max_response_bytes

@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 
-from ..._runtime.contract import AsyncRequester
+from ..._runtime.contract import AsyncRequester, QueryValue
 from ..._runtime.raw import RawResponse
 from ..._runtime.unset import UNSET, Unset
 from ..api.customers import customers_create as _customers_create
@@ -54,6 +54,8 @@ class AsyncCustomers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> builtins.list[Customer]:
         """List customers.
 
@@ -66,6 +68,9 @@ class AsyncCustomers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return await self._requester._request(
             _customers_list.OPERATION,
@@ -74,6 +79,8 @@ class AsyncCustomers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     async def create(
@@ -88,6 +95,8 @@ class AsyncCustomers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Customer:
         """Create a customer.
 
@@ -112,6 +121,9 @@ class AsyncCustomers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return await self._requester._request(
             _customers_create.OPERATION,
@@ -127,6 +139,8 @@ class AsyncCustomers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     async def upsert(
@@ -142,6 +156,8 @@ class AsyncCustomers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> CustomersUpsertResult:
         """Create or update a customer matched on a field.
 
@@ -166,6 +182,9 @@ class AsyncCustomers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return await self._requester._request(
             _customers_upsert.OPERATION,
@@ -182,6 +201,8 @@ class AsyncCustomers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     async def retrieve(
@@ -191,6 +212,8 @@ class AsyncCustomers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Customer | DeletedCustomer:
         """Retrieve a customer.
 
@@ -204,6 +227,9 @@ class AsyncCustomers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return await self._requester._request(
             _customers_retrieve.OPERATION,
@@ -214,6 +240,8 @@ class AsyncCustomers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     async def update(
@@ -229,6 +257,8 @@ class AsyncCustomers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Customer:
         """Update a customer.
 
@@ -251,6 +281,9 @@ class AsyncCustomers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return await self._requester._request(
             _customers_update.OPERATION,
@@ -267,6 +300,8 @@ class AsyncCustomers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     async def delete(
@@ -276,6 +311,8 @@ class AsyncCustomers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> DeletedCustomer:
         """Delete a customer.
 
@@ -293,6 +330,9 @@ class AsyncCustomers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return await self._requester._request(
             _customers_delete.OPERATION,
@@ -303,6 +343,8 @@ class AsyncCustomers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
 
@@ -320,6 +362,8 @@ class AsyncCustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[builtins.list[Customer]]:
         """List customers, as the raw response: see ``customers.list``."""
         return await self._requester._request(
@@ -329,6 +373,8 @@ class AsyncCustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -344,6 +390,8 @@ class AsyncCustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Customer]:
         """Create a customer, as the raw response: see ``customers.create``."""
         return await self._requester._request(
@@ -360,6 +408,8 @@ class AsyncCustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -376,6 +426,8 @@ class AsyncCustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[CustomersUpsertResult]:
         """Create or update a customer matched on a field, as the raw response: see ``customers.upsert``."""
         return await self._requester._request(
@@ -393,6 +445,8 @@ class AsyncCustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -403,6 +457,8 @@ class AsyncCustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Customer | DeletedCustomer]:
         """Retrieve a customer, as the raw response: see ``customers.retrieve``."""
         return await self._requester._request(
@@ -414,6 +470,8 @@ class AsyncCustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -430,6 +488,8 @@ class AsyncCustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Customer]:
         """Update a customer, as the raw response: see ``customers.update``."""
         return await self._requester._request(
@@ -447,6 +507,8 @@ class AsyncCustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -457,6 +519,8 @@ class AsyncCustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[DeletedCustomer]:
         """Delete a customer, as the raw response: see ``customers.delete``."""
         return await self._requester._request(
@@ -468,6 +532,8 @@ class AsyncCustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -492,6 +558,8 @@ class AsyncProducts:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> builtins.list[Product]:
         """List products.
 
@@ -503,6 +571,9 @@ class AsyncProducts:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return await self._requester._request(
             _products_list.OPERATION,
@@ -511,6 +582,8 @@ class AsyncProducts:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     async def create(
@@ -524,6 +597,8 @@ class AsyncProducts:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Product:
         """Create a product.
 
@@ -542,6 +617,9 @@ class AsyncProducts:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return await self._requester._request(
             _products_create.OPERATION,
@@ -556,6 +634,8 @@ class AsyncProducts:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     async def upload_image(
@@ -567,6 +647,8 @@ class AsyncProducts:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> str:
         """Upload a product image.
 
@@ -586,6 +668,9 @@ class AsyncProducts:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return await self._requester._request(
             _products_upload_image.OPERATION,
@@ -598,6 +683,8 @@ class AsyncProducts:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     async def retrieve(
@@ -607,6 +694,8 @@ class AsyncProducts:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Product:
         """Retrieve a product.
 
@@ -619,6 +708,9 @@ class AsyncProducts:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return await self._requester._request(
             _products_retrieve.OPERATION,
@@ -629,6 +721,8 @@ class AsyncProducts:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     async def update(
@@ -644,6 +738,8 @@ class AsyncProducts:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Product:
         """Update a product.
 
@@ -666,6 +762,9 @@ class AsyncProducts:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return await self._requester._request(
             _products_update.OPERATION,
@@ -682,6 +781,8 @@ class AsyncProducts:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
 
@@ -699,6 +800,8 @@ class AsyncProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[builtins.list[Product]]:
         """List products, as the raw response: see ``products.list``."""
         return await self._requester._request(
@@ -708,6 +811,8 @@ class AsyncProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -722,6 +827,8 @@ class AsyncProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Product]:
         """Create a product, as the raw response: see ``products.create``."""
         return await self._requester._request(
@@ -737,6 +844,8 @@ class AsyncProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -749,6 +858,8 @@ class AsyncProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[str]:
         """Upload a product image, as the raw response: see ``products.upload_image``."""
         return await self._requester._request(
@@ -762,6 +873,8 @@ class AsyncProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -772,6 +885,8 @@ class AsyncProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Product]:
         """Retrieve a product, as the raw response: see ``products.retrieve``."""
         return await self._requester._request(
@@ -783,6 +898,8 @@ class AsyncProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -799,6 +916,8 @@ class AsyncProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Product]:
         """Update a product, as the raw response: see ``products.update``."""
         return await self._requester._request(
@@ -816,5 +935,7 @@ class AsyncProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 
-from ..._runtime.contract import Requester
+from ..._runtime.contract import QueryValue, Requester
 from ..._runtime.raw import RawResponse
 from ..._runtime.unset import UNSET, Unset
 from ..api.customers import customers_create as _customers_create
@@ -55,6 +55,8 @@ class Customers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> builtins.list[Customer]:
         """List customers.
 
@@ -67,6 +69,9 @@ class Customers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return self._requester._request(
             _customers_list.OPERATION,
@@ -75,6 +80,8 @@ class Customers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     def create(
@@ -89,6 +96,8 @@ class Customers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Customer:
         """Create a customer.
 
@@ -113,6 +122,9 @@ class Customers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return self._requester._request(
             _customers_create.OPERATION,
@@ -128,6 +140,8 @@ class Customers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     def upsert(
@@ -143,6 +157,8 @@ class Customers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> CustomersUpsertResult:
         """Create or update a customer matched on a field.
 
@@ -167,6 +183,9 @@ class Customers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return self._requester._request(
             _customers_upsert.OPERATION,
@@ -183,6 +202,8 @@ class Customers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     def retrieve(
@@ -192,6 +213,8 @@ class Customers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Customer | DeletedCustomer:
         """Retrieve a customer.
 
@@ -205,6 +228,9 @@ class Customers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return self._requester._request(
             _customers_retrieve.OPERATION,
@@ -215,6 +241,8 @@ class Customers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     def update(
@@ -230,6 +258,8 @@ class Customers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Customer:
         """Update a customer.
 
@@ -252,6 +282,9 @@ class Customers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return self._requester._request(
             _customers_update.OPERATION,
@@ -268,6 +301,8 @@ class Customers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     def delete(
@@ -277,6 +312,8 @@ class Customers:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> DeletedCustomer:
         """Delete a customer.
 
@@ -294,6 +331,9 @@ class Customers:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return self._requester._request(
             _customers_delete.OPERATION,
@@ -304,6 +344,8 @@ class Customers:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
 
@@ -321,6 +363,8 @@ class CustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[builtins.list[Customer]]:
         """List customers, as the raw response: see ``customers.list``."""
         return self._requester._request(
@@ -330,6 +374,8 @@ class CustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -345,6 +391,8 @@ class CustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Customer]:
         """Create a customer, as the raw response: see ``customers.create``."""
         return self._requester._request(
@@ -361,6 +409,8 @@ class CustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -377,6 +427,8 @@ class CustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[CustomersUpsertResult]:
         """Create or update a customer matched on a field, as the raw response: see ``customers.upsert``."""
         return self._requester._request(
@@ -394,6 +446,8 @@ class CustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -404,6 +458,8 @@ class CustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Customer | DeletedCustomer]:
         """Retrieve a customer, as the raw response: see ``customers.retrieve``."""
         return self._requester._request(
@@ -415,6 +471,8 @@ class CustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -431,6 +489,8 @@ class CustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Customer]:
         """Update a customer, as the raw response: see ``customers.update``."""
         return self._requester._request(
@@ -448,6 +508,8 @@ class CustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -458,6 +520,8 @@ class CustomersWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[DeletedCustomer]:
         """Delete a customer, as the raw response: see ``customers.delete``."""
         return self._requester._request(
@@ -469,6 +533,8 @@ class CustomersWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -493,6 +559,8 @@ class Products:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> builtins.list[Product]:
         """List products.
 
@@ -504,6 +572,9 @@ class Products:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return self._requester._request(
             _products_list.OPERATION,
@@ -512,6 +583,8 @@ class Products:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     def create(
@@ -525,6 +598,8 @@ class Products:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Product:
         """Create a product.
 
@@ -543,6 +618,9 @@ class Products:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return self._requester._request(
             _products_create.OPERATION,
@@ -557,6 +635,8 @@ class Products:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     def upload_image(
@@ -568,6 +648,8 @@ class Products:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> str:
         """Upload a product image.
 
@@ -587,6 +669,9 @@ class Products:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return self._requester._request(
             _products_upload_image.OPERATION,
@@ -599,6 +684,8 @@ class Products:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     def retrieve(
@@ -608,6 +695,8 @@ class Products:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Product:
         """Retrieve a product.
 
@@ -620,6 +709,9 @@ class Products:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (refused here: this operation sends no body).
         """
         return self._requester._request(
             _products_retrieve.OPERATION,
@@ -630,6 +722,8 @@ class Products:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
     def update(
@@ -645,6 +739,8 @@ class Products:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Product:
         """Update a product.
 
@@ -667,6 +763,9 @@ class Products:
             timeout: Seconds for this call, retries included (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
+            extra_body: Fields added to this call's request body, by wire name (``taxId``), over the method's own
+                (checked by Ching, not by the SDK).
         """
         return self._requester._request(
             _products_update.OPERATION,
@@ -683,6 +782,8 @@ class Products:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
 
@@ -700,6 +801,8 @@ class ProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[builtins.list[Product]]:
         """List products, as the raw response: see ``products.list``."""
         return self._requester._request(
@@ -709,6 +812,8 @@ class ProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -723,6 +828,8 @@ class ProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Product]:
         """Create a product, as the raw response: see ``products.create``."""
         return self._requester._request(
@@ -738,6 +845,8 @@ class ProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -750,6 +859,8 @@ class ProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[str]:
         """Upload a product image, as the raw response: see ``products.upload_image``."""
         return self._requester._request(
@@ -763,6 +874,8 @@ class ProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -773,6 +886,8 @@ class ProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Product]:
         """Retrieve a product, as the raw response: see ``products.retrieve``."""
         return self._requester._request(
@@ -784,6 +899,8 @@ class ProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
 
@@ -800,6 +917,8 @@ class ProductsWithRawResponse:
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> RawResponse[Product]:
         """Update a product, as the raw response: see ``products.update``."""
         return self._requester._request(
@@ -817,5 +936,7 @@ class ProductsWithRawResponse:
             timeout=timeout,
             max_retries=max_retries,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
             raw=True,
         )
