@@ -45,24 +45,6 @@ _URLS_KEPT: Final = 256
 MAX_PATH_LENGTH: Final = 16 * 1024
 """Longest request path sent: common servers take at most 16 KB for the request line and headers together
 (h11, Node.js; nginx and Apache 8 KB), so a longer path could never succeed. httpx refuses URLs past 64 KB."""
-# Headers the HTTP client owns: they frame the message or concern one connection (RFC 9110, 7.6.1).
-# Set by a caller they could break the framing of this request or smuggle another one.
-_OWNED_HEADERS: Final = frozenset(
-    {
-        "host",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-    }
-)
-_HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE: Final = re.compile(r"(?:[\x21-\x7e](?:[ \t]*[\x21-\x7e])*)?")
 
 
 class Call:
@@ -352,7 +334,7 @@ class BaseChing:
             headers = headers.copy()
             headers.update(request.headers or {})
         if extra_headers:
-            _check_extra_headers(extra_headers)
+            _extras.check_headers("extra_headers", extra_headers)
             headers.update(extra_headers)
         return Call(operation, request, url, headers, call_timeout, call_retries)
 
@@ -550,37 +532,6 @@ def _check_path(name: str, operation: Operation, path: str) -> None:
         f"servers refuse paths this long (at most {MAX_PATH_LENGTH:,} are sent). Ching's ids are short, like cus_…",
         argument=argument,
     )
-
-
-def _check_extra_headers(extra_headers: Mapping[str, str]) -> None:
-    """Refuse headers that httpx would refuse only while sending, or that would break the request's framing."""
-    for name, value in extra_headers.items():
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise InvalidArgumentError("extra_headers must map strings to strings.", argument="extra_headers")
-        lowered = name.lower()
-        if lowered == "authorization":
-            raise InvalidArgumentError(
-                "extra_headers cannot set Authorization; pass api_key to the client.", argument="extra_headers"
-            )
-        if lowered in _OWNED_HEADERS:
-            raise InvalidArgumentError(
-                f"extra_headers cannot set {name}: the HTTP client sets the headers that frame a request or "
-                "concern its connection.",
-                argument="extra_headers",
-            )
-        if not _HEADER_NAME.fullmatch(name):
-            raise InvalidArgumentError(
-                f"extra_headers: {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only).",
-                argument="extra_headers",
-            )
-        # The value is not repeated in the message: it may be a secret of the caller's.
-        if not _HEADER_VALUE.fullmatch(value):
-            raise InvalidArgumentError(
-                f"extra_headers: the value of {name} has a line break, a control character, non-ASCII text or "
-                "surrounding whitespace, which HTTP headers cannot carry; encode it (for example with "
-                "urllib.parse.quote) or strip it.",
-                argument="extra_headers",
-            )
 
 
 def user_agent(engine: _engine.Engine) -> str:

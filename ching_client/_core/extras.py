@@ -1,18 +1,42 @@
-"""What a caller sends beyond the spec: ``extra_query`` and ``extra_body`` on a generated operation. Checked
-before anything is sent, like any argument; no I/O.
+"""What a caller sends beyond the spec: ``extra_query`` and ``extra_body`` on a generated operation, and
+``request()`` for an endpoint the spec lacks. Checked before anything is sent, like any argument; no I/O.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
-from .._runtime.contract import QueryValue, Request
+from .._exceptions import InvalidArgumentError
+from .._runtime.contract import Operation, QueryValue, Request
 from .._runtime.kinds import InvalidArgument, check_key, check_text, check_texts
 
+METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")
+CUSTOM: Final = "request"
+"""The operation id of ``request()`` calls: errors, log lines and raw responses name them ``request``."""
+# Headers the HTTP client owns: they frame the message or concern one connection (RFC 9110, 7.6.1).
+# Set by a caller they could break the framing of this request or smuggle another one.
+_OWNED_HEADERS: Final = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+    }
+)
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE: Final = re.compile(r"(?:[\x21-\x7e](?:[ \t]*[\x21-\x7e])*)?")
+_DOT_SEGMENT: Final = re.compile(r"(?:^|/)\.{1,2}(?:/|$)")
 _SCALARS: Final = (str, int, float)
 
 
@@ -38,6 +62,85 @@ def merge(
         if not isinstance(extra_body, Mapping):
             raise InvalidArgument("extra_body", f"must be a mapping of wire names to values, not {_type(extra_body)}")
         request.json = {**request.json, **checked_json("extra_body", extra_body)}
+
+
+def check_headers(argument: str, headers: Mapping[str, str]) -> None:
+    """Refuse headers that httpx would refuse only while sending, or that would break the request's framing."""
+    if not isinstance(headers, Mapping):
+        raise InvalidArgumentError(f"{argument} must map strings to strings.", argument=argument)
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise InvalidArgumentError(f"{argument} must map strings to strings.", argument=argument)
+        lowered = name.lower()
+        if lowered == "authorization":
+            raise InvalidArgumentError(
+                f"{argument} cannot set Authorization; pass api_key to the client.", argument=argument
+            )
+        if lowered in _OWNED_HEADERS:
+            raise InvalidArgumentError(
+                f"{argument} cannot set {name}: the HTTP client sets the headers that frame a request or "
+                "concern its connection.",
+                argument=argument,
+            )
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidArgumentError(
+                f"{argument}: {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only).",
+                argument=argument,
+            )
+        # The value is not repeated in the message: it may be a secret of the caller's.
+        if not _HEADER_VALUE.fullmatch(value):
+            raise InvalidArgumentError(
+                f"{argument}: the value of {name} has a line break, a control character, non-ASCII text or "
+                "surrounding whitespace, which HTTP headers cannot carry; encode it (for example with "
+                "urllib.parse.quote) or strip it.",
+                argument=argument,
+            )
+
+
+def custom_request(
+    method: str,
+    path: str,
+    query: Mapping[str, QueryValue] | None,
+    body: Mapping[str, object] | None,
+    headers: Mapping[str, str] | None,
+    safe_to_retry: bool | None,
+) -> tuple[Operation, Callable[[], Request]]:
+    """The operation and the request builder of ``request(method, path, ...)``; a bad argument raises
+    ``InvalidArgumentError`` at once.
+
+    Only a GET is retried unless ``safe_to_retry`` says otherwise: the SDK cannot know whether an endpoint it has
+    no spec for is safe to repeat, and the retry policy never sends again what may have been applied.
+    """
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        raise _refused("method", f"must be one of {', '.join(METHODS)}, not {method!r}"[:200])
+    verb = method.upper()
+    _check_path(path)
+    if headers is not None:
+        check_headers("headers", headers)
+    if safe_to_retry is not None and not isinstance(safe_to_retry, bool):
+        raise _refused("safe_to_retry", f"must be True, False or None, not {_type(safe_to_retry)}")
+    if body is not None and verb == "GET":
+        raise _refused("body", "cannot be sent with GET: pass query instead")
+    if body is not None and not isinstance(body, Mapping):
+        raise _refused("body", f"must be a mapping (a JSON object), not {_type(body)}")
+    try:
+        encoded = encode_query("query", query) if query is not None else ""
+        json_body = checked_json("body", body) if body is not None else None
+    except InvalidArgument as exc:
+        raise _refused(exc.argument, exc.problem) from None
+    # The template is the whole path, so a path too long for any server is refused naming `path`.
+    operation = Operation(
+        operation_id=CUSTOM,
+        method=verb,
+        path="{path}",
+        safe_to_repeat=verb == "GET" if safe_to_retry is None else safe_to_retry,
+    )
+    return operation, lambda: Request(verb, path, query=encoded, json=json_body)
+
+
+def data_of(envelope: Any) -> Any:
+    """The ``data`` of Ching's success envelope, as decoded JSON: what ``request()`` returns."""
+    return envelope["data"]
 
 
 def encode_query(name: str, query: Mapping[str, QueryValue]) -> str:
@@ -79,6 +182,34 @@ def checked_json(name: str, value: Mapping[str, object]) -> dict[str, Any]:
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidArgument(name, f"is not JSON: {str(exc)[:200]}") from None
     return dict(value)
+
+
+def _check_path(path: object) -> None:
+    """Refuse anything but a path relative to the base URL: an absolute URL would send the key to another host."""
+    if not isinstance(path, str):
+        raise _refused("path", f"must be a string such as '/v1/customers/cus_x', not {_type(path)}")
+    if "://" in path or path.startswith("//") or (path[:1] != "/" and ":" in path.partition("/")[0]):
+        raise _refused(
+            "path",
+            "must be relative to the client's base URL, such as '/v1/customers/cus_x'; an absolute URL is refused "
+            "so that the API key goes to Ching only",
+        )
+    if not path.startswith("/"):
+        raise _refused("path", f"must start with '/', as in '/v1/customers/cus_x', not {path[:100]!r}")
+    if "?" in path or "#" in path:
+        raise _refused("path", "must not carry a query or a fragment: pass the query as query={...}")
+    if _DOT_SEGMENT.search(path):
+        raise _refused("path", "must not have '.' or '..' segments, which would leave the base URL")
+    if not (path.isascii() and path.isprintable()) or " " in path or "\\" in path:
+        raise _refused(
+            "path",
+            "has a space, a backslash, a control or a non-ASCII character: percent-encode each segment "
+            "(urllib.parse.quote(segment, safe=''))",
+        )
+
+
+def _refused(argument: str, problem: str) -> InvalidArgumentError:
+    return InvalidArgumentError(f"{CUSTOM}: {argument}: {problem}.", argument=argument)
 
 
 def _type(value: object) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ching_client import AsyncChing, BadRequestError, Ching, InvalidArgumentError
+from ching_client import BadRequestError, InvalidArgumentError
 from ching_client.testing import FakeChing
 
 from ._support import CUSTOMER, OPS, Harness, Op, ScriptedServer, ok, op_id
@@ -20,11 +20,6 @@ pytestmark = pytest.mark.anyio
 
 BODY_OPS = [op for op in OPS if op.body is not None]
 BODILESS_OPS = [op for op in OPS if op.body is None]
-
-
-def local(harness: Harness, fake: FakeChing, **options: Any) -> AsyncChing | Ching:
-    """A client of ``harness``'s kind on the local Ching ``fake``, in-process."""
-    return fake.async_ching(**options) if harness.kind == "async" else fake.ching(**options)
 
 
 @pytest.mark.parametrize("op", BODY_OPS, ids=op_id)
@@ -45,7 +40,7 @@ async def test_extra_query_is_added_to_every_operation(harness: Harness, server:
 
 async def test_extra_body_reaches_the_local_ching_which_checks_it(harness: Harness):
     fake = FakeChing()
-    async with harness.opened(local(harness, fake)) as ching:
+    async with harness.opened(harness.local(fake)) as ching:
         customer = await harness.call(ching.customers.create, name="Tal", extra_body={"nickname": "T"})
         assert fake.requests.entries()[-1].body == {"name": "Tal", "nickname": "T"}
         # Merged over the method's own `name`: the local Ching refuses the empty name it then receives.
@@ -60,7 +55,7 @@ async def test_extra_body_reaches_the_local_ching_which_checks_it(harness: Harne
 
 async def test_extra_query_reaches_the_local_ching(harness: Harness):
     fake = FakeChing()
-    async with harness.opened(local(harness, fake)) as ching:
+    async with harness.opened(harness.local(fake)) as ching:
         await harness.call(ching.customers.list, extra_query={"limit": 3, "email": "tal@example.com"})
     assert fake.requests.entries()[-1].query == "limit=3&email=tal%40example.com"
 

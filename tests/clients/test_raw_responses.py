@@ -33,11 +33,6 @@ from ._support import OPS, Harness, Op, ScriptedServer, error, op_id, raw
 pytestmark = pytest.mark.anyio
 
 
-def local(harness: Harness, fake: FakeChing, **options: Any) -> AsyncChing | Ching:
-    """A client of ``harness``'s kind on the local Ching ``fake``, in-process."""
-    return fake.async_ching(**options) if harness.kind == "async" else fake.ching(**options)
-
-
 def raw_method(op: Op, client: AsyncChing | Ching) -> Any:
     resource, method = op.name.split(".")
     return getattr(getattr(client, resource).with_raw_response, method)
@@ -50,7 +45,7 @@ def answered(fake: FakeChing, index: int = -1) -> str | None:
 
 async def test_raw_create_retrieve_list_and_delete_show_the_answer_and_parse_to_the_plain_result(harness: Harness):
     fake = FakeChing()
-    async with harness.opened(local(harness, fake)) as ching:
+    async with harness.opened(harness.local(fake)) as ching:
         created = await harness.call(ching.customers.with_raw_response.create, name="Tal", email="tal@example.com")
         assert isinstance(created, RawResponse)
         assert (created.operation, created.http_method, created.status_code, created.attempts) == (
@@ -111,7 +106,7 @@ async def test_parse_gives_what_the_plain_call_returns_for_every_operation(
 async def test_attempts_and_the_request_id_are_those_of_the_answer_after_a_503(harness: Harness):
     fake = FakeChing()
     fake.faults.add("status", status=503, operation="customers_list", times=1)
-    async with harness.opened(local(harness, fake, max_retries=2)) as ching:
+    async with harness.opened(harness.local(fake, max_retries=2)) as ching:
         response = await harness.call(ching.customers.with_raw_response.list)
     first, second = fake.requests.entries()
     assert (first.status, second.status) == (503, 200)
@@ -122,7 +117,7 @@ async def test_attempts_and_the_request_id_are_those_of_the_answer_after_a_503(h
 
 async def test_a_failed_call_raises_as_the_plain_call_does(harness: Harness):
     fake = FakeChing()
-    async with harness.opened(local(harness, fake)) as ching:
+    async with harness.opened(harness.local(fake)) as ching:
         with pytest.raises(NotFoundError) as caught:
             await harness.call(ching.customers.with_raw_response.retrieve, "cus_missing")
         assert caught.value.request_id == answered(fake)

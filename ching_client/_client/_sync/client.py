@@ -13,6 +13,7 @@ import contextlib
 import attrs
 
 from ..._core import config as _config
+from ..._core import extras as _extras
 from ..._core import response as _response
 from ..._core.base import AttemptDeadline, AttemptWatch, BaseChing, Call
 from ..._core.config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
@@ -133,6 +134,44 @@ class Ching(BaseChing, Resources):
     ) -> None:
         self.close()
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        safe_to_retry: bool | None = None,
+    ) -> Any:
+        """Call an endpoint the spec (and so this SDK) lacks, with every guarantee of the generated methods.
+
+        ``path`` is relative to the base URL (``/v1/customers/cus_x``): an absolute URL is refused, so the key
+        goes to Ching only. ``query`` and ``body`` (a JSON object) are sent as given, wire names. Returns the
+        ``data`` of Ching's envelope, as decoded JSON; failures raise the typed errors of any call. Only GET is
+        retried, unless ``safe_to_retry=True`` says that sending the request twice has the effect of sending it
+        once (an idempotent write); ``safe_to_retry=False`` stops a GET being retried once it may have reached
+        the server. Without it a write is never retried once it may have reached the server: never a duplicate.
+        """
+        operation, build = _extras.custom_request(method, path, query, body, headers, safe_to_retry)
+        return self._request(
+            operation,
+            build,
+            _extras.data_of,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=headers,
+            extra_query=None,
+            extra_body=None,
+        )
+
+    @cached_property
+    def with_raw_response(self) -> ChingWithRawResponse:
+        """``request()`` returning the ``RawResponse`` (status, headers, request id...) instead of the data."""
+        return ChingWithRawResponse(self)
+
     @overload
     def _request(
         self,
@@ -236,3 +275,38 @@ class Ching(BaseChing, Resources):
             raise self._undecodable(call, response, exc) from None
         finally:
             response.close()
+
+
+class ChingWithRawResponse:
+    """``Ching.with_raw_response``: ``request()`` returning the ``RawResponse`` of the call."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Ching) -> None:
+        self._client = client
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        safe_to_retry: bool | None = None,
+    ) -> RawResponse[Any]:
+        """``Ching.request``, returning the ``RawResponse``: its ``parse()`` gives the envelope's ``data``."""
+        operation, build = _extras.custom_request(method, path, query, body, headers, safe_to_retry)
+        return self._client._request(
+            operation,
+            build,
+            _extras.data_of,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=headers,
+            extra_query=None,
+            extra_body=None,
+            raw=True,
+        )
