@@ -112,7 +112,8 @@ def custom_request(
     no spec for is safe to repeat, and the retry policy never sends again what may have been applied.
     """
     if not isinstance(method, str) or method.upper() not in METHODS:
-        raise _refused("method", f"must be one of {', '.join(METHODS)}, not {method!r}"[:200])
+        shown = repr(method) if isinstance(method, str) and len(method) <= 10 else _type(method)
+        raise _refused("method", f"must be one of {', '.join(METHODS)}, not {shown}")
     verb = method.upper()
     _check_path(path)
     if headers is not None:
@@ -195,7 +196,7 @@ def _check_path(path: object) -> None:
             "so that the API key goes to Ching only",
         )
     if not path.startswith("/"):
-        raise _refused("path", f"must start with '/', as in '/v1/customers/cus_x', not {path[:100]!r}")
+        raise _refused("path", "must start with '/', as in '/v1/customers/cus_x'")
     if "?" in path or "#" in path:
         raise _refused("path", "must not carry a query or a fragment: pass the query as query={...}")
     if _DOT_SEGMENT.search(path):
