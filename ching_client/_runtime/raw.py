@@ -55,7 +55,7 @@ class RawResponse(Generic[T]):
         self.url: str = url
         #: The answer's HTTP status: 200 or another 2xx.
         self.status_code: int = status_code
-        #: The answer's headers: a read-only mapping, looked up case-insensitively.
+        #: The answer's headers, looked up case-insensitively (``headers["x-request-id"]``), as httpx gives them.
         self.headers: Mapping[str, str] = headers
         #: Ching's id of the request (the ``X-Request-Id`` header), to give Ching support; None when absent.
         self.request_id: str | None = request_id

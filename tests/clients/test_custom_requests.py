@@ -77,6 +77,18 @@ async def test_request_retries_a_get_after_a_503(harness: Harness):
     assert [entry.status for entry in fake.requests.entries()] == [503, 200, 503]
 
 
+async def test_a_client_with_other_options_sends_its_raw_requests_with_them(harness: Harness):
+    fake = FakeChing()
+    fake.faults.add("status", status=503, operation="GET /v1/customers")
+    async with harness.opened(harness.local(fake, max_retries=2)) as ching:
+        with pytest.raises(InternalServerError):
+            await harness.call(ching.with_raw_response.request, "GET", "/v1/customers")
+        assert len(fake.requests.entries()) == 3
+        with pytest.raises(InternalServerError):
+            await harness.call(ching.with_options(max_retries=0).with_raw_response.request, "GET", "/v1/customers")
+    assert len(fake.requests.entries()) == 4
+
+
 async def test_request_never_sends_a_post_again_once_it_may_have_been_applied(harness: Harness):
     fake = FakeChing()
     fake.faults.add("drop_after", operation="POST /v1/customers", times=1)
