@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._generated.models.product_feature import ProductFeature
     from ._generated.models.product_feature_input import ProductFeatureInput
     from ._generated.results import CustomersUpsertResult
+    from ._runtime.raw import RawResponse
     from ._runtime.unset import UNSET, Unset
 
 # Where the other public names live. `import ching_client` loads only the error classes: an application that only
@@ -58,6 +59,7 @@ _LAZY = {
     "Product": "._generated.models.product",
     "ProductFeature": "._generated.models.product_feature",
     "ProductFeatureInput": "._generated.models.product_feature_input",
+    "RawResponse": "._runtime.raw",
     "RowFailure": "._bulk.batch",
     "UpsertProgress": "._bulk.batch",
     "UpsertReport": "._bulk.batch",
@@ -91,6 +93,7 @@ __all__ = [
     "ProductFeature",
     "ProductFeatureInput",
     "RateLimitError",
+    "RawResponse",
     "RowFailure",
     "UnprocessableEntityError",
     "Unset",

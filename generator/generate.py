@@ -3,11 +3,12 @@
 openapi-python-client (pinned) parses the spec and supplies the model templates; this driver
 checks the operation names, keeps only the models the operations use, and renders, with the
 templates in ``generator/templates``: the models, one module per operation (its ``OPERATION``, its
-request builder ``build`` and its parser ``parse``), and in ``_async/`` the resource classes and the
-resources as client attributes, whose sync twins in ``_sync/`` are derived by ``generator/unasync.py`` (as
-the hand-written clients are). Generated code imports the hand-written runtime
-(``ching_client/_runtime``) for everything else. Every file is stamped with a "generated" header
-and formatted by the pinned ruff with settings given here, so the output is the same on every machine.
+request builder ``build``, its parser ``parse`` and ``result``, what its method returns), and in ``_async/``
+the resource classes (each with its ``with_raw_response`` twin) and the resources as client attributes,
+whose sync twins in ``_sync/`` are derived by ``generator/unasync.py`` (as the hand-written clients are).
+Generated code imports the hand-written runtime (``ching_client/_runtime``) for everything else. Every file
+is stamped with a "generated" header and formatted by the pinned ruff with settings given here, so the output
+is the same on every machine.
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ from typing import Any
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 #: Keyword arguments every resource method has; no parameter or verb may take these names.
-CALL_OPTIONS = ("timeout", "max_retries", "extra_headers")
+CALL_OPTIONS = ("timeout", "max_retries", "extra_headers", "extra_query", "extra_body")
+#: Members every resource class has beside its operations' methods: no verb may take these names.
+RESOURCE_MEMBERS = ("with_raw_response",)
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
@@ -56,7 +58,13 @@ def _problem(operation_id: Any, tags: Any, method: str, path: str) -> str | None
     if keyword.iskeyword(tag):
         return f"{where}: tag {tag!r} is a Python keyword, which cannot name a client attribute: rename it"
     verb = operation_id.removeprefix(f"{tag}_")
-    if not _SNAKE.match(operation_id) or verb == operation_id or verb in CALL_OPTIONS:
+    if verb in CALL_OPTIONS + RESOURCE_MEMBERS and _SNAKE.match(operation_id):
+        kind = "a keyword argument of every method" if verb in CALL_OPTIONS else "a member of every resource"
+        return (
+            f"{where}: operationId {operation_id!r} would make the method `{tag}.{verb}`, but `{verb}` is {kind}: "
+            "rename it with another verb"
+        )
+    if not _SNAKE.match(operation_id) or verb == operation_id:
         rename = suggestion(operation_id, tag, method, path)
         return (
             f"{where}: operationId {operation_id!r} must be `<tag>_<verb>` in snake_case, starting with its first "

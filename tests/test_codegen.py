@@ -56,7 +56,12 @@ def test_each_sync_resource_has_the_async_ones_methods_signatures_and_docs() -> 
         for name, cls in vars(async_resources).items()
         if isinstance(cls, type) and cls.__module__ == async_resources.__name__
     ]
-    assert [a.__name__ for a, _ in pairs] == ["AsyncCustomers", "AsyncProducts"]
+    assert [a.__name__ for a, _ in pairs] == [
+        "AsyncCustomers",
+        "AsyncCustomersWithRawResponse",
+        "AsyncProducts",
+        "AsyncProductsWithRawResponse",
+    ]
     for async_cls, sync_cls in pairs:
         async_methods, sync_methods = _methods(async_cls), _methods(sync_cls)
         assert sync_cls.__doc__ == async_cls.__doc__
@@ -103,7 +108,24 @@ def test_generated_code_keeps_no_stock_client_and_no_unused_functions() -> None:
         names = {
             node.name for node in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(node, ast.FunctionDef)
         }
-        assert names == {"build"}, path
+        assert names == {"build", "result"}, path
+
+
+def test_each_resource_method_has_a_raw_twin_with_the_same_arguments() -> None:
+    """`ching.<tag>.with_raw_response.<verb>` takes what `ching.<tag>.<verb>` takes and returns its RawResponse."""
+    from ching_client._generated._async import resources as async_resources
+    from ching_client._generated._sync import resources as sync_resources
+
+    for module, prefix in ((async_resources, "Async"), (sync_resources, "")):
+        for tag in ("Customers", "Products"):
+            plain, raw = getattr(module, prefix + tag), getattr(module, f"{prefix}{tag}WithRawResponse")
+            plain_methods, raw_methods = _methods(plain), _methods(raw)
+            assert plain_methods.keys() == raw_methods.keys()
+            for name, (signature, _, coroutine) in plain_methods.items():
+                arguments, returns = signature.split(" -> ")
+                raw_returns = "RawResponse[" + returns.strip("'") + "]"  # annotations are strings (PEP 563)
+                assert raw_methods[name][0] == f"{arguments} -> '{raw_returns}'", (tag, name)
+                assert raw_methods[name][2] is coroutine
 
 
 def test_unknown_enum_value_from_the_server_is_kept_not_raised() -> None:
@@ -158,7 +180,9 @@ def _generate(tmp_path: Path, spec: dict[str, Any]) -> None:
         ("customers-list", ["customers"], "rename it to 'customers_list'"),
         ("list_customers", ["customers"], "rename it to 'customers_list'"),
         ("products_list", ["customers"], "starting with its first tag 'customers'"),
-        ("customers_timeout", ["customers"], "rename it to"),
+        ("customers_timeout", ["customers"], "`timeout` is a keyword argument of every method: rename it"),
+        ("customers_extra_body", ["customers"], "`extra_body` is a keyword argument of every method: rename it"),
+        ("customers_with_raw_response", ["customers"], "`with_raw_response` is a member of every resource: rename"),
         ("customers_list", [], "has no tag"),
         ("customers_list", ["Customers"], "tag 'Customers' must be snake_case"),
         ("import_list", ["import"], "tag 'import' is a Python keyword"),

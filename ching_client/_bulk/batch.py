@@ -43,7 +43,9 @@ UNREACHABLE_ROWS: Final = 20
 A shorter batch in which no row got an answer at all ends the same way, so the outcome does not depend on its length."""
 MAX_CONCURRENCY: Final = 100
 """The default connection pool holds 100 connections; more workers would only queue for them."""
-_CALL_OPTIONS: Final = frozenset({"self", "identify_by", "timeout", "max_retries", "extra_headers"})
+_CALL_OPTIONS: Final = frozenset(
+    {"self", "identify_by", "timeout", "max_retries", "extra_headers", "extra_query", "extra_body"}
+)
 # The row fields are upsert's body arguments, read from the generated method so that a field added
 # to the spec is accepted in rows after `make generate`.
 ROW_FIELDS: Final = tuple(

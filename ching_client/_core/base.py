@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import functools
 import inspect
 import logging
 import platform
@@ -11,7 +13,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from attrs import field, frozen
 
@@ -27,10 +29,12 @@ from .._exceptions import (
 from .._http import body as _body
 from .._http import engines as _engine
 from .._http.pool import LoopGuard
-from .._runtime.contract import Operation, Request
+from .._runtime.contract import Operation, QueryValue, Request
 from .._runtime.kinds import InvalidArgument, unencodable
+from .._runtime.raw import RawResponse
 from .._version import __version__
 from . import config as _config
+from . import extras as _extras
 from . import response as _response
 from .logs import configure_from_env, logger
 from .observe import Observation, observers_for
@@ -41,29 +45,12 @@ if TYPE_CHECKING:  # httpx's types stand for httpx2's too: the two families have
 
     from .observe import Observer
 
+T = TypeVar("T")
 RETRY_COUNT_HEADER: Final = "X-Ching-Retry-Count"
 _URLS_KEPT: Final = 256
 MAX_PATH_LENGTH: Final = 16 * 1024
 """Longest request path sent: common servers take at most 16 KB for the request line and headers together
 (h11, Node.js; nginx and Apache 8 KB), so a longer path could never succeed. httpx refuses URLs past 64 KB."""
-# Headers the HTTP client owns: they frame the message or concern one connection (RFC 9110, 7.6.1).
-# Set by a caller they could break the framing of this request or smuggle another one.
-_OWNED_HEADERS: Final = frozenset(
-    {
-        "host",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-    }
-)
-_HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE: Final = re.compile(r"(?:[\x21-\x7e](?:[ \t]*[\x21-\x7e])*)?")
 
 
 class Call:
@@ -85,6 +72,7 @@ class Call:
         "operation",
         "path",
         "response_headers",
+        "started",
         "url",
     )
 
@@ -104,7 +92,9 @@ class Call:
         self.json: Any = request.json
         self.headers = headers
         self.max_retries = max_retries
-        self.deadline = time.monotonic() + timeout
+        #: When the call started (``time.monotonic()``): a raw response's ``elapsed`` counts from here.
+        self.started = now = time.monotonic()
+        self.deadline = now + timeout
         #: Attempts started so far, the current one included (``attempt_headers`` counts them).
         self.attempts = 0
         #: The headers of the latest attempt's answer; None before one arrives, and after an attempt without one.
@@ -415,12 +405,16 @@ class BaseChing:
         timeout: float | None,
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, QueryValue] | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> Call:
         """Build the call, refusing bad arguments before anything is sent."""
         call_timeout, call_retries = self._options(timeout, max_retries)
         name = _response.operation_name(operation)
         try:
             request = build()
+            if extra_query is not None or extra_body is not None:
+                _extras.merge(request, extra_query, extra_body)
         except InvalidArgument as exc:
             raise InvalidArgumentError(f"{name}: {exc}", argument=exc.argument) from None
         except UnicodeEncodeError as exc:
@@ -435,7 +429,7 @@ class BaseChing:
             headers = headers.copy()
             headers.update(request.headers or {})
         if extra_headers:
-            _check_extra_headers(extra_headers)
+            _extras.check_headers("extra_headers", extra_headers)
             headers.update(extra_headers)
         return Call(operation, request, url, headers, call_timeout, call_retries)
 
@@ -545,7 +539,6 @@ class BaseChing:
         status = response.status_code
         call.response_headers = response.headers
         if 200 <= status < 300:
-            _response.note_answered(call.operation, call.path, attempt, response.headers)
             if logger.isEnabledFor(logging.INFO):
                 _log_attempt(call, attempt, started, str(status), None)
                 logger.debug("response body %s", content[:2000])
@@ -587,6 +580,34 @@ class BaseChing:
             headers=response.headers,
         )
 
+    @staticmethod
+    def _raw_response(
+        call: Call, response: httpx.Response, content: bytes, parse: Callable[[Any], T]
+    ) -> RawResponse[T]:
+        """The answer to a call made ``with_raw_response``: ``parse()`` reads it as the plain call would have."""
+        read = functools.partial(
+            _response.success,
+            call.operation,
+            call.path,
+            response.status_code,
+            content,
+            parse,
+            attempts=call.attempts,
+            headers=response.headers,
+        )
+        return RawResponse(
+            operation=call.name,
+            http_method=call.method,
+            url=str(call.url),
+            status_code=response.status_code,
+            headers=response.headers,
+            request_id=call.request_id,
+            content=content,
+            elapsed=datetime.timedelta(seconds=time.monotonic() - call.started),
+            attempts=call.attempts,
+            parse=read,
+        )
+
     def _too_large(self, call: Call, response: httpx.Response) -> APIResponseError:
         limit = self._config.max_response_bytes
         problem = (
@@ -625,37 +646,6 @@ def _check_path(name: str, operation: Operation, path: str) -> None:
         f"servers refuse paths this long (at most {MAX_PATH_LENGTH:,} are sent). Ching's ids are short, like cus_…",
         argument=argument,
     )
-
-
-def _check_extra_headers(extra_headers: Mapping[str, str]) -> None:
-    """Refuse headers that httpx would refuse only while sending, or that would break the request's framing."""
-    for name, value in extra_headers.items():
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise InvalidArgumentError("extra_headers must map strings to strings.", argument="extra_headers")
-        lowered = name.lower()
-        if lowered == "authorization":
-            raise InvalidArgumentError(
-                "extra_headers cannot set Authorization; pass api_key to the client.", argument="extra_headers"
-            )
-        if lowered in _OWNED_HEADERS:
-            raise InvalidArgumentError(
-                f"extra_headers cannot set {name}: the HTTP client sets the headers that frame a request or "
-                "concern its connection.",
-                argument="extra_headers",
-            )
-        if not _HEADER_NAME.fullmatch(name):
-            raise InvalidArgumentError(
-                f"extra_headers: {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only).",
-                argument="extra_headers",
-            )
-        # The value is not repeated in the message: it may be a secret of the caller's.
-        if not _HEADER_VALUE.fullmatch(value):
-            raise InvalidArgumentError(
-                f"extra_headers: the value of {name} has a line break, a control character, non-ASCII text or "
-                "surrounding whitespace, which HTTP headers cannot carry; encode it (for example with "
-                "urllib.parse.quote) or strip it.",
-                argument="extra_headers",
-            )
 
 
 def user_agent(engine: _engine.Engine) -> str:

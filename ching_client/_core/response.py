@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from typing import Any, Final, TypeVar
 
 from .._exceptions import (
@@ -66,20 +65,6 @@ _NOT_JSON: Final = object()
 _TOO_DEEP: Final = object()
 REQUEST_ID_HEADER: Final = "X-Request-Id"
 """The response header carrying Ching's id of a request (the spec's ``components/headers/RequestId``)."""
-
-Answered = tuple[Operation, str, int, Mapping[str, str]]
-"""What ``success`` needs to know of the call whose 2xx answer it reads: operation, path, attempts made, headers."""
-_answered: ContextVar[Answered | None] = ContextVar("ching_client_answered", default=None)
-
-
-def note_answered(operation: Operation, path: str, attempts: int, headers: Mapping[str, str]) -> None:
-    """Note the call whose 2xx answer ``success`` reads next in this thread or task, for the errors it may raise.
-
-    The clients call ``success`` with the operation and path alone, right after the request core saw the answer
-    (``BaseChing._after_response``, which calls this), with nothing awaited in between; a context variable keeps
-    concurrent calls of other tasks and threads apart. It holds no request data, only the answer's headers.
-    """
-    _answered.set((operation, path, attempts, headers))
 
 
 def operation_name(operation: Operation) -> str:
@@ -147,8 +132,18 @@ def _not_json(content: bytes, data: object) -> str:
     return f"a body that is not JSON ({_snippet(content) or 'empty'!r})"
 
 
-def success(operation: Operation, path: str, status: int, content: bytes, parse: Callable[[Any], T]) -> T:
-    """Parse a 2xx response as the operation's documented envelope.
+def success(
+    operation: Operation,
+    path: str,
+    status: int,
+    content: bytes,
+    parse: Callable[[Any], T],
+    *,
+    attempts: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> T:
+    """Parse a 2xx response as the operation's documented envelope; ``attempts`` and the answer's ``headers`` go
+    into the errors it may raise.
 
     A body that is not a ``success: true`` envelope proves nothing: ``APIResponseError``. An envelope that says
     ``success: true`` but cannot be read as the spec says proves that a write happened: for any operation but a
@@ -179,18 +174,8 @@ def success(operation: Operation, path: str, status: int, content: bytes, parse:
         except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
             problem = f"the envelope does not have the documented shape ({capped(str(exc), _SNIPPET)})"
         if method != "GET":
-            attempts, headers = _answer_of(operation, path)
             raise write_applied(operation, path, status, problem, content, data, attempts=attempts, headers=headers)
-    attempts, headers = _answer_of(operation, path)
     raise undocumented(method, path, status, problem, content, operation=operation, attempts=attempts, headers=headers)
-
-
-def _answer_of(operation: Operation, path: str) -> tuple[int | None, Mapping[str, str] | None]:
-    """The attempts made and the headers of the answer ``success`` reads, as ``note_answered`` noted them."""
-    noted = _answered.get()
-    if noted is None or noted[0] is not operation or noted[1] != path:
-        return None, None  # read outside a client's call (a test of this module)
-    return noted[2], noted[3]
 
 
 def write_applied(

@@ -7,12 +7,17 @@ generated resources hand both to a requester, which the clients implement (``Asy
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypedDict, TypeVar, Unpack, overload
 
 from attrs import frozen
 
+if TYPE_CHECKING:
+    from .raw import RawResponse
+
 T = TypeVar("T")
+QueryValue: TypeAlias = "str | int | float | bool | Sequence[str | int | float | bool] | None"
+"""A value of ``extra_query`` or ``request(query=...)``: a list repeats its name (``a=1&a=2``); None leaves it out."""
 
 
 @frozen
@@ -56,31 +61,64 @@ class Request:
         return f"Request({self.method} {target})"
 
 
-class AsyncRequester(Protocol):
-    """Sends one operation for the async resources and returns its parsed success body."""
+class CallOptions(TypedDict):
+    """The options every resource method passes on to its requester, for that call alone."""
 
+    timeout: float | None
+    max_retries: int | None
+    extra_headers: Mapping[str, str] | None
+    extra_query: Mapping[str, QueryValue] | None
+    extra_body: Mapping[str, object] | None
+
+
+class AsyncRequester(Protocol):
+    """Sends one operation for the async resources: returns its parsed success body, or with ``raw=True`` its
+    ``RawResponse``. ``extra_query`` and ``extra_body`` are merged over the operation's own (wire names)."""
+
+    @overload
     async def _request(
         self,
         operation: Operation,
         build: Callable[[], Request],
         parse: Callable[[Any], T],
         *,
-        timeout: float | None,
-        max_retries: int | None,
-        extra_headers: Mapping[str, str] | None,
+        raw: Literal[False] = False,
+        **options: Unpack[CallOptions],
     ) -> T: ...
+
+    @overload
+    async def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[T]: ...
 
 
 class Requester(Protocol):
-    """Sends one operation for the sync resources and returns its parsed success body."""
+    """Sends one operation for the sync resources, as ``AsyncRequester`` does for the async ones."""
 
+    @overload
     def _request(
         self,
         operation: Operation,
         build: Callable[[], Request],
         parse: Callable[[Any], T],
         *,
-        timeout: float | None,
-        max_retries: int | None,
-        extra_headers: Mapping[str, str] | None,
+        raw: Literal[False] = False,
+        **options: Unpack[CallOptions],
     ) -> T: ...
+
+    @overload
+    def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[T]: ...

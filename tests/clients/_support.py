@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from ching_client import AsyncChing, Ching, Customer, CustomersUpsertResult, DeletedCustomer, Product
 from ching_client._generated import api as generated_api
-from ching_client.testing import envelopes
+from ching_client.testing import FakeChing, envelopes
 from ching_client.testing._spec import Operation as SpecOperation
 from ching_client.testing._spec import shipped_api
 from tests.engine import http
@@ -400,6 +400,10 @@ class Harness:
         if self.kind == "async":
             return AsyncChing(http_client=http.AsyncClient(transport=transport, **(http_options or {})), **options)
         return Ching(http_client=http.Client(transport=transport, **(http_options or {})), **options)
+
+    def local(self, fake: FakeChing, **options: Any) -> Client:
+        """A client on the local Ching ``fake``, in-process (``timeout`` and ``max_retries`` as options)."""
+        return fake.async_ching(**options) if self.kind == "async" else fake.ching(**options)
 
     def owned_client(self, **options: Any) -> Client:
         """A client that opens its own connection pool (pair with pytest-httpx)."""

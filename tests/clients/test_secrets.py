@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import traceback
+from typing import Any
 
 import pytest
 
-from ching_client import AsyncChing, Ching, ChingError, ConfigurationError, InvalidArgumentError
+from ching_client import AsyncChing, Ching, ChingError, ConfigurationError, InvalidArgumentError, RawResponse
 from tests.engine import http
 
 from ._support import CUSTOMER, OPS_BY_NAME, Harness, ScriptedServer, error, fail, ok, raw
@@ -67,17 +68,30 @@ async def test_key_never_appears_in_reprs_errors_or_debug_logs(
         (ching.products.list, (), {}, [raw(200, "<html>not json</html>")]),
         (ching.customers.list, (), {"extra_headers": {"Authorization": f"Bearer {key}"}}, [ok([])]),
         (ching.customers.retrieve, ("",), {}, [ok(CUSTOMER)]),
+        (ching.request, ("GET", "/v1/invoices"), {}, [error(404, "NOT_FOUND", "No such route")]),
+        (ching.request, ("GET", "/v1/x"), {"headers": {"Authorization": f"Bearer {key}"}}, [ok([])]),
+        (ching.request, ("GET", f"https://evil.example/{key}"), {}, [ok([])]),
+        (ching.request, ("GET", f"v1/{key}"), {}, [ok([])]),
+        (ching.request, (key, "/v1/x"), {}, [ok([])]),
+        (ching.with_raw_response.request, ("POST", "/v1/x"), {"body": {"a": 1}}, [ok({"id": "x_1"})]),
+        (ching.customers.with_raw_response.create, (), {"name": "Tal", "extra_body": {"a": 1}}, [ok(CUSTOMER)]),
     ]
     raised: list[ChingError] = []
+    answers: list[Any] = []
     for method, args, kwargs, replies in scenarios:
         server.script(*replies)
         try:
-            await harness.call(method, *args, **kwargs)
+            answers.append(await harness.call(method, *args, **kwargs))
         except ChingError as exc:
             raised.append(exc)
-    assert len(raised) == 10
+    assert len(raised) == 15
     for failure in raised:
         assert not _leaks(_everything_about(failure)), type(failure).__name__
+    responses = [answer for answer in answers if isinstance(answer, RawResponse)]
+    assert len(responses) == 2
+    for response in responses:
+        shown = [repr(response), response.url, str(dict(response.headers)), response.content.decode()]
+        assert not _leaks("\n".join(shown))
     assert not _leaks(repr(ching))
     assert not _leaks(repr(clone))
     assert not _leaks(str(ching))

@@ -99,6 +99,14 @@ def _error_cases(
         ("bad argument", None, lambda c: c.products.upload_image(content=PNG, content_type="image/bmp"), base),
         ("key in extra_headers", None, lambda c: c.customers.list(extra_headers={"Authorization": key}), base),
         ("bad extra header", None, lambda c: c.customers.list(extra_headers={"X-Key": 1}), base),
+        (
+            "key in request headers",
+            None,
+            lambda c: c.request("GET", "/v1/customers", headers={"Authorization": key}),
+            base,
+        ),
+        ("request to an absolute URL", None, lambda c: c.request("GET", f"https://{key}.example/v1"), base),
+        ("request to an unknown path", None, lambda c: c.with_raw_response.request("GET", "/v1/invoices"), base),
         ("refused", None, lambda c: c.customers.list(), refused_url),
         ("connect timeout", None, lambda c: c.customers.create(name="A", timeout=0.2), blackhole_url),
     ]
@@ -209,7 +217,7 @@ def test_the_key_appears_nowhere_in_a_full_run(
 
     out = capsys.readouterr()
     assert "retrieve gives a tombstone: True" in out.out  # the demo really ran
-    assert len(errors) == 2 * 17 + 2 + 12
+    assert len(errors) == 2 * 20 + 2 + 12
     assert len({type(error) for error in errors}) >= 10
     for error in errors:
         texts.extend(_everything_about(error))

@@ -7,10 +7,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, cast, overload
 
 import contextlib
 
+from ..._core import extras as _extras
 from ..._core import response as _response
 from ..._core.base import AttemptDeadline, AttemptWatch, BaseChing, Call, ClientOptions, resolve_options
 from ..._core.config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
@@ -19,7 +20,8 @@ from ..._exceptions import ClientClosedError, ConfigurationError
 from ..._generated._sync.lazy_resources import Resources
 from ..._http import body as _body
 from ..._http.pool import NoCookies, proxies_in_environment, sharded_transports
-from ..._runtime.contract import Requester, Operation, Request
+from ..._runtime.contract import Requester, CallOptions, Operation, QueryValue, Request
+from ..._runtime.raw import RawResponse
 
 if TYPE_CHECKING:
     import httpx
@@ -141,6 +143,66 @@ class Ching(BaseChing, Resources):
     ) -> None:
         self.close()
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        safe_to_retry: bool | None = None,
+    ) -> Any:
+        """Call an endpoint the spec (and so this SDK) lacks, with every guarantee of the generated methods.
+
+        ``path`` is relative to the base URL (``/v1/customers/cus_x``): an absolute URL is refused, so the key
+        goes to Ching only. ``query`` and ``body`` (a JSON object) are sent as given, wire names. Returns the
+        ``data`` of Ching's envelope, as decoded JSON; failures raise the typed errors of any call. Only GET is
+        retried, unless ``safe_to_retry=True`` says that sending the request twice has the effect of sending it
+        once (an idempotent write); ``safe_to_retry=False`` stops a GET being retried once it may have reached
+        the server. Without it a write is never retried once it may have reached the server: never a duplicate.
+        """
+        operation, build = _extras.custom_request(method, path, query, body, headers, safe_to_retry)
+        return self._request(
+            operation,
+            build,
+            _extras.data_of,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=headers,
+            extra_query=None,
+            extra_body=None,
+        )
+
+    @cached_property
+    def with_raw_response(self) -> ChingWithRawResponse:
+        """``request()`` returning the ``RawResponse`` (status, headers, request id...) instead of the data."""
+        return ChingWithRawResponse(self)
+
+    @overload
+    def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[False] = False,
+        **options: Unpack[CallOptions],
+    ) -> T: ...
+
+    @overload
+    def _request(
+        self,
+        operation: Operation,
+        build: Callable[[], Request],
+        parse: Callable[[Any], T],
+        *,
+        raw: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[T]: ...
+
     def _request(
         self,
         operation: Operation,
@@ -150,22 +212,26 @@ class Ching(BaseChing, Resources):
         timeout: float | None,
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
-    ) -> T:
-        """Send one operation with the retry policy and deadline, and return its parsed success body."""
+        extra_query: Mapping[str, QueryValue] | None,
+        extra_body: Mapping[str, object] | None,
+        raw: bool = False,
+    ) -> T | RawResponse[T]:
+        """Send one operation with the retry policy and deadline, and return its parsed success body (with
+        ``raw=True``, the ``RawResponse`` whose ``parse()`` gives it)."""
         if self._http.is_closed:
             raise ClientClosedError(
                 f"{operation.operation_id.replace('_', '.', 1)}: this client is closed. Open one client for the "
                 "application's lifetime (or a new one, with `with`), and close it only when no more calls will come."
             )
-        call = self._prepare(operation, build, timeout, max_retries, extra_headers)
+        call = self._prepare(operation, build, timeout, max_retries, extra_headers, extra_query, extra_body)
         if self._loop_guard is not None and self._loop_guard.stale():
             raise self._loop_guard.error(call.method, call.path)
         if not self._observers:
-            return self._attempts(call, parse)
+            return self._attempts(call, parse, raw)
         with self._observe(call):
-            return self._attempts(call, parse)
+            return self._attempts(call, parse, raw)
 
-    def _attempts(self, call: Call, parse: Callable[[Any], T]) -> T:
+    def _attempts(self, call: Call, parse: Callable[[Any], T], raw: bool) -> T | RawResponse[T]:
         """Make the call's attempts until one succeeds or the retry policy gives up."""
         limit = self._config.max_response_bytes
         attempt = 0
@@ -196,7 +262,17 @@ class Ching(BaseChing, Resources):
             else:
                 retry = self._after_response(call, response, content, attempt, started)
                 if retry is None:
-                    return _response.success(call.operation, call.path, response.status_code, content, parse)
+                    if raw:
+                        return self._raw_response(call, response, content, parse)
+                    return _response.success(
+                        call.operation,
+                        call.path,
+                        response.status_code,
+                        content,
+                        parse,
+                        attempts=attempt,
+                        headers=response.headers,
+                    )
                 decision = retry
             time.sleep(wait_time(decision.delay))
 
@@ -215,3 +291,38 @@ class Ching(BaseChing, Resources):
             raise self._undecodable(call, response, exc) from None
         finally:
             response.close()
+
+
+class ChingWithRawResponse:
+    """``Ching.with_raw_response``: ``request()`` returning the ``RawResponse`` of the call."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Ching) -> None:
+        self._client = client
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        safe_to_retry: bool | None = None,
+    ) -> RawResponse[Any]:
+        """``Ching.request``, returning the ``RawResponse``: its ``parse()`` gives the envelope's ``data``."""
+        operation, build = _extras.custom_request(method, path, query, body, headers, safe_to_retry)
+        return self._client._request(
+            operation,
+            build,
+            _extras.data_of,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=headers,
+            extra_query=None,
+            extra_body=None,
+            raw=True,
+        )
