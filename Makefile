@@ -14,7 +14,7 @@ JSR305_JAR := /usr/share/java/jsr305.jar
 ANNOTATION_JAR := /usr/share/java/geronimo-annotation-1.3-spec.jar
 TYPHOEUS_GEM := /usr/share/rubygems-integration/all/gems/typhoeus-*/lib/typhoeus.rb
 
-.PHONY: setup interop-tools go-toolchain java-toolchain ruby-toolchain generate check-generated spec-check release release-spec docs lint typecheck verifytypes deps-range test demo bench clean
+.PHONY: setup interop-tools go-toolchain java-toolchain ruby-toolchain generate check-generated spec-check release release-spec docs local-ching lint typecheck verifytypes deps-range test demo bench clean
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -101,6 +101,13 @@ release-spec: release
 # README, the guides in docs/, the Python API reference and the HTTP API reference (build/docs/ching-api.html).
 docs: $(VENV_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+# The local Ching in one file that any Python 3.11+ runs, with no pip and no virtualenv (scripts/local_ching_pyz.py):
+# `python3 build/ching-local.pyz --port 0`. For other-language teams; it also serves the spec and its reference page.
+local-ching: build/ching-local.pyz
+
+build/ching-local.pyz: $(VENV_STAMP) openapi/ching.yaml scripts/local_ching_pyz.py scripts/build_docs.py $(shell find ching_client -name '*.py' -o -name '*.json')
+	$(PY) scripts/local_ching_pyz.py --out $@
 
 # ruff, then the package's import contract (pyproject.toml [tool.importlinter]): its layers, no import circle.
 lint: $(VENV_STAMP)

@@ -20,10 +20,10 @@ from ._keys import DEFAULT_TEST_KEY
 PROG = "python -m ching_client.testing"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     """The command-line options."""
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=prog,
         description="Serve a local fake of the Ching API until stopped (Ctrl-C). Prints the base URL on stdout, "
         "one line; then, on stderr, the key to use and an export line to copy, followed by the logs.",
     )
@@ -61,12 +61,13 @@ def banner(base_url: str, db: str | None) -> str:
         "It takes any well-formed key (ck_test_ or ck_live_ and 64 hex characters), each its own project;\n"
         "ching_client.testing.DEFAULT_TEST_KEY is the one below. To point the SDK at it, run in your shell:\n"
         f"  {export}\n"
+        f"The spec it serves: {base_url}/_fake/openapi.json; POST {base_url}/_fake/reset empties it.\n"
     )
 
 
-def _error(message: str) -> int:
+def _error(message: str, prog: str = PROG) -> int:
     """Report a problem that stops the server from starting, in one line, and return exit status 2."""
-    sys.stderr.write(f"{PROG}: error: {message}\n")
+    sys.stderr.write(f"{prog}: error: {message}\n")
     return 2
 
 
@@ -80,15 +81,18 @@ def _why_not(exc: Exception, args: argparse.Namespace) -> str:
     return f"invalid --fault: {exc}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, bind, print the base URL on stdout and the banner on stderr, and serve until interrupted."""
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    """Parse arguments, bind, print the base URL on stdout and the banner on stderr, and serve until interrupted.
+
+    ``prog`` names the command in messages (the one-file build passes its own).
+    """
+    args = _parser(prog).parse_args(argv)
     from ._server import base_url_for, bind_socket, make_uvicorn_server, open_fake
 
     try:
         fake = open_fake(args.db, seed=args.seed)
     except ChingError as exc:  # an extra is missing: say which, and how to install it
-        return _error(exc.message)
+        return _error(exc.message, prog)
     try:
         for rule in args.fault:
             fake.faults.add_from_dict(json.loads(rule))
@@ -96,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sock = bind_socket(args.host, args.port)
     except (ValueError, ChingError, OSError) as exc:
         fake.close()
-        return _error(_why_not(exc, args))
+        return _error(_why_not(exc, args), prog)
     signal.signal(signal.SIGTERM, _exit_on_signal)  # uvicorn re-raises the signal after its graceful shutdown
     try:
         base_url = base_url_for(sock)

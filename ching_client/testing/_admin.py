@@ -1,12 +1,15 @@
-"""The fake's own routes under `/_fake` (outside `/v1`): images, health, request log, faults, reset, counts."""
+"""The fake's own routes under `/_fake` (outside `/v1`): images, health, request log, faults, reset, counts, spec."""
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs
 
 from ._keys import scope_for_authorization
 from ._products import IMAGE_ROUTE
+from ._spec import shipped_spec
 from ._validate import parse_json_object
 from ._wire import ApiError, FakeRequest, FakeResponse, error_response, invalid, issue, success
 
@@ -74,6 +77,8 @@ def _route(fake: FakeChing, request: FakeRequest, path: str) -> FakeResponse:
     if sub == "/reset" and method == "POST":
         fake.reset()
         return success({"reset": True})
+    if sub in _SPEC_ROUTES and method == "GET":
+        return _spec_file(sub)
     if sub == "/counts" and method == "GET":
         scope = scope_for_authorization(request.header("authorization"))
         if scope is None:
@@ -81,6 +86,34 @@ def _route(fake: FakeChing, request: FakeRequest, path: str) -> FakeResponse:
         counts = fake.store_counts(scope)
         return success({**vars(counts), "customers_created": counts.customers_created})
     raise ApiError(404, "NOT_FOUND", f"No fake admin route for {method} {path}")
+
+
+_SPEC_ROUTES = {
+    "/openapi.json": "application/json",
+    "/openapi.yaml": "application/yaml; charset=utf-8",
+    "/reference": "text/html; charset=utf-8",
+}
+_BUNDLED = {"/openapi.yaml": "openapi.yaml", "/reference": "reference.html"}
+
+
+def _spec_file(route: str) -> FakeResponse:
+    """The spec this local Ching serves, as JSON; and, in the one-file build, the YAML and its reference page.
+
+    ``scripts/local_ching_pyz.py`` puts the spec's YAML and reference page in ``testing/_bundle``; an installed
+    package has the JSON form only (``_generated/openapi.json``).
+    """
+    headers = (("content-type", _SPEC_ROUTES[route]),)
+    if route == "/openapi.json":
+        return FakeResponse(200, headers, json.dumps(shipped_spec(), indent=2).encode())
+    bundled = files("ching_client.testing") / "_bundle" / _BUNDLED[route]
+    if not bundled.is_file():
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            f"This local Ching has the spec as JSON only (/_fake/openapi.json): {route} comes with the one-file "
+            "build (make local-ching)",
+        )
+    return FakeResponse(200, headers, bundled.read_bytes())
 
 
 def _image(fake: FakeChing, name: str) -> FakeResponse:

@@ -15,15 +15,15 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 from urllib.parse import unquote
 
 from ._checks import Check, Compiler, Problem, SpecError, run
 from ._wire import Issue
 
-SHIPPED_SPEC = Path(__file__).resolve().parent.parent / "_generated" / "openapi.json"
-"""Where ``make generate`` puts the spec inside the package."""
+SHIPPED_SPEC = files("ching_client") / "_generated" / "openapi.json"
+"""Where ``make generate`` puts the spec inside the package (read as a resource: the package may be in a zip)."""
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PARAM = re.compile(r"\{[^/{}]+\}")
 
