@@ -10,8 +10,11 @@ TOOLS_VENV := .tools/venv
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 INTEROP_NPM_STAMP := openapi/interop/node_modules/.installed
 GO_VALIDATOR := /usr/share/gocode/src/gopkg.in/validator.v2
+JSR305_JAR := /usr/share/java/jsr305.jar
+ANNOTATION_JAR := /usr/share/java/geronimo-annotation-1.3-spec.jar
+TYPHOEUS_GEM := /usr/share/rubygems-integration/all/gems/typhoeus-*/lib/typhoeus.rb
 
-.PHONY: setup interop-tools go-toolchain generate check-generated spec-check release release-spec docs local-ching lint typecheck verifytypes deps-range test demo bench clean
+.PHONY: setup interop-tools go-toolchain java-toolchain ruby-toolchain generate check-generated spec-check release release-spec docs local-ching lint typecheck verifytypes deps-range test demo bench clean
 
 setup: $(VENV_STAMP) $(NPM_STAMP)
 
@@ -44,18 +47,32 @@ $(INTEROP_NPM_STAMP): openapi/interop/package.json openapi/interop/package-lock.
 	cd openapi/interop && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# $(call debian-packages,CHECK,PACKAGES,WHAT): when CHECK fails, install Debian's PACKAGES if root, else name them.
+define debian-packages
+	@if $(1); then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y --no-install-recommends $(2) >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y --no-install-recommends $(2) >/dev/null)) || \
+	  { echo "could not install $(3): apt-get install $(2)" >&2; exit 1; }; \
+	else \
+	  echo "$(3) is missing: install Debian's $(2) (as root: apt-get install $(2))" >&2; exit 1; \
+	fi
+endef
+
 # Go and the one library the generated Go client imports, from Debian (no Go module proxy here).
 go-toolchain:
-	@if command -v go >/dev/null && [ -d $(GO_VALIDATOR) ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  (apt-get install -y --no-install-recommends golang-go golang-gopkg-validator.v2-dev >/dev/null 2>&1 || \
-	   (apt-get update -qq && apt-get install -y --no-install-recommends golang-go golang-gopkg-validator.v2-dev >/dev/null)) || \
-	  { echo "could not install Go: apt-get install golang-go golang-gopkg-validator.v2-dev" >&2; exit 1; }; \
-	else \
-	  echo "Go is missing: install Debian's golang-go and golang-gopkg-validator.v2-dev (as root: apt-get install golang-go golang-gopkg-validator.v2-dev)" >&2; exit 1; \
-	fi
+	$(call debian-packages,command -v go >/dev/null && [ -d $(GO_VALIDATOR) ],golang-go golang-gopkg-validator.v2-dev,Go)
 
-interop-tools: $(TOOLS_STAMP) $(INTEROP_NPM_STAMP) go-toolchain
+# javac and the two annotation jars the generated Java client needs (no Maven Central here); its Jackson comes
+# from openapi-generator's own jar (scripts/interop.py), as Debian's Jackson 2.14 fails with its jsr310 module.
+java-toolchain:
+	$(call debian-packages,command -v javac >/dev/null && [ -f $(JSR305_JAR) ] && [ -f $(ANNOTATION_JAR) ],openjdk-17-jdk-headless libjsr305-java libgeronimo-annotation-1.3-spec-java,Java)
+
+# Ruby and Typhoeus, which the generated Ruby client runs on.
+ruby-toolchain:
+	$(call debian-packages,command -v ruby >/dev/null && ls $(TYPHOEUS_GEM) >/dev/null 2>&1,ruby ruby-typhoeus,Ruby)
+
+interop-tools: $(TOOLS_STAMP) $(INTEROP_NPM_STAMP) go-toolchain java-toolchain ruby-toolchain
 
 # The generator checks the spec first (YAML, every $ref, OpenAPI 3.1 structure: generator/spec.py), then
 # writes the code; the package version then rises with the spec's info.version (scripts/spec_gate.py).

@@ -304,6 +304,28 @@ def _open_enums_as_plain_enums(node: Any) -> Any:
     return copy
 
 
+UNION = "x-ching-union"
+
+
+def _declared_unions(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the spec in which each schema that names its shapes in ``x-ching-union`` is their ``oneOf``.
+
+    Some generators (Java's) cannot tell apart shapes that share their fields and allow unknown ones,
+    so the spec states such a union as one object with every field optional, and lists its shapes
+    for the generators that can. openapi-python-client can: the SDK keeps the union (a deleted
+    customer retrieves as ``DeletedCustomer``), its parser trying each shape in the order listed.
+    """
+    schemas = spec.get("components", {}).get("schemas", {})
+    unions = {name: schema for name, schema in schemas.items() if isinstance(schema, dict) and UNION in schema}
+    if not unions:
+        return spec
+    unioned = {**spec, "components": {**spec["components"], "schemas": dict(schemas)}}
+    for name, schema in unions.items():
+        shapes = [{"$ref": f"#/components/schemas/{shape}"} for shape in schema[UNION]]
+        unioned["components"]["schemas"][name] = {"description": schema.get("description", ""), "oneOf": shapes}
+    return unioned
+
+
 SHIPPED_SPEC = "openapi.json"
 """The spec as JSON inside the generated package: the local Ching (``ching_client.testing``) serves from it."""
 
@@ -321,7 +343,7 @@ def generate(spec_path: Path = SPEC, out_dir: Path = DEFAULT_OUT) -> None:
     """Regenerate ``out_dir`` from ``spec_path``, replacing whatever was there."""
     written = load_spec(spec_path)
     shipped = _shipped_spec(written)  # before anything below reads (or adjusts) the spec
-    spec = _open_enums_as_plain_enums(written)
+    spec = _declared_unions(_open_enums_as_plain_enums(written))
     problems = naming_problems(spec)
     if problems:
         raise GenerationFailed("operations must be named `<tag>_<verb>`:\n" + "\n".join(problems))

@@ -16,7 +16,11 @@ class CustomersUpsertResult:
 
     action: UpsertAction
     """What an upsert did: `created` or `updated`. An open set: Ching may add values,
-so a client must accept any string and keep it.
+so a client must accept any string and keep it. Generators read this `anyOf` as a
+string or as a wrapper holding one: compare the string, never switch on a closed enum
+(a string in Ruby, hey-api and openapi-typescript; `String(action)` in typescript-fetch
+and typescript-axios; `*action.String` in Go; `getActualInstance()` in Java;
+`.actual_instance` in openapi-generator's Python; `.root` in pydantic models).
 """
     customer: Customer
     """The customer."""

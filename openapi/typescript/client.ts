@@ -13,6 +13,7 @@ import type { components, paths } from "./generated/ching.js";
 type Schemas = components["schemas"];
 export type Customer = Schemas["Customer"];
 export type DeletedCustomer = Schemas["DeletedCustomer"];
+export type CustomerOrDeleted = Schemas["CustomerOrDeleted"];
 export type Product = Schemas["Product"];
 export type ErrorEnvelope = Schemas["ErrorEnvelope"];
 
@@ -100,25 +101,20 @@ export async function customersList(client: ChingClient): Promise<Customer[]> {
   return data.data;
 }
 
-export function isDeleted(customer: Customer | DeletedCustomer): customer is DeletedCustomer {
-  return customer.deleted === true;
-}
-
-export async function customersRetrieve(client: ChingClient, id: string): Promise<Customer | DeletedCustomer> {
+export async function customersRetrieve(client: ChingClient, id: string): Promise<CustomerOrDeleted> {
   const { data, error } = await client.GET("/v1/customers/{id}", {
     params: { path: { id } },
   });
   if (!data) fail(error);
-  type _ = Expect<Same<typeof data.data, Customer | DeletedCustomer>>;
+  type _ = Expect<Same<typeof data.data, CustomerOrDeleted>>;
   const found = data.data;
-  // Both shapes allow unknown fields, so `in` cannot tell them apart: `deleted === true` does.
-  if (isDeleted(found)) {
-    type _d = Expect<Equal<typeof found.deleted, boolean>>;
-    const gone: string = found.id;
-    void gone;
-  } else {
-    const name: string = found.name;
-    const pm: string | null = found.default_payment_method;
+  // One object for both shapes: `deleted === true` is a tombstone, with only `id` and `object`.
+  type _d = Expect<Equal<typeof found.deleted, boolean | undefined>>;
+  const id_: string = found.id;
+  void id_;
+  if (found.deleted !== true) {
+    const name: string | undefined = found.name;
+    const pm: string | null | undefined = found.default_payment_method;
     void name;
     void pm;
   }
@@ -254,7 +250,9 @@ export async function errorShape(client: ChingClient, id: string): Promise<strin
       Expect<Equal<typeof error.success, boolean>>,
       Expect<Equal<typeof error.error.code, string>>,
     ];
-    const path: (string | number)[] | string | undefined = error.error.issues?.[0]?.path;
+    // Any JSON value: usually an array of segments, sometimes a plain string.
+    const path: unknown = error.error.issues?.[0]?.path;
+    type _p = Expect<Equal<typeof path, unknown>>;
     void path;
     return error.error.code;
   }

@@ -56,8 +56,8 @@ export async function readUnknownResponseField() {
 }
 
 export async function customerEmailMayBeNull() {
-  const { data } = await client.GET("/v1/customers/{id}", { params: { path: { id: "cus_1" } } });
-  if (data && !("deleted" in data.data)) {
+  const { data } = await client.POST("/v1/customers/{id}", { params: { path: { id: "cus_1" } }, body: {} });
+  if (data) {
     const email: string = data.data.email; // MISUSE email-is-nullable: TS2322 Type 'null' is not assignable to type 'string'
     void email;
   }

@@ -22,10 +22,12 @@ class CustomerOrDeletedEnvelope(Model):
 
     Attributes:
         success (bool): Always true in a success envelope.
-        data (Customer | DeletedCustomer): A customer, or its tombstone if it was deleted. A tombstone has `deleted:
-            true` and
-            only `id` and `object`; a customer has no `deleted` field. Exactly one of the two
-            shapes matches any response.
+        data (Customer | DeletedCustomer): A customer (every field of `Customer`, no `deleted`) or, once deleted, its
+            tombstone
+            (`deleted: true`, only `id` and `object`): read `deleted` to tell them apart. One object
+            with optional fields rather than a `oneOf`: both shapes share `id` and `object` and allow
+            unknown fields, so generators that try each branch match both. `x-ching-union` names the
+            two shapes, for generators that tell them apart by their required fields.
     """
 
     success: bool

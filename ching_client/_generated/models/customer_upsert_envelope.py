@@ -22,7 +22,11 @@ class CustomerUpsertEnvelope(Model):
     Attributes:
         success (bool): Always true in a success envelope.
         action (UpsertAction): What an upsert did: `created` or `updated`. An open set: Ching may add values,
-            so a client must accept any string and keep it.
+            so a client must accept any string and keep it. Generators read this `anyOf` as a
+            string or as a wrapper holding one: compare the string, never switch on a closed enum
+            (a string in Ruby, hey-api and openapi-typescript; `String(action)` in typescript-fetch
+            and typescript-axios; `*action.String` in Go; `getActualInstance()` in Java;
+            `.actual_instance` in openapi-generator's Python; `.root` in pydantic models).
         data (Customer): A person paying you. Reuse its `cus_` id for everything done on their behalf.
     """
 

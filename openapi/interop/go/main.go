@@ -70,9 +70,9 @@ func main() {
 			if err != nil {
 				return err
 			}
-			found := result.Data.Customer
-			return expect(found != nil && result.Data.DeletedCustomer == nil && found.Id == customerID &&
-				found.Name == "Tal Levi", "unexpected %+v", result.Data)
+			found := result.Data
+			return expect(!found.GetDeleted() && found.Id == customerID && found.GetName() == "Tal Levi",
+				"unexpected %+v", found)
 		}},
 		{"customers_update", func() error {
 			body := ching.NewCustomerUpdateRequest()
@@ -108,9 +108,8 @@ func main() {
 			if err != nil {
 				return err
 			}
-			gone := result.Data.DeletedCustomer
-			return expect(gone != nil && result.Data.Customer == nil && gone.Deleted && gone.Id == customerID,
-				"not a tombstone: %+v", result.Data)
+			gone := result.Data
+			return expect(gone.GetDeleted() && gone.Id == customerID, "not a tombstone: %+v", gone)
 		}},
 		{"products_create", func() error {
 			body := ching.NewProductCreateRequest("Pro Plan")

@@ -16,13 +16,8 @@ import {
   productsUpdate,
   productsUploadImage,
 } from "./src/sdk.gen";
-import type { Customer, CustomerOrDeleted, DeletedCustomer } from "./src/types.gen";
+import type { Customer } from "./src/types.gen";
 import { PNG_BASE64, env, expect, runChecks } from "./checks";
-
-// Both shapes allow unknown fields, so `in` cannot tell them apart: `deleted === true` does.
-function isDeleted(found: CustomerOrDeleted): found is DeletedCustomer {
-  return found.deleted === true;
-}
 
 // The success body, or an Error describing the typed error body.
 function ok<T>(result: { data?: T; error?: unknown; response: Response }): T {
@@ -51,9 +46,8 @@ async function main(): Promise<void> {
     }],
     ["customers_retrieve", async () => {
       const found = ok(await customersRetrieve({ path: { id: customerId } })).data;
-      expect(!isDeleted(found), `got a tombstone: ${JSON.stringify(found)}`);
-      const customer = found as Customer;
-      expect(customer.id === customerId && customer.name === "Tal Levi", JSON.stringify(customer));
+      expect(found.deleted !== true, `got a tombstone: ${JSON.stringify(found)}`);
+      expect(found.id === customerId && found.name === "Tal Levi", JSON.stringify(found));
     }],
     ["customers_update", async () => {
       const updated = ok(await customersUpdate({ path: { id: customerId }, body: { phone: "054-987-6543" } })).data;
@@ -70,7 +64,7 @@ async function main(): Promise<void> {
     }],
     ["retrieve_deleted", async () => {
       const found = ok(await customersRetrieve({ path: { id: customerId } })).data;
-      expect(isDeleted(found) && found.id === customerId, `not a tombstone: ${JSON.stringify(found)}`);
+      expect(found.deleted === true && found.id === customerId, `not a tombstone: ${JSON.stringify(found)}`);
     }],
     ["products_create", async () => {
       const product = ok(
