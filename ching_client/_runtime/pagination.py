@@ -53,11 +53,11 @@ class Page(Generic[T]):
         #: The items of this page, in the order the API gave them.
         self.items: list[T] = list(items)
         #: Whether the API says more items follow this page.
-        self.has_more = has_more
+        self.has_more: bool = has_more
         #: The cursor of the next page (the last item's id, or the token the answer carried); None at the end.
-        self.next_cursor = next_cursor if has_more else None
+        self.next_cursor: str | None = next_cursor if has_more else None
         #: The first item's id, the cursor of the page before (``ending_before=``); None for token cursors.
-        self.previous_cursor = previous_cursor
+        self.previous_cursor: str | None = previous_cursor
 
     @classmethod
     def read(

@@ -72,4 +72,4 @@ def test_mypy_strict_accepts_the_new_api_and_rejects_its_misuse(evolved: tuple[P
     marked = {i for i, line in enumerate(misuse, start=1) if line.endswith("# rejected")}
     reported = {int(match.group(1)) for line in errors if (match := re.match(r"misuse\.py:(\d+):", line))}
     assert reported == marked, done.stdout
-    assert len(marked) == 6
+    assert len(marked) == 8
