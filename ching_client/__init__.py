@@ -43,6 +43,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._generated.models.product_feature import ProductFeature
     from ._generated.models.product_feature_input import ProductFeatureInput
     from ._generated.results import CustomersUpsertResult
+    from ._runtime._async.pages import AsyncPager
+    from ._runtime._sync.pages import Pager
+    from ._runtime.pagination import CappedList, Page
     from ._runtime.raw import RawResponse
     from ._runtime.unset import UNSET, Unset
 
@@ -60,6 +63,10 @@ _LAZY = {
     "ProductFeature": "._generated.models.product_feature",
     "ProductFeatureInput": "._generated.models.product_feature_input",
     "RawResponse": "._runtime.raw",
+    "AsyncPager": "._runtime._async.pages",
+    "Pager": "._runtime._sync.pages",
+    "CappedList": "._runtime.pagination",
+    "Page": "._runtime.pagination",
     "RowFailure": "._bulk.batch",
     "UpsertProgress": "._bulk.batch",
     "UpsertReport": "._bulk.batch",
@@ -74,9 +81,11 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncChing",
+    "AsyncPager",
     "AttemptEvent",
     "AuthenticationError",
     "BadRequestError",
+    "CappedList",
     "Ching",
     "ChingError",
     "ClientClosedError",
@@ -88,6 +97,8 @@ __all__ = [
     "InternalServerError",
     "InvalidArgumentError",
     "NotFoundError",
+    "Page",
+    "Pager",
     "PermissionDeniedError",
     "Product",
     "ProductFeature",

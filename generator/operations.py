@@ -19,6 +19,7 @@ from generator.naming import CALL_OPTIONS, HTTP_METHODS
 
 SAFE_TO_REPEAT = "x-ching-safe-to-repeat"
 RESULT_FIELD = "x-ching-result-field"
+PAGINATION = "x-ching-pagination"
 FIELD_PREFIX = "field_"
 #: Which styles each location allows, and which kinds of values each query style can carry.
 STYLES = {
@@ -35,6 +36,21 @@ class Extra:
     name: str
     annotation: str
     description: str
+
+
+@define
+class Paging:
+    """From ``x-ching-pagination``: the Python names of the page-size and cursor arguments and of the answer's
+    fields, for a list operation whose method returns a pager."""
+
+    limit: str
+    starting_after: str
+    ending_before: str | None
+    has_more: str
+    items: str
+    cursor_from: str
+    cursor_field: str | None
+    item_annotation: str
 
 
 @define
@@ -66,6 +82,10 @@ class OperationView:
     nested: list[ModelProperty]
     #: The envelope and the body: where the models the SDK uses are reached from.
     roots: list[PropertyProtocol]
+    #: From ``x-ching-pagination``: the method returns a pager over the pages.
+    paging: Paging | None = None
+    #: A list's ``maxItems`` (Ching's "100 most recent"), when it is not paged: the result says when it is full.
+    cap: int | None = None
 
     @property
     def arguments(self) -> list[Argument]:
@@ -286,6 +306,39 @@ def _envelope(
     return envelope, fields["data"], [p for name, p in fields.items() if name not in ("success", "data")]
 
 
+def _paging(
+    operation: dict[str, Any], params: list[Argument], envelope: ModelProperty, data: PropertyProtocol
+) -> Paging | None:
+    """The pager's facts, from ``x-ching-pagination`` (already checked against the spec by ``generator.spec``)."""
+    facts = operation.get(PAGINATION)
+    if not isinstance(facts, dict):
+        return None
+    by_wire = {a.wire: a.name for a in params if a.location == "query"}
+    every = [*(envelope.required_properties or []), *(envelope.optional_properties or [])]
+    fields = {_wire(p): p.python_name for p in every}
+    items = facts["items"]
+    if items not in fields or not isinstance(data, ListProperty):
+        raise GenerationFailed(f"{PAGINATION}: the items field {items!r} must be the answer's list")
+    return Paging(
+        limit=by_wire[facts["limit"]],
+        starting_after=by_wire[facts["startingAfter"]],
+        ending_before=by_wire.get(facts.get("endingBefore", "")),
+        has_more=str(fields[facts["hasMore"]]),
+        items=str(fields[items]),
+        cursor_from=facts["cursorFrom"],
+        cursor_field=str(fields[facts["cursorField"]]) if "cursorField" in facts else None,
+        item_annotation=text(data.inner_property.get_type_string()),
+    )
+
+
+def _cap(spec: dict[str, Any], operation: dict[str, Any]) -> int | None:
+    """``maxItems`` of the success answer's ``data`` list, when it has one."""
+    schemas = _response_schemas(spec, operation)
+    data = resolve(spec, ((schemas[0] or {}).get("properties") or {}).get("data") or {}) if schemas else {}
+    found = data.get("maxItems") if isinstance(data, dict) and data.get("type") == "array" else None
+    return found if isinstance(found, int) else None
+
+
 def operation_view(
     spec: dict[str, Any], endpoint: Endpoint, method: str, path: str, operation: dict[str, Any]
 ) -> OperationView:
@@ -305,6 +358,9 @@ def operation_view(
     _check_names(where, path_args + query_and_headers + body_args)
 
     envelope, data, beside = _envelope(spec, endpoint, operation, where)
+    paging = _paging(operation, query_and_headers, envelope, data)
+    if paging is not None:
+        beside = []  # has_more and the cursor are read by the pager, not returned beside the items
     extras = [Extra(p.python_name, text(p.get_type_string()), text(p.description)) for p in beside]
     result_imports = _model_imports(data).union(*(_model_imports(p) for p in beside))
     imports = {model_import(envelope)} | result_imports | {i for arg in body_args for i in arg.imports}
@@ -316,6 +372,13 @@ def operation_view(
         returns = strings.pascal_case(f"{operation_id}_result")
     elif result_field:
         returns = "str"
+    cap = None if paging else _cap(spec, operation)
+    if paging:
+        returns = f"Page[{paging.item_annotation}]"
+    elif cap is not None:
+        returns = (
+            f"CappedList[{text(data.inner_property.get_type_string())}]" if isinstance(data, ListProperty) else returns
+        )
     return OperationView(
         operation_id=operation_id,
         tag=tag,
@@ -341,4 +404,6 @@ def operation_view(
         result_imports=result_imports,
         nested=nested,
         roots=[envelope, *nested[:1]],
+        paging=paging,
+        cap=cap,
     )

@@ -164,7 +164,7 @@ def load_spec(path: Path) -> dict[str, Any]:
         raise GenerationFailed(f"{path}:1: the spec must be a YAML mapping (openapi, info, paths, ...)")
     problems = reference_problems(spec, located)
     # The structure is checked once the references resolve: a dangling one would only repeat itself there.
-    problems = problems or structure_problems(spec, located)
+    problems = problems or structure_problems(spec, located) or pagination_problems(spec, located)
     if problems:
         raise GenerationFailed("\n".join(problems))
     return spec
@@ -186,3 +186,123 @@ def with_places(message: str, path: Path) -> str:
             line = f"{path}:{located.line(('paths', found.group(2), found.group(1).lower()))}: {line}"
         lines.append(line)
     return "\n".join(lines)
+
+
+PAGINATION = "x-ching-pagination"
+#: The keys of ``x-ching-pagination``, and whether each is required.
+PAGINATION_KEYS = {
+    "limit": True,
+    "startingAfter": True,
+    "endingBefore": False,
+    "hasMore": True,
+    "items": True,
+    "cursorFrom": True,
+    "cursorField": False,
+}
+CURSOR_SOURCES = ("last_item_id", "response_field")
+
+
+def _local(spec: dict[str, Any], node: Any) -> Any:
+    """``node`` with local ``$ref``s followed (they all resolve: ``reference_problems`` ran first)."""
+    for _ in range(20):
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            return node
+        node = spec
+        for raw in ref[2:].split("/") if ref != "#" else []:
+            node = node[raw.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _types(schema: Any) -> set[str]:
+    declared = schema.get("type") if isinstance(schema, dict) else None
+    return {declared} if isinstance(declared, str) else set(declared or ())
+
+
+def _query_parameters(spec: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    """The operation's query parameters by name, the path item's included, with their schemas resolved."""
+    item = spec["paths"][path]
+    found: dict[str, Any] = {}
+    for raw in [*(item.get("parameters") or []), *(item[method].get("parameters") or [])]:
+        param = _local(spec, raw)
+        if isinstance(param, dict) and param.get("in") == "query":
+            found[str(param.get("name"))] = _local(spec, param.get("schema") or {})
+    return found
+
+
+def _success_envelope(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    """The first 2xx JSON body schema of an operation, resolved; {} when there is none."""
+    for code, response in (operation.get("responses") or {}).items():
+        if str(code).startswith("2"):
+            content = (_local(spec, response).get("content") or {}).get("application/json") or {}
+            schema = _local(spec, content.get("schema") or {})
+            return schema if isinstance(schema, dict) else {}
+    return {}
+
+
+def _pagination_problems_of(spec: dict[str, Any], path: str, method: str, facts: Any) -> Iterator[tuple[str, str]]:
+    """(key, what is wrong) for one operation's ``x-ching-pagination``; key "" is the extension itself."""
+    if not isinstance(facts, dict):
+        yield "", "must be a mapping (limit, startingAfter, hasMore, items, cursorFrom, ...)"
+        return
+    if method != "get":
+        yield "", "only a GET list operation can page (each page is a safe, repeatable GET)"
+    for key in facts:
+        if key not in PAGINATION_KEYS:
+            yield str(key), f"unknown key; the keys are {', '.join(PAGINATION_KEYS)}"
+    for key, required in PAGINATION_KEYS.items():
+        if required and key not in facts:
+            yield "", f"`{key}` is required"
+        elif key in facts and not isinstance(facts[key], str):
+            yield key, "must be a string (a parameter or field name, or a cursor source)"
+    if not all(isinstance(facts.get(key, ""), str) for key in PAGINATION_KEYS):
+        return
+    query = _query_parameters(spec, path, method)
+    wanted = {"limit": "integer", "startingAfter": "string", "endingBefore": "string"}
+    for key, kind in wanted.items():
+        name = facts.get(key)
+        if name is None:
+            continue
+        if name not in query:
+            yield key, f"names {name!r}, which is not a query parameter of this operation: declare it"
+        elif kind not in _types(query[name]):
+            yield key, f"the query parameter {name!r} must be of type {kind}"
+    source = facts.get("cursorFrom")
+    if source is not None and source not in CURSOR_SOURCES:
+        yield "cursorFrom", f"must be one of {', '.join(CURSOR_SOURCES)}, not {source!r}"
+    if source == "response_field" and "cursorField" not in facts:
+        yield "", "`cursorField` is required with cursorFrom: response_field (the answer's field holding the token)"
+    if source == "last_item_id" and "cursorField" in facts:
+        yield "cursorField", "is only read with cursorFrom: response_field"
+    if source == "response_field" and "endingBefore" in facts:
+        yield "endingBefore", "a token cursor only goes forward: leave endingBefore out with response_field"
+    fields = _success_envelope(spec, spec["paths"][path][method]).get("properties") or {}
+    for key, kind in (("hasMore", "boolean"), ("items", "array"), ("cursorField", "string")):
+        name = facts.get(key)
+        if name is None or (key == "cursorField" and source != "response_field"):
+            continue
+        field = _local(spec, fields.get(name))
+        if field is None:
+            yield key, f"names {name!r}, which is not a field of the success response: add it to its schema"
+        elif kind not in _types(field):
+            yield key, f"the response field {name!r} must be of type {kind}"
+        elif key == "items" and source == "last_item_id":
+            item = _local(spec, field.get("items") or {})
+            if "string" not in _types(_local(spec, (item.get("properties") or {}).get("id") or {})):
+                yield (
+                    key,
+                    f"cursorFrom: last_item_id reads each item's `id`, and the items of {name!r} have no string id",
+                )
+
+
+def pagination_problems(spec: dict[str, Any], located: Located) -> list[str]:
+    """Every mistake in an ``x-ching-pagination`` (a name that is not a parameter or field, a wrong type...)."""
+    problems = []
+    for path, item in (spec.get("paths") or {}).items():
+        for method, operation in (item or {}).items() if isinstance(item, dict) else ():
+            if not isinstance(operation, dict) or PAGINATION not in operation:
+                continue
+            parts: tuple[str | int, ...] = ("paths", path, method, PAGINATION)
+            for key, message in _pagination_problems_of(spec, path, method, operation[PAGINATION]):
+                problems.append(located.problem((*parts, key) if key else parts, f"{PAGINATION}: {message}"))
+    return problems

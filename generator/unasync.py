@@ -85,6 +85,7 @@ def header(source: Path) -> str:
 HAND_WRITTEN: tuple[tuple[Path, Path], ...] = (
     (PACKAGE / "_client" / "_async" / "client.py", PACKAGE / "_client" / "_sync" / "client.py"),
     (PACKAGE / "_client" / "_async" / "customers.py", PACKAGE / "_client" / "_sync" / "customers.py"),
+    (PACKAGE / "_runtime" / "_async" / "pages.py", PACKAGE / "_runtime" / "_sync" / "pages.py"),
 )
 
 

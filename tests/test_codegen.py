@@ -513,3 +513,35 @@ def test_an_unsupported_construct_is_named_with_its_operation_and_line(tmp_path:
         "generation failed:",
         f"{spec}:{post}: POST /v1/customers: Unsupported content type application/xml",
     ]
+
+
+def test_a_wrong_x_ching_pagination_is_refused_naming_each_mistake_and_its_place(tmp_path: Path) -> None:
+    def paged(spec: dict[str, Any]) -> None:
+        get = spec["paths"]["/v1/customers"]["get"]
+        get["parameters"] = [{"name": "limit", "in": "query", "schema": {"type": "string"}}]
+        get["x-ching-pagination"] = {
+            "limit": "limit",
+            "startingAfter": "starting_after",
+            "hasMore": "has_more",
+            "items": "data",
+            "cursorFrom": "next_item",
+            "pageSize": 10,
+        }
+        spec["paths"]["/v1/customers"]["post"]["x-ching-pagination"] = {"limit": "limit"}
+
+    with pytest.raises(GenerationFailed) as caught:
+        _generate(tmp_path, _spec_with(paged))
+    problems = str(caught.value).splitlines()
+    assert all(p.startswith(f"{tmp_path / 'spec.yaml'}:") for p in problems), problems
+    at = "#/paths/~1v1~1customers/get/x-ching-pagination"
+    expected = [
+        f"{at}/pageSize: x-ching-pagination: unknown key",
+        f"{at}/limit: x-ching-pagination: the query parameter 'limit' must be of type integer",
+        f"{at}/startingAfter: x-ching-pagination: names 'starting_after', which is not a query parameter",
+        f"{at}/cursorFrom: x-ching-pagination: must be one of last_item_id, response_field, not 'next_item'",
+        f"{at}/hasMore: x-ching-pagination: names 'has_more', which is not a field of the success response",
+        "#/paths/~1v1~1customers/post/x-ching-pagination: x-ching-pagination: only a GET list operation can page",
+    ]
+    for fragment in expected:
+        assert any(fragment in p for p in problems), (fragment, problems)
+    assert not (tmp_path / "out").exists()

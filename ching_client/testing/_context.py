@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 LIST_LIMIT = 100
 """Lists return at most this many objects (the docs' "100 most recent")."""
+UNCAPPED = 1 << 62
+"""What a list the spec pages holds before it is cut into pages: everything."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class Context:
     create_status: int = 200
     request_id: str = ""
     """The ``X-Request-Id`` the answer will carry (``req_…``), for log lines about this request."""
+
+    @property
+    def list_limit(self) -> int:
+        """How many objects a list holds: 100, or every one when the spec pages it (``_paging`` cuts the page)."""
+        return UNCAPPED if "x-ching-pagination" in self.operation.spec else LIST_LIMIT
 
     def now_ms(self) -> int:
         """Read the clock in epoch milliseconds."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._clock import format_millis
-from ._context import LIST_LIMIT, Context, Rule, Rules
+from ._context import Context, Rule, Rules
 from ._records import ObjectRecord
 from ._spec import Api, Operation, normalise
 from ._wire import ApiError, FakeResponse, json_response, success
@@ -120,7 +120,7 @@ def serve(ctx: Context, params: Mapping[str, str], body: dict[str, Any]) -> Any:
     if how.verb == "create":
         return _create(ctx, how, parent, body)
     if how.verb == "list":
-        return [record.data for record in ctx.store.list_objects(ctx.scope, how.collection, parent, LIST_LIMIT)]
+        return [record.data for record in ctx.store.list_objects(ctx.scope, how.collection, parent, ctx.list_limit)]
     record = _load(ctx, how, parent, values[-1])
     if how.verb == "retrieve":
         return record.data

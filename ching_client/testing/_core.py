@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ching_client import InvalidArgumentError
 
 from . import _customers, _products  # noqa: F401 - registers the built-in rules
+from . import _paging as paging
 from ._admin import handle_admin, is_admin_path
 from ._checks import run, where
 from ._clock import Clock, SystemClock
@@ -215,6 +216,7 @@ class FakeChing:
                 response = result
             else:  # a rule's data, in the success envelope with the status the spec documents
                 response = success(result, status=self.api.success_status(route))
+            response = paging.page(route, request.query, response)
         except ApiError as error:
             response = error_response(error)
         except Exception as exc:  # a bug in the fake or a rule: answer like Ching would, with a hint

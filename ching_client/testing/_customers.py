@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import _schemas as schemas
-from ._context import LIST_LIMIT, Context
+from ._context import Context
 from ._records import CustomerRecord
 from ._rules import rule
 from ._store import LookupField
@@ -96,7 +96,7 @@ def create(ctx: Context, _params: Mapping[str, str], body: dict[str, Any]) -> Fa
 @rule("customers_list")
 def list_(ctx: Context, _params: Mapping[str, str], _body: dict[str, Any]) -> FakeResponse:
     """GET /v1/customers: the 100 newest live customers."""
-    return success([ctx.wire(record) for record in ctx.store.list_customers(ctx.scope, LIST_LIMIT)])
+    return success([ctx.wire(record) for record in ctx.store.list_customers(ctx.scope, ctx.list_limit)])
 
 
 @rule("customers_retrieve")

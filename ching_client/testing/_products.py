@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import _schemas as schemas
-from ._context import LIST_LIMIT, Context
+from ._context import Context
 from ._records import ImageRecord, ProductRecord
 from ._rules import rule
 from ._wire import ApiError, FakeResponse, success
@@ -70,7 +70,7 @@ def create(ctx: Context, _params: Mapping[str, str], body: dict[str, Any]) -> Fa
 @rule("products_list")
 def list_(ctx: Context, _params: Mapping[str, str], _body: dict[str, Any]) -> FakeResponse:
     """GET /v1/products: the 100 newest products, retired ones included."""
-    return success([ctx.wire(record) for record in ctx.store.list_products(ctx.scope, LIST_LIMIT)])
+    return success([ctx.wire(record) for record in ctx.store.list_products(ctx.scope, ctx.list_limit)])
 
 
 @rule("products_retrieve")

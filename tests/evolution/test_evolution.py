@@ -49,6 +49,16 @@ def test_both_clients_send_every_new_construct_as_the_spec_says(evolved: tuple[P
     assert done.stdout.strip() == "both clients ok"
 
 
+def test_both_clients_walk_every_page_of_a_paged_list(evolved: tuple[Path, dict[str, str]]) -> None:
+    """x-ching-pagination in the spec: the local Ching pages, and both clients iterate all 250 items, page by
+    page, with max_items, a retried 503, a 404 mid-way and a cancellation (``uses/paging.py``)."""
+    tmp, env = evolved
+    engine = {k: v for k, v in os.environ.items() if k == "CHING_HTTP_ENGINE"}
+    done = _run([sys.executable, str(USES / "paging.py"), str(tmp)], tmp, {**env, **engine})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "paging ok on both clients"
+
+
 def test_mypy_strict_accepts_the_new_api_and_rejects_its_misuse(evolved: tuple[Path, dict[str, str]]) -> None:
     tmp, env = evolved
     for name in ("typed_use.py", "misuse.py"):
@@ -62,4 +72,4 @@ def test_mypy_strict_accepts_the_new_api_and_rejects_its_misuse(evolved: tuple[P
     marked = {i for i, line in enumerate(misuse, start=1) if line.endswith("# rejected")}
     reported = {int(match.group(1)) for line in errors if (match := re.match(r"misuse\.py:(\d+):", line))}
     assert reported == marked, done.stdout
-    assert len(marked) == 6
+    assert len(marked) == 8

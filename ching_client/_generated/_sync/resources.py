@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping, Sequence
 
 from ..._runtime.contract import QueryValue, Requester
+from ..._runtime.pagination import CappedList
 from ..._runtime.raw import RawResponse
 from ..._runtime.unset import UNSET, Unset
 from ..api.customers import customers_create as _customers_create
@@ -57,7 +57,7 @@ class Customers:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
         extra_body: Mapping[str, object] | None = None,
-    ) -> builtins.list[Customer]:
+    ) -> CappedList[Customer]:
         """List customers.
 
         The 100 most recent customers in the current mode, newest first.
@@ -365,7 +365,7 @@ class CustomersWithRawResponse:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
         extra_body: Mapping[str, object] | None = None,
-    ) -> RawResponse[builtins.list[Customer]]:
+    ) -> RawResponse[CappedList[Customer]]:
         """List customers, as the raw response: see ``customers.list``."""
         return self._requester._request(
             _customers_list.OPERATION,
@@ -561,7 +561,7 @@ class Products:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
         extra_body: Mapping[str, object] | None = None,
-    ) -> builtins.list[Product]:
+    ) -> CappedList[Product]:
         """List products.
 
         The 100 most recent products in the current mode, newest first. There is no pagination.
@@ -803,7 +803,7 @@ class ProductsWithRawResponse:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
         extra_body: Mapping[str, object] | None = None,
-    ) -> RawResponse[builtins.list[Product]]:
+    ) -> RawResponse[CappedList[Product]]:
         """List products, as the raw response: see ``products.list``."""
         return self._requester._request(
             _products_list.OPERATION,

@@ -16,7 +16,7 @@ import anyio
 import httpx
 
 import ching_client
-from ching_client import AsyncChing, Ching, ChingError, InternalServerError, InvalidArgumentError
+from ching_client import AsyncChing, AsyncPager, Ching, ChingError, InternalServerError, InvalidArgumentError, Pager
 from ching_client.models import Address, CallNote, Contact, Customer, TextNote
 from ching_client.testing import no_backoff
 
@@ -86,6 +86,8 @@ def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, json={"success": False, "error": error})
     data = ANSWERS[(request.method, raw_path.split("?")[0])]
     extra = {"action": "merged"} if raw_path.endswith("/upsert") else {}  # a value the spec does not list
+    if raw_path.split("?")[0] == "/ching/v1/customers" and request.method == "GET":
+        extra = {"has_more": False}  # the list pages (x-ching-pagination): one page here
     status = 201 if request.method == "POST" and raw_path.endswith("/notes") else 200
     return httpx.Response(status, json={"success": True, "data": data, **extra})
 
@@ -313,7 +315,9 @@ async def run_async() -> dict[str, Any]:
     async with AsyncChing(api_key=KEY, http_client=http, max_retries=2) as ching:
         for key, path, args, kwargs in STEPS:
             try:
-                results[key] = await method(ching, path)(*args, **kwargs)
+                called = method(ching, path)(*args, **kwargs)
+                # A paged list returns a pager: its items are read as it is iterated.
+                results[key] = [item async for item in called] if isinstance(called, AsyncPager) else await called
             except ChingError as exc:
                 results[key] = exc
     return results
@@ -324,7 +328,8 @@ def run_sync() -> dict[str, Any]:
     with Ching(api_key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler)), max_retries=2) as ching:
         for key, path, args, kwargs in STEPS:
             try:
-                results[key] = method(ching, path)(*args, **kwargs)
+                called = method(ching, path)(*args, **kwargs)
+                results[key] = list(called) if isinstance(called, Pager) else called
             except ChingError as exc:
                 results[key] = exc
     return results

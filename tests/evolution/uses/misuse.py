@@ -30,3 +30,11 @@ def missing_header(ching: Ching) -> None:
 
 def wrong_result_type(ching: Ching) -> str:
     return ching.prices.retrieve("price_1").unit_amount  # rejected
+
+
+def wrong_item_type(ching: Ching) -> list[str]:
+    return [customer for customer in ching.customers.list(limit=10)]  # rejected
+
+
+async def awaiting_a_pager(ching: AsyncChing) -> None:
+    await ching.customers.list(limit=10)  # rejected

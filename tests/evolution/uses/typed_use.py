@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from ching_client import AsyncChing, Ching
+from ching_client import UNSET, AsyncChing, Ching
 from ching_client.models import Address, AddressParam, CallNote, Contact, Customer, CustomerStats, Price, TextNote
 
 HOME: AddressParam = {"line1": "1 Main St", "city": "Tel Aviv", "postal_code": "6100000", "country": "IL"}
@@ -76,3 +76,17 @@ def price_sync(ching: Ching) -> Price:
         recurring={"interval": "month", "interval_count": 1},
         tiers=[{"up_to": None, "unit_amount": 1200}],
     )
+
+
+async def every_customer_async(ching: AsyncChing) -> list[Customer]:
+    found: list[Customer] = []
+    async for customer in ching.customers.list(limit=50, max_items=500):
+        found.append(customer)
+    page = await ching.customers.list(limit=10).first_page()
+    async for later in ching.customers.list(limit=10, starting_after=page.next_cursor or UNSET).pages():
+        found += later.items
+    return found + page.items
+
+
+def every_product_name(ching: Ching) -> list[str]:
+    return [product.name for product in ching.products.list(page_size=100)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...._runtime.contract import Operation, Request
+from ...._runtime.pagination import CappedList, capped
 from ...models.product import Product
 from ...models.product_list_envelope import ProductListEnvelope
 
@@ -29,6 +30,7 @@ def build() -> Request:
 parse = ProductListEnvelope.from_dict
 
 
-def result(body: Any) -> list[Product]:
+def result(body: Any) -> CappedList[Product]:
     """What ``products.list`` returns, read from the answer's decoded JSON body."""
-    return parse(body).data
+    # The spec caps this list (maxItems): a full one may be missing items, which the result and a log line say.
+    return capped(parse(body).data, cap=100, operation="products.list")
