@@ -9,6 +9,7 @@ is one ``Page``. A list the API caps (a ``maxItems`` on its ``data``, Ching's "1
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Generic, Literal, TypeAlias, TypeVar
 
@@ -19,6 +20,8 @@ from .unset import UNSET, Unset
 
 T = TypeVar("T")
 logger = logging.getLogger("ching_client")
+_warned: set[str] = set()  # the operations whose full list was logged as a WARNING
+_lock = threading.Lock()
 
 
 @frozen
@@ -167,13 +170,19 @@ class CappedList(list[T]):
 
 
 def capped(items: Sequence[T], *, cap: int, operation: str) -> CappedList[T]:
-    """``items`` as a ``CappedList``; a full one logs a WARNING on ``ching_client`` naming ``operation``."""
+    """``items`` as a ``CappedList``. A full one is logged: a WARNING on ``ching_client`` the first time per
+    operation and process (a job listing every minute says it once, as ``absent`` does for fields), DEBUG after."""
     found = CappedList(items, cap=cap)
     if found.may_be_truncated:
-        logger.warning(
+        with _lock:
+            first = operation not in _warned
+            _warned.add(operation)
+        logger.log(
+            logging.WARNING if first else logging.DEBUG,
             "%s returned %d items, the most the API returns in one list: more may exist that it does not show "
             "(the result's may_be_truncated is True). Look objects up by id (retrieve) or keep your own index "
-            "of the ids you create; a later API version pages its lists, and the SDK then iterates all of them.",
+            "of the ids you create; a later API version pages its lists, and the SDK then iterates all of them. "
+            "(A WARNING once per operation, DEBUG after.)",
             operation,
             cap,
         )

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 
 from ching_client import CappedList, Customer, Product
+from ching_client._runtime import pagination
 
 from ._support import CUSTOMER, PRODUCT, Harness, ScriptedServer, ok
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def warnings_once() -> Iterator[None]:
+    """A fresh "already warned" memory: each test sees its process's first full list."""
+    saved = set(pagination._warned)
+    pagination._warned.clear()
+    yield
+    pagination._warned.clear()
+    pagination._warned.update(saved)
 
 
 def _customers(count: int) -> list[dict[str, object]]:
@@ -35,6 +47,19 @@ async def test_a_full_list_says_it_may_be_truncated_and_logs_it_once(
     assert "customers.list returned 100 items" in message
     assert "may_be_truncated" in message
     assert "retrieve" in message
+
+
+async def test_a_job_listing_again_is_told_once_at_warning_then_at_debug(
+    harness: Harness, server: ScriptedServer, caplog: pytest.LogCaptureFixture
+):
+    server.script(ok(_customers(100)), ok(_customers(100)), ok(_customers(100)))
+    client = harness.client()
+    with caplog.at_level(logging.DEBUG, logger="ching_client"):
+        lists = [await harness.call(client.customers.list) for _ in range(3)]
+    await harness.close(client)
+    assert [listed.may_be_truncated for listed in lists] == [True, True, True]  # the result says it every time
+    levels = [r.levelno for r in caplog.records if "customers.list returned 100 items" in r.getMessage()]
+    assert levels == [logging.WARNING, logging.DEBUG, logging.DEBUG]
 
 
 @pytest.mark.parametrize("count", [0, 1, 99])
