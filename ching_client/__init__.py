@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._client._async.client import AsyncChing
     from ._client._sync.client import Ching
     from ._core.events import AttemptEvent
+    from ._core.retry_policy import Backoff
     from ._generated.models.customer import Customer
     from ._generated.models.deleted_customer import DeletedCustomer
     from ._generated.models.product import Product
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._generated.models.product_feature_input import ProductFeatureInput
     from ._generated.results import CustomersUpsertResult
     from ._runtime.raw import RawResponse
+    from ._runtime.timeout import Timeout
     from ._runtime.unset import UNSET, Unset
 
 # Where the other public names live. `import ching_client` loads only the error classes: an application that only
@@ -52,6 +54,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
 _LAZY = {
     "AsyncChing": "._client._async.client",
     "AttemptEvent": "._core.events",
+    "Backoff": "._core.retry_policy",
     "Ching": "._client._sync.client",
     "Customer": "._generated.models.customer",
     "CustomersUpsertResult": "._generated.results",
@@ -61,6 +64,7 @@ _LAZY = {
     "ProductFeatureInput": "._generated.models.product_feature_input",
     "RawResponse": "._runtime.raw",
     "RowFailure": "._bulk.batch",
+    "Timeout": "._runtime.timeout",
     "UpsertProgress": "._bulk.batch",
     "UpsertReport": "._bulk.batch",
     "UNSET": "._runtime.unset",
@@ -76,6 +80,7 @@ __all__ = [
     "AsyncChing",
     "AttemptEvent",
     "AuthenticationError",
+    "Backoff",
     "BadRequestError",
     "Ching",
     "ChingError",
@@ -95,6 +100,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "RowFailure",
+    "Timeout",
     "UnprocessableEntityError",
     "Unset",
     "UpsertProgress",
