@@ -28,7 +28,7 @@ from .._exceptions import (
 )
 from .._http import body as _body
 from .._http import engines as _engine
-from .._http.pool import ATTEMPT_SECONDS_EXTENSION, MAX_CONNECTIONS, LoopGuard
+from .._http.pool import MAX_CONNECTIONS, LoopGuard
 from .._runtime.contract import Operation, QueryValue, Request
 from .._runtime.kinds import InvalidArgument, unencodable
 from .._runtime.raw import RawResponse
@@ -153,7 +153,7 @@ class Call:
             "write": remaining,
             "pool": remaining,
         }
-        return {_body.LIMIT_EXTENSION: limit, "timeout": timeouts, ATTEMPT_SECONDS_EXTENSION: remaining}
+        return {_body.LIMIT_EXTENSION: limit, "timeout": timeouts, _body.ATTEMPT_SECONDS_EXTENSION: remaining}
 
 
 class AttemptDeadline:

@@ -18,7 +18,7 @@ import time
 import typing
 from typing import TYPE_CHECKING, Any, Final
 
-from .pool import ATTEMPT_SECONDS_EXTENSION
+from .body import ATTEMPT_SECONDS_EXTENSION
 from .private import sync_stream_class
 
 if TYPE_CHECKING:  # httpx's and httpcore's types stand for httpx2's and httpcore2's too

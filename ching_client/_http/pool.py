@@ -76,9 +76,6 @@ if TYPE_CHECKING:  # httpx's types stand for httpx2's too
     import httpx
 
 MAX_CONNECTIONS: Final = 100
-ATTEMPT_SECONDS_EXTENSION: Final = "ching_attempt_seconds"
-"""The request extension holding what is left of the call's deadline as the attempt starts: the sync shards end
-every socket operation of the attempt then (``deadline.start_attempt``), whatever its read timeout."""
 SHARD_CONNECTIONS: Final = 4
 _T = TypeVar("_T", "httpx.AsyncHTTPTransport", "httpx.HTTPTransport")
 _PLAIN_LOCK: Final = type(threading.Lock())
