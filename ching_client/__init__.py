@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._client._async.client import AsyncChing
     from ._client._sync.client import Ching
     from ._core.events import AttemptEvent
+    from ._core.retry_policy import Backoff
     from ._generated.models.customer import Customer
     from ._generated.models.deleted_customer import DeletedCustomer
     from ._generated.models.product import Product
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from ._runtime._sync.pages import Pager
     from ._runtime.pagination import CappedList, Page
     from ._runtime.raw import RawResponse
+    from ._runtime.timeout import Timeout
     from ._runtime.unset import UNSET, Unset
 
 # Where the other public names live. `import ching_client` loads only the error classes: an application that only
@@ -55,6 +57,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
 _LAZY = {
     "AsyncChing": "._client._async.client",
     "AttemptEvent": "._core.events",
+    "Backoff": "._core.retry_policy",
     "Ching": "._client._sync.client",
     "Customer": "._generated.models.customer",
     "CustomersUpsertResult": "._generated.results",
@@ -68,6 +71,7 @@ _LAZY = {
     "CappedList": "._runtime.pagination",
     "Page": "._runtime.pagination",
     "RowFailure": "._bulk.batch",
+    "Timeout": "._runtime.timeout",
     "UpsertProgress": "._bulk.batch",
     "UpsertReport": "._bulk.batch",
     "UNSET": "._runtime.unset",
@@ -84,6 +88,7 @@ __all__ = [
     "AsyncPager",
     "AttemptEvent",
     "AuthenticationError",
+    "Backoff",
     "BadRequestError",
     "CappedList",
     "Ching",
@@ -106,6 +111,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "RowFailure",
+    "Timeout",
     "UnprocessableEntityError",
     "Unset",
     "UpsertProgress",

@@ -28,17 +28,18 @@ from .._exceptions import (
 )
 from .._http import body as _body
 from .._http import engines as _engine
-from .._http.pool import LoopGuard
+from .._http.pool import MAX_CONNECTIONS, LoopGuard
 from .._runtime.contract import Operation, QueryValue, Request
 from .._runtime.kinds import InvalidArgument, unencodable
 from .._runtime.raw import RawResponse
+from .._runtime.timeout import Timeout
 from .._version import __version__
 from . import config as _config
 from . import extras as _extras
 from . import response as _response
 from .logs import configure_from_env, logger
-from .observe import Observation, observers_for
-from .retry_policy import RETRY_ON_SAFE_STATUS, Decision, Failure, attempts, decide, parse_retry_after
+from .observe import Hook, Observation, observers_for
+from .retry_policy import RETRY_ON_SAFE_STATUS, Backoff, Decision, Failure, attempts, decide, parse_retry_after
 
 if TYPE_CHECKING:  # httpx's types stand for httpx2's too: the two families have the same API
     import httpx
@@ -63,6 +64,7 @@ class Call:
 
     __slots__ = (
         "attempts",
+        "connect",
         "deadline",
         "headers",
         "json",
@@ -71,6 +73,7 @@ class Call:
         "observation",
         "operation",
         "path",
+        "read",
         "response_headers",
         "started",
         "url",
@@ -82,7 +85,7 @@ class Call:
         request: Request,
         url: httpx.URL,
         headers: httpx.Headers,
-        timeout: float,
+        timeout: Timeout,
         max_retries: int,
     ) -> None:
         self.operation = operation
@@ -94,7 +97,9 @@ class Call:
         self.max_retries = max_retries
         #: When the call started (``time.monotonic()``): a raw response's ``elapsed`` counts from here.
         self.started = now = time.monotonic()
-        self.deadline = now + timeout
+        self.deadline = now + timeout.total
+        self.connect = timeout.connect
+        self.read = timeout.read
         #: Attempts started so far, the current one included (``attempt_headers`` counts them).
         self.attempts = 0
         #: The headers of the latest attempt's answer; None before one arrives, and after an attempt without one.
@@ -135,16 +140,20 @@ class Call:
             return self.observation.attempt_headers(attempt, headers)
         return headers
 
-    def attempt_timeout(self, remaining: float) -> dict[str, float]:
-        """Each attempt is bounded by what is left of the call's deadline: its timeouts in the form both engines
-        keep in a request's ``timeout`` extension, where ``build_request`` takes them as they are (since httpx
-        0.23) instead of building a ``Timeout`` object per request."""
-        return {
-            "connect": min(_config.DEFAULT_CONNECT_TIMEOUT, remaining),
-            "read": remaining,
+    def attempt_extensions(self, remaining: float, limit: int) -> dict[str, Any]:
+        """The request extensions of an attempt with ``remaining`` seconds left of the call's deadline, which bounds
+        each attempt: its timeouts in the form both engines keep in the ``timeout`` extension, where
+        ``build_request`` takes them as they are (since httpx 0.23) instead of building a ``Timeout`` object per
+        request; the body cap (``limit``); and the deadline itself, which the sync shards hold every socket operation
+        to (``_http.deadline``) whatever the read timeout."""
+        read = self.read
+        timeouts = {
+            "connect": min(self.connect, remaining),
+            "read": remaining if read is None else min(read, remaining),
             "write": remaining,
             "pool": remaining,
         }
+        return {_body.LIMIT_EXTENSION: limit, "timeout": timeouts, _body.ATTEMPT_SECONDS_EXTENSION: remaining}
 
 
 class AttemptDeadline:
@@ -272,6 +281,11 @@ class ClientOptions:
     """For ``upsert_many``'s workers: where the client notes attempts that may have been applied unseen."""
     observers: tuple[Observer, ...] = ()
     """Who is told about each call and attempt: the ``on_attempt`` hooks and the telemetry (``_core.observe``)."""
+    max_connections: int = MAX_CONNECTIONS
+    """The size of the client's own pool (``_http.pool``); unused with an injected ``http``."""
+    proxy: str | None = None
+    """The proxy the client's own pool sends through (``config.route_proxy``); never in a repr: it may hold a
+    password."""
 
     def __repr__(self) -> str:  # a traceback formatter that prints locals shows the constructor's: never the key
         shared = "its own pool" if self.http is None else "a shared pool"
@@ -281,13 +295,17 @@ class ClientOptions:
 def resolve_options(
     api_key: str | None,
     base_url: str | None,
-    timeout: float | None,
+    timeout: Timeout | float | None,
     max_retries: int | None,
     max_response_bytes: int | None,
     http_client: Any,
     client_class: str,
     on_attempt: Any = None,
     telemetry: Any = None,
+    *,
+    max_connections: int | None = None,
+    backoff: Any = None,
+    proxy: str | None = None,
 ) -> ClientOptions:
     """A client's options from its constructor's arguments; ``ConfigurationError`` names a bad one.
 
@@ -295,14 +313,50 @@ def resolve_options(
     traceback formatter prints holds the key (see ``AsyncChing.__init__``). ``client_class`` is the class an injected
     ``http_client`` must be an instance of: ``AsyncClient`` or ``Client``, of httpx or httpx2.
     """
+    if http_client is not None:
+        _refuse_pool_options(max_connections=max_connections, proxy=proxy)
     engine = _engine.default_engine() if http_client is None else _engine.engine_of(http_client, client_class)
     # Whether httpx reads the environment's proxy settings: unless an injected client has trust_env=False.
     env = http_client is None or http_client.trust_env
-    config = _config.resolve(api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env)
+    config = _config.resolve(
+        api_key, base_url, timeout, max_retries, max_response_bytes, engine.http, env, backoff=backoff, proxy=proxy
+    )
     # The SDK's own pool keeps each event loop's connections apart; an injected one is checked before each call.
     loop_guard = None if http_client is None else LoopGuard.of(http_client)
     observers = observers_for(on_attempt, telemetry)
-    return ClientOptions(config, engine, http=http_client, loop_guard=loop_guard, observers=observers)
+    return ClientOptions(
+        config,
+        engine,
+        http=http_client,
+        loop_guard=loop_guard,
+        observers=observers,
+        max_connections=_config.check_max_connections(MAX_CONNECTIONS if max_connections is None else max_connections),
+        proxy=None if http_client is not None else _config.route_proxy(engine.http, config.base_url, proxy),
+    )
+
+
+def _refuse_pool_options(**given: object) -> None:
+    """Refuse the options of a pool the SDK builds (``max_connections``, ``proxy``) beside an injected
+    ``http_client``, whose pool is its owner's."""
+    named = [name for name, value in given.items() if value is not None]
+    if named:
+        raise ConfigurationError(
+            f"{' and '.join(named)} size or route the client's own connection pool, and an http_client was given: "
+            "it owns its pool, so set them on it (httpx.Client(limits=httpx.Limits(max_connections=...), "
+            "proxy=...)), or leave out http_client."
+        )
+
+
+def _changed_observers(observers: tuple[Observer, ...], on_attempt: Any, telemetry: Any) -> tuple[Observer, ...]:
+    """``observers`` with the hooks replaced by ``on_attempt`` (an empty list: none) and the telemetry by
+    ``telemetry``; None keeps what was there."""
+    hooks: tuple[Observer, ...] = tuple(o for o in observers if isinstance(o, Hook))
+    others = tuple(o for o in observers if not isinstance(o, Hook))
+    if on_attempt is not None:
+        hooks = observers_for(on_attempt, None)
+    if telemetry is not None:
+        others = observers_for(None, telemetry)
+    return hooks + others
 
 
 class BaseChing:
@@ -331,12 +385,23 @@ class BaseChing:
             }
         )
 
-    def _derived(self, *, watch: AttemptWatch | None = None, **changes: Any) -> ClientOptions:
+    def _derived(
+        self,
+        *,
+        watch: AttemptWatch | None = None,
+        on_attempt: Any = None,
+        telemetry: Any = None,
+        **changes: Any,
+    ) -> ClientOptions:
         """The options of a client on this one's pool (a ``with_options`` clone, an ``upsert_many`` worker's): this
         client's configuration with ``changes`` (None leaves an option as it is), each checked as the constructor
-        checks it."""
+        checks it. ``on_attempt`` replaces the hooks and ``telemetry`` the telemetry; either left None keeps this
+        client's."""
         try:
             config = _config.changed(self._config, **changes)
+            observers = self._observers
+            if on_attempt is not None or telemetry is not None:
+                observers = _changed_observers(observers, on_attempt, telemetry)
         except ConfigurationError as exc:
             raise InvalidArgumentError(exc.message) from None
         return ClientOptions(
@@ -346,8 +411,19 @@ class BaseChing:
             loop_guard=self._loop_guard,
             urls=self._urls,
             watch=watch,
-            observers=self._observers,
+            observers=observers,
         )
+
+    @staticmethod
+    def _refuse_new_pool(**given: object) -> None:
+        """``with_options`` shares its client's pool: refuse an option only a new pool could apply."""
+        named = [name for name, value in given.items() if value is not None]
+        if named:
+            raise ConfigurationError(
+                f"with_options shares this client's connection pool, and {' and '.join(named)} "
+                f"{'need' if len(named) > 1 else 'needs'} a new one: build another client with "
+                f"{', '.join(f'{name}=...' for name in named)} (and close it when done)."
+            )
 
     def _ask_for_what_is_decoded(self, defaults: httpx.Headers) -> None:
         """Ask only for the encodings ``_body`` inflates under the size cap.
@@ -370,8 +446,18 @@ class BaseChing:
 
     @property
     def timeout(self) -> float:
-        """Default seconds per call, retries included."""
+        """Default seconds per call, retries included (the ``total`` of ``timeouts``)."""
+        return self._config.timeout.total
+
+    @property
+    def timeouts(self) -> Timeout:
+        """The default ``Timeout`` of a call: its total, and each attempt's connect and read parts."""
         return self._config.timeout
+
+    @property
+    def backoff(self) -> Backoff:
+        """The waits before retries the server gave no ``Retry-After`` for."""
+        return self._config.backoff
 
     @property
     def max_retries(self) -> int:
@@ -387,12 +473,12 @@ class BaseChing:
         key = _config.redacted_key(config.api_key)
         return f"{type(self).__name__}(base_url={config.base_url!r}, mode={mode!r}, api_key={key!r})"
 
-    def _options(self, timeout: float | None, max_retries: int | None) -> tuple[float, int]:
+    def _options(self, timeout: Timeout | float | None, max_retries: int | None) -> tuple[Timeout, int]:
         if timeout is None and max_retries is None:  # most calls: the client's checked defaults
             return self._config.timeout, self._config.max_retries
         try:
             return (
-                self._config.timeout if timeout is None else _config.check_timeout(timeout),
+                self._config.timeout if timeout is None else _config.check_timeout(timeout, self._config.timeout),
                 self._config.max_retries if max_retries is None else _config.check_max_retries(max_retries),
             )
         except ConfigurationError as exc:
@@ -402,7 +488,7 @@ class BaseChing:
         self,
         operation: Operation,
         build: Callable[[], Request],
-        timeout: float | None,
+        timeout: Timeout | float | None,
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -473,6 +559,7 @@ class BaseChing:
             max_retries=call.max_retries,
             remaining=call.remaining(),
             failure=failure,
+            policy=self._config.backoff,
         )
         _log_attempt(call, attempt, started, failure.name.lower().replace("_", " "), decision)
         if call.observation is not None:
@@ -556,6 +643,7 @@ class BaseChing:
             status=status,
             retry_after=retry_after,
             retry_rate_limited=self._config.retry_rate_limited,
+            policy=self._config.backoff,
         )
         _log_attempt(call, attempt, started, str(status), decision)
         if call.observation is not None:

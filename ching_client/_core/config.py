@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import re
@@ -15,10 +16,12 @@ from attrs import evolve, frozen
 from .._exceptions import ConfigurationError
 from .._http.private import environment_proxy_rules
 from .._runtime.kinds import InvalidArgument, check_text
+from .._runtime.timeout import DEFAULT_CONNECT, DEFAULT_TOTAL, Timeout, as_timeout
+from .retry_policy import DEFAULT_BACKOFF, Backoff
 
 DEFAULT_BASE_URL: Final = "https://api.ching.co.il/ching"
-DEFAULT_TIMEOUT: Final = 60.0
-DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_TIMEOUT: Final = DEFAULT_TOTAL
+DEFAULT_CONNECT_TIMEOUT: Final = DEFAULT_CONNECT
 DEFAULT_MAX_RETRIES: Final = 2
 DEADLINE_GRACE: Final = 0.05
 DEFAULT_MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
@@ -34,18 +37,21 @@ class Config:
     api_key: str
     base_url: str
     livemode: bool
-    timeout: float
+    timeout: Timeout
+    """The call's deadline (``total``) and each attempt's connect and read bounds."""
     max_retries: int
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     """A response body (decoded) larger than this ends the call with ``APIResponseError``."""
     retry_rate_limited: bool = True
     """False for the clients ``upsert_many`` uses: its pacer, not each call, answers a 429."""
+    backoff: Backoff = DEFAULT_BACKOFF
+    """The waits before retries the server gave no ``Retry-After`` for."""
 
     def __repr__(self) -> str:
         return (
             f"Config(api_key={redacted_key(self.api_key)!r}, base_url={self.base_url!r}, "
-            f"livemode={self.livemode}, timeout={self.timeout}, max_retries={self.max_retries}, "
-            f"max_response_bytes={self.max_response_bytes})"
+            f"livemode={self.livemode}, timeout={self.timeout!r}, max_retries={self.max_retries}, "
+            f"max_response_bytes={self.max_response_bytes}, backoff={self.backoff!r})"
         )
 
 
@@ -58,11 +64,13 @@ def redacted_key(api_key: str) -> str:
 def resolve(
     api_key: str | None,
     base_url: str | None,
-    timeout: float | None,
+    timeout: Timeout | float | None,
     max_retries: int | None,
     max_response_bytes: int | None = None,
     http: Any = None,
     trust_env: bool = True,
+    backoff: Backoff | None = None,
+    proxy: str | None = None,
 ) -> Config:
     """Build the configuration from arguments, then ``CHING_API_KEY`` / ``CHING_BASE_URL``, then defaults.
 
@@ -76,16 +84,17 @@ def resolve(
     livemode = _check_key(key)
     assert key is not None
     url = base_url if base_url is not None else os.environ.get("CHING_BASE_URL") or DEFAULT_BASE_URL
-    url = _check_base_url(url, livemode, http, trust_env)
+    url = _check_base_url(url, livemode, http, trust_env, proxy)
     return Config(
         api_key=key,
         base_url=url,
         livemode=livemode,
-        timeout=check_timeout(DEFAULT_TIMEOUT if timeout is None else timeout),
+        timeout=check_timeout(Timeout() if timeout is None else timeout),
         max_retries=check_max_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries),
         max_response_bytes=_check_max_response_bytes(
             DEFAULT_MAX_RESPONSE_BYTES if max_response_bytes is None else max_response_bytes
         ),
+        backoff=check_backoff(DEFAULT_BACKOFF if backoff is None else backoff),
     )
 
 
@@ -129,7 +138,9 @@ def _shown(url: str) -> str:
     return repr(_USERINFO.sub(r"\1***@", url))
 
 
-def _check_base_url(url: str, livemode: bool, http: Any = None, trust_env: bool = True) -> str:
+def _check_base_url(
+    url: str, livemode: bool, http: Any = None, trust_env: bool = True, proxy: str | None = None
+) -> str:
     """The base URL without a trailing slash, or a ``ConfigurationError`` that names what is wrong.
 
     Everything httpx would refuse only at the first call (a newline, a port out of range, a broken
@@ -180,20 +191,21 @@ def _check_base_url(url: str, livemode: bool, http: Any = None, trust_env: bool 
     except http.InvalidURL as exc:
         raise ConfigurationError(f"Base URL {shown} is not a valid URL ({exc}); {_EXAMPLES}.") from None
     if livemode and parts.scheme == "http":
-        _check_plain_http_route(url, parts.hostname, http, trust_env)
+        _check_plain_http_route(url, parts.hostname, http, trust_env, proxy)
     return url.rstrip("/")
 
 
-def _check_plain_http_route(url: str, host: str, http: Any, trust_env: bool) -> None:
+def _check_plain_http_route(url: str, host: str, http: Any, trust_env: bool, given: str | None = None) -> None:
     """Refuse a live key over plain http unless the host that receives the request is this machine.
 
     That is the base URL's host, or the proxy the environment routes the request through: the key, in plain text,
     would cross the network to the proxy. (An https base URL is tunnelled through a proxy with CONNECT, the key
-    inside TLS.) ``trust_env`` is false for an injected ``http_client`` that does not read the environment.
+    inside TLS.) ``trust_env`` is false for an injected ``http_client`` that does not read the environment; ``given``
+    is the client's ``proxy=``, which wins over the environment's.
     """
     if not _is_loopback(host):
         raise ConfigurationError(f"Refusing to send a live key over plain http to {host}: use https.")
-    proxy = environment_proxy(http, url) if trust_env else None
+    proxy = given if given is not None else environment_proxy(http, url) if trust_env else None
     if proxy is None:
         return
     try:
@@ -204,6 +216,12 @@ def _check_plain_http_route(url: str, host: str, http: Any, trust_env: bool) -> 
     if _is_loopback(proxy_host):
         return
     shown = (proxy_host or "an unreadable proxy URL") + (f":{port}" if port else "")  # never its user or password
+    if given is not None:
+        raise ConfigurationError(
+            f"Refusing to send a live key over plain http to {host} through the proxy at {shown} (proxy=), which "
+            "would receive the key unencrypted. Use https (a proxy then carries it inside TLS), or a proxy on this "
+            "machine."
+        )
     raise ConfigurationError(
         f"Refusing to send a live key over plain http to {host}: the environment's proxy settings (HTTP_PROXY or "
         f"ALL_PROXY) route it through the proxy at {shown}, which would receive the key unencrypted. Use https "
@@ -232,17 +250,68 @@ def environment_proxy(http: Any, url: str) -> str | None:
     return proxy
 
 
-def check_timeout(timeout: float) -> float:
-    """A positive, finite number of seconds."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
-        raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}.")
-    return float(timeout)
+def check_proxy(proxy: object, http: Any) -> str:
+    """A proxy URL the engine takes (httpx's ``proxy=``: ``http://``, ``https://``, ``socks5://`` with
+    ``httpx[socks]``); ``ConfigurationError`` otherwise. Messages never repeat its user name or password."""
+    if not isinstance(proxy, str):
+        raise ConfigurationError(f"proxy takes a URL such as 'http://proxy.example:3128', got {type(proxy).__name__}.")
+    shown = _shown(proxy)
+    if _WHITESPACE_OR_CONTROL.search(proxy):
+        raise ConfigurationError(f"Proxy URL {shown} contains whitespace or a control character.")
+    try:
+        scheme = http.Proxy(proxy).url.scheme
+    except Exception:  # ValueError or InvalidURL, by engine and version; not shown: it may repeat the password
+        raise ConfigurationError(
+            f"Proxy URL {shown} is not one the HTTP client takes: give http://, https:// or socks5:// with a host."
+        ) from None
+    if scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        raise ConfigurationError(f"Proxy URL {shown} is a SOCKS proxy, which needs `pip install httpx[socks]`.")
+    return proxy
+
+
+def route_proxy(http: Any, url: str, proxy: str | None) -> str | None:
+    """The proxy the client's own pool sends requests for ``url`` through: ``proxy`` (``proxy=``, checked), else
+    the environment's (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, with NO_PROXY read by the engine's own rules, as httpx
+    reads them for its own transport); None for none. The base URL is fixed for a client, so this is decided once."""
+    if proxy is not None:
+        return check_proxy(proxy, http)
+    if environment_proxy_rules(http) is not None:
+        found = environment_proxy(http, url)
+    else:  # the engine's rules moved: the standard library's reading of the same variables
+        proxies = urllib.request.getproxies()
+        host = urlsplit(url).hostname or ""
+        bypass = urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
+        found = None if bypass else proxies.get(urlsplit(url).scheme) or proxies.get("all")
+        if found and "://" not in found:
+            found = f"http://{found}"
+    return None if found is None else check_proxy(found, http)
+
+
+def check_timeout(timeout: Timeout | float, default: Timeout | None = None) -> Timeout:
+    """A ``Timeout``, or a positive, finite number of seconds: the total, with ``default``'s other parts."""
+    return as_timeout(timeout, default)
+
+
+def check_backoff(backoff: Backoff) -> Backoff:
+    """A ``Backoff`` (checked when it was built)."""
+    if not isinstance(backoff, Backoff):
+        raise ConfigurationError(
+            f"backoff takes ching_client.Backoff(initial=..., maximum=..., jitter=...), got {type(backoff).__name__}."
+        )
+    return backoff
 
 
 def _check_max_response_bytes(limit: int) -> int:
     """A whole number of bytes, at least 1 KiB (smaller would refuse Ching's own answers)."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1024:
         raise ConfigurationError(f"max_response_bytes must be a whole number of bytes from 1024, got {limit!r}.")
+    return limit
+
+
+def check_max_connections(limit: int) -> int:
+    """A whole number of connections from 1."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigurationError(f"max_connections must be a whole number from 1, got {limit!r}.")
     return limit
 
 
@@ -260,8 +329,8 @@ def _as_given(value: Any) -> Any:
 # The options a client sharing another's pool may change, each with its check; the key, the base URL and the mode
 # are the pool's too, and stay.
 _CHANGEABLE: Final[dict[str, Callable[[Any], Any]]] = {
-    "timeout": check_timeout,
     "max_retries": check_max_retries,
+    "backoff": check_backoff,
     "max_response_bytes": _check_max_response_bytes,
     "retry_rate_limited": _as_given,  # not a user's option: set by upsert_many for its workers
 }
@@ -270,5 +339,8 @@ _CHANGEABLE: Final[dict[str, Callable[[Any], Any]]] = {
 def changed(config: Config, **changes: Any) -> Config:
     """``config`` with some options changed (None leaves one as it is), each checked as ``resolve`` checks it:
     ``ConfigurationError`` for a bad one."""
+    timeout = changes.pop("timeout", None)
     checked = {name: _CHANGEABLE[name](value) for name, value in changes.items() if value is not None}
+    if timeout is not None:  # a number changes the total only, keeping the client's connect and read
+        checked["timeout"] = check_timeout(timeout, config.timeout)
     return evolve(config, **checked) if checked else config

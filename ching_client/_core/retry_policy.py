@@ -14,10 +14,14 @@ from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Final
 
-from attrs import frozen
+from attrs import field, frozen
+
+from .._exceptions import ConfigurationError
+from .._runtime.timeout import check_seconds
 
 INITIAL_DELAY: Final = 0.5
 MAX_DELAY: Final = 8.0
+JITTER: Final = 0.25
 RETRY_AFTER_CAP: Final = 60.0
 RETRY_ON_SAFE_STATUS: Final = frozenset({408, 500, 502, 503, 504})
 
@@ -47,10 +51,43 @@ class Decision:
         return f"{self.why}; {self.stop}" if self.stop else self.why
 
 
-def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
-    """Exponential backoff with jitter: about 0.5 s, doubling per attempt, capped at 8 s."""
-    base = min(MAX_DELAY, INITIAL_DELAY * 2.0 ** (attempt - 1))
-    return base * (1 - 0.25 * rand())
+def _jitter(value: bool | float) -> float:
+    """``True``: the default share (a quarter), ``False``: none, a number: that share, from 0 to 1."""
+    if isinstance(value, bool):
+        return JITTER if value else 0.0
+    if not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigurationError(f"Backoff jitter must be True, False or a share from 0 to 1, got {value!r}.")
+    return float(value)
+
+
+@frozen
+class Backoff:
+    """How long the client waits before a retry when the server does not say (``Retry-After`` says, and wins).
+
+    The first retry waits about ``initial`` seconds, each later one twice the previous, never more than
+    ``maximum``. ``jitter`` takes a random share off each wait, so that clients failing together do not retry
+    together: ``True`` up to a quarter (the default), ``False`` none, a number from 0 to 1 up to that share.
+    A value out of range raises ``ConfigurationError``.
+    """
+
+    initial: float = field(default=INITIAL_DELAY, validator=check_seconds)
+    maximum: float = field(default=MAX_DELAY, validator=check_seconds)
+    jitter: float = field(default=True, converter=_jitter)
+
+    def __attrs_post_init__(self) -> None:
+        if self.maximum < self.initial:
+            raise ConfigurationError(
+                f"Backoff maximum ({self.maximum}) must not be less than initial ({self.initial})."
+            )
+
+
+DEFAULT_BACKOFF: Final = Backoff()
+
+
+def backoff(attempt: int, rand: Callable[[], float] = random.random, policy: Backoff = DEFAULT_BACKOFF) -> float:
+    """Exponential backoff with jitter: by default about 0.5 s, doubling per attempt, capped at 8 s."""
+    base = min(policy.maximum, policy.initial * 2.0 ** (attempt - 1))
+    return base * (1 - policy.jitter * rand())
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -84,10 +121,12 @@ def decide(
     retry_after: float | None = None,
     retry_rate_limited: bool = True,
     rand: Callable[[], float] = random.random,
+    policy: Backoff = DEFAULT_BACKOFF,
 ) -> Decision:
     """Decide what follows attempt number ``attempt`` (1-based) that ended with ``status`` or ``failure``.
 
-    ``retry_rate_limited=False`` leaves a 429 to the caller, as a batch that paces all its calls does.
+    ``retry_rate_limited=False`` leaves a 429 to the caller, as a batch that paces all its calls does. ``policy``:
+    the waits when the server asks for none.
     """
     if status == 429:
         retryable, why = retry_rate_limited, "rate limited (429)"
@@ -106,7 +145,7 @@ def decide(
     if retry_after is not None and retry_after > RETRY_AFTER_CAP:
         return Decision(False, retry_after, why, f"the server asked to wait {retry_after:.0f}s, over the cap")
     # A Retry-After of 0 or in the past would let a server have every retry sent at once: normal backoff then.
-    delay = retry_after if retry_after is not None and retry_after > 0 else backoff(attempt, rand)
+    delay = retry_after if retry_after is not None and retry_after > 0 else backoff(attempt, rand, policy)
     if delay >= remaining:
         return Decision(False, delay, why, f"waiting {delay:.2f}s would pass the call's deadline")
     return Decision(True, delay, why)

@@ -24,6 +24,10 @@ ACCEPT_ENCODING: Final = "gzip, deflate"
 LIMIT_EXTENSION: Final = "ching.max_response_bytes"
 """Request extension: the cap, for a transport that reads bodies itself before returning (the sync shards)."""
 OVER_LIMIT_EXTENSION: Final = "ching.over_limit"
+ATTEMPT_SECONDS_EXTENSION: Final = "ching.attempt_seconds"
+"""Not the body's, but read by the transports as the two above are: what is left of the call's deadline as an
+attempt starts. The sync shards end every socket operation of the attempt then (``deadline.start_attempt``), whatever
+its read timeout."""
 """Response extension such a transport sets when it stopped reading at the cap and kept nothing."""
 
 

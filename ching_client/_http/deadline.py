@@ -3,7 +3,8 @@
 httpx's read timeout bounds each read, so a server dripping a byte a second keeps a sync call alive for ever (the
 async clients cancel an attempt at its deadline instead). The sync shards connect and read through this network
 backend, which also stops every read, write and connect (not the name lookup) at the attempt's deadline:
-``start_attempt`` takes it from the request's read timeout, which the SDK sets to what is left of the call.
+``start_attempt`` takes it from the request's ``ATTEMPT_SECONDS_EXTENSION``, what is left of the call (without it,
+from the read timeout).
 
 Imported when a sync client builds its pool, with httpcore itself (``import ching_client`` loads neither). One
 source for both engines: ``core`` is ``httpcore`` or ``httpcore2``, whose errors their httpx maps to its own.
@@ -17,6 +18,7 @@ import time
 import typing
 from typing import TYPE_CHECKING, Any, Final
 
+from .body import ATTEMPT_SECONDS_EXTENSION
 from .private import sync_stream_class
 
 if TYPE_CHECKING:  # httpx's and httpcore's types stand for httpx2's and httpcore2's too
@@ -144,8 +146,11 @@ def _connect(address: tuple[str, int], timeout: float | None, source: tuple[str,
 
 
 def start_attempt(request: httpx.Request) -> None:
-    """Fix this attempt's deadline from its read timeout; the body is read after the transport returns, in the
-    same thread, so the value stays set until the next attempt replaces it."""
-    timeout = request.extensions.get("timeout")
-    seconds = timeout.get("read") if isinstance(timeout, dict) else None
+    """Fix this attempt's deadline from what is left of its call (or its read timeout, for a request without it);
+    the body is read after the transport returns, in the same thread, so the value stays set until the next attempt
+    replaces it. A shorter read timeout (``Timeout(read=...)``) still bounds each read on its own."""
+    seconds = request.extensions.get(ATTEMPT_SECONDS_EXTENSION)
+    if seconds is None:
+        timeout = request.extensions.get("timeout")
+        seconds = timeout.get("read") if isinstance(timeout, dict) else None
     _ATTEMPT_DEADLINE.set(None if seconds is None else time.monotonic() + seconds)

@@ -33,8 +33,15 @@ Three things plain httpx leaves to chance are handled here:
   one leaves it in h11's buffer; a pooled connection would answer its next request with it, and every call after
   that with the previous call's answer. A connection with bytes left over when its response is closed is closed.
 
-When the environment names a proxy (``HTTP_PROXY``, ``HTTPS_PROXY`` or ``ALL_PROXY``) the clients keep httpx's
-own transport, which is where httpx applies those settings.
+**Size.** ``max_connections`` (default 100) sets the whole pool: shards of ``SHARD_CONNECTIONS`` (4, the shape
+measured in docs/performance.md) and one smaller shard for a remainder, so 100 is 25 shards of 4, 10 is 4 + 4 + 2
+and 3 is one shard of 3. The scan that shards keep short grows with a shard's size, not with their number.
+
+**Proxies.** A proxy (the client's ``proxy=``, or the one the environment's ``HTTP_PROXY``, ``HTTPS_PROXY`` or
+``ALL_PROXY`` names for the base URL, ``NO_PROXY`` applied) is given to every shard's pool: httpx then builds each on
+httpcore's public ``HTTPProxy`` (or ``SOCKSProxy``), a connection pool like the others, so the healing, the sync
+deadline, the async sockets and fork safety hold through it. httpx would apply the environment's proxies only to its
+own transport; the clients decide the proxy once (``_core.config.route_proxy``), as a client has one base URL.
 
 One source serves both engines (``engines``): httpcore2 keeps httpcore's pool attributes, so the healing works
 unchanged (the private names of either family used here are reached through ``private``, which lists them), and
@@ -56,7 +63,6 @@ import os
 import sys
 import threading
 import typing
-import urllib.request
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, TypeVar
@@ -71,7 +77,6 @@ if TYPE_CHECKING:  # httpx's types stand for httpx2's too
 
 MAX_CONNECTIONS: Final = 100
 SHARD_CONNECTIONS: Final = 4
-_SHARDS: Final = MAX_CONNECTIONS // SHARD_CONNECTIONS
 _T = TypeVar("_T", "httpx.AsyncHTTPTransport", "httpx.HTTPTransport")
 _PLAIN_LOCK: Final = type(threading.Lock())
 
@@ -91,17 +96,18 @@ class NoCookies(http.cookiejar.CookieJar):
         return None
 
 
-def proxies_in_environment() -> bool:
-    """True when a proxy is set for http, https or all traffic (httpx reads them with ``urllib.request.getproxies``).
-
-    ``NO_PROXY`` alone names no proxy: it only exempts hosts, so it keeps the clients' own pool.
-    """
-    return any(scheme in ("http", "https", "all") for scheme in urllib.request.getproxies())
+def shard_sizes(max_connections: int, per_shard: int = SHARD_CONNECTIONS) -> list[int]:
+    """How ``max_connections`` are split into shards: as many of ``per_shard`` as fit, and one with the rest."""
+    whole, rest = divmod(max_connections, per_shard)
+    return [per_shard] * whole + ([rest] if rest else [])
 
 
-def _shard_limits(engine: Engine, shards: int, connections: int) -> tuple[int, httpx.Limits]:
-    limits = engine.http.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return shards, limits
+def _shard_limits(engine: Engine, sizes: list[int]) -> list[httpx.Limits]:
+    made: dict[int, httpx.Limits] = {}
+    for size in sizes:
+        if size not in made:
+            made[size] = engine.http.Limits(max_connections=size, max_keepalive_connections=size)
+    return [made[size] for size in sizes]
 
 
 def _least_busy(shards: list[_Shard[_T]]) -> _Shard[_T]:
@@ -277,10 +283,11 @@ class _Shard(Generic[_T]):
     ``suspect`` is set when a request ends with an exception; the next request on the shard checks it first.
     """
 
-    __slots__ = ("closing", "live", "lock", "suspect", "transport")
+    __slots__ = ("closing", "limits", "live", "lock", "suspect", "transport")
 
-    def __init__(self, transport: _T) -> None:
+    def __init__(self, transport: _T, limits: httpx.Limits) -> None:
         self.transport: _T = transport
+        self.limits = limits  # its size, for a pool that replaces this one
         self.live: set[int] = set()
         # Held only while a sync request joins the shard and, if need be, repairs it, so that no other thread joins
         # a pool that is being replaced. A plain lock: the ``with`` statement takes it in C (see below).
@@ -392,8 +399,34 @@ _NO_LOOP: Final = object()
 """The loop of a transport that has sent nothing yet: no running loop is this object."""
 
 
-class AsyncShardedTransport:
-    """``AsyncHTTPTransport`` as 25 pools of 4 connections per event loop; each request goes to the least busy.
+class _ShardedPool:
+    """What both transports are built from: their shards' sizes, the proxy, and one TLS context."""
+
+    _engine: Engine  # set on each engine's class by ``sharded_transports``
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        connections: int = SHARD_CONNECTIONS,
+        proxy: str | None = None,
+    ) -> None:
+        """``max_connections`` in pools of ``connections`` each (scripts/bench measures one pool of 100 against the
+        default), through ``proxy`` when given."""
+        self._limits = _shard_limits(self._engine, shard_sizes(max_connections, connections))
+        self._proxy = proxy
+        # One context for all shards: building one loads the CA bundle.
+        self._verify = self._engine.http.create_ssl_context()
+        self._build()
+        _LIVE.add(typing.cast("AsyncShardedTransport | ShardedTransport", self))
+
+    def _build(self) -> None:
+        raise NotImplementedError
+
+
+class AsyncShardedTransport(_ShardedPool):
+    """``AsyncHTTPTransport`` as pools of 4 connections (25 by default) per event loop; each request goes to the least
+    busy.
 
     Cancellation strikes only at an ``await``, so the bookkeeping here is never half done: a request counts as ours
     from the moment it is picked until its response is closed, and a close that is interrupted heals the shard.
@@ -402,16 +435,7 @@ class AsyncShardedTransport:
     any moment), so a request on the same loop as the last one finds its shards with one comparison.
     """
 
-    _engine: Engine  # set on each engine's class by ``sharded_transports``
     _stream: type[_HealingAsyncStream]
-
-    def __init__(self, *, shards: int = _SHARDS, connections: int = SHARD_CONNECTIONS) -> None:
-        """``shards`` pools of ``connections`` each (scripts/bench measures one pool of 100 against the default)."""
-        self._count, self._limits = _shard_limits(self._engine, shards, connections)
-        # One context for all shards: building one loads the CA bundle.
-        self._verify = self._engine.http.create_ssl_context()
-        self._build()
-        _LIVE.add(self)
 
     def _build(self) -> None:
         self._lock = threading.Lock()  # taken, without an await inside, only when a request meets another loop
@@ -424,11 +448,11 @@ class AsyncShardedTransport:
         """The shards of the loop that sent the latest request."""
         return self._current[1]
 
-    def _new_pool(self) -> httpx.AsyncHTTPTransport:
+    def _new_pool(self, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
         from .asyncio_backend import AsyncioBackend
 
         transport: httpx.AsyncHTTPTransport = self._engine.http.AsyncHTTPTransport(
-            verify=self._verify, limits=self._limits
+            verify=self._verify, limits=limits, proxy=self._proxy
         )
         pool = private.transport_pool(transport)
         private.set_network_backend(pool, AsyncioBackend(private.network_backend(pool), self._engine.core))
@@ -444,7 +468,7 @@ class AsyncShardedTransport:
             shards = self._loops.get(loop)
             new = shards is None
             if shards is None:
-                shards = self._loops[loop] = [_Shard(self._new_pool()) for _ in range(self._count)]
+                shards = self._loops[loop] = [_Shard(self._new_pool(limits), limits) for limits in self._limits]
             ended = [other for other in self._loops if other is not loop and loop_ended(other)]
             retired = [self._loops.pop(other) for other in ended]
             for other in ended:  # a loop closed without shutting down never ran its watcher: drop it with the loop
@@ -511,8 +535,8 @@ class AsyncShardedTransport:
             await _close_shards(shards)
 
 
-class ShardedTransport:
-    """``HTTPTransport`` as 25 pools of 4 connections; each request goes to the least busy.
+class ShardedTransport(_ShardedPool):
+    """``HTTPTransport`` as pools of 4 connections (25 by default); each request goes to the least busy.
 
     An exception raised by a signal handler (Ctrl-C raises one) can strike between any two bytecodes, inside httpx
     and httpcore too. So each response is read whole and its connection given back before this returns, all under
@@ -520,24 +544,20 @@ class ShardedTransport:
     of no one, connections in use by no request, and a lock held by no one (then the shard gets a new pool).
     """
 
-    _engine: Engine  # set on each engine's class by ``sharded_transports``
-
-    def __init__(self, *, shards: int = _SHARDS, connections: int = SHARD_CONNECTIONS) -> None:
-        from .deadline import start_attempt
+    def _build(self) -> None:
+        from .deadline import start_attempt  # with httpcore, which httpx also imports only now
 
         self._start_attempt = start_attempt
-        self._count, self._limits = _shard_limits(self._engine, shards, connections)
-        self._verify = self._engine.http.create_ssl_context()
-        self._build()
-        _LIVE.add(self)
+        self._shards: list[_Shard[httpx.HTTPTransport]] = [
+            _Shard(self._new_pool(limits), limits) for limits in self._limits
+        ]
 
-    def _build(self) -> None:
-        self._shards: list[_Shard[httpx.HTTPTransport]] = [_Shard(self._new_pool()) for _ in range(self._count)]
-
-    def _new_pool(self) -> httpx.HTTPTransport:
+    def _new_pool(self, limits: httpx.Limits) -> httpx.HTTPTransport:
         from .deadline import DeadlineBackend  # with httpcore, which httpx also imports only now
 
-        transport: httpx.HTTPTransport = self._engine.http.HTTPTransport(verify=self._verify, limits=self._limits)
+        transport: httpx.HTTPTransport = self._engine.http.HTTPTransport(
+            verify=self._verify, limits=limits, proxy=self._proxy
+        )
         pool = private.transport_pool(transport)
         private.set_network_backend(pool, DeadlineBackend(private.network_backend(pool), self._engine.core))
         _with_signal_safe_locks(pool)
@@ -553,7 +573,7 @@ class ShardedTransport:
         its sockets are closed directly (that takes no lock) and the shard starts anew; otherwise what is certain
         is healed now and the rest when the shard is next alone."""
         if len(shard.live) == 1:
-            fresh = self._new_pool()
+            fresh = self._new_pool(shard.limits)
             shard.closing.extend(private.pool_connections(shard.pool))
             shard.transport = fresh
             shard.suspect = False

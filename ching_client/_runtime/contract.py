@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypedDict, 
 
 from attrs import frozen
 
+from .timeout import Timeout
+
 if TYPE_CHECKING:
     from .raw import RawResponse
 
@@ -64,7 +66,7 @@ class Request:
 class CallOptions(TypedDict):
     """The options every resource method passes on to its requester, for that call alone."""
 
-    timeout: float | None
+    timeout: Timeout | float | None
     max_retries: int | None
     extra_headers: Mapping[str, str] | None
     extra_query: Mapping[str, QueryValue] | None

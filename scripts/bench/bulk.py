@@ -206,7 +206,7 @@ def _sdk_upserts(client: str, base_url: str, rows: Iterator[dict[str, str]], con
                 from ching_client._http.pool import sharded_transports
 
                 transports = sharded_transports(sdk_engine_named(DEFAULT_ENGINE))
-                one_pool = transports.AsyncTransport(shards=1, connections=100)
+                one_pool = transports.AsyncTransport(max_connections=100, connections=100)
                 http = await stack.enter_async_context(engine(DEFAULT_ENGINE).AsyncClient(transport=one_pool))
             elif client == "AsyncChing, one httpx2 pool":
                 import httpx2

@@ -40,6 +40,7 @@ from ching_client import (
     CustomersUpsertResult,
     InternalServerError,
     RateLimitError,
+    Timeout,
     WriteAppliedError,
     WriteOutcomeUnknownError,
 )
@@ -479,11 +480,12 @@ def test_fault_matrix(
     since = last_seq(server)
     if fault.install is not None:
         fault.install(server, op, ctx, None)
+    timeout: Timeout | float | None = fault.timeout
     if fault.target == "blackhole":
         # The SDK's connect timeout is 5 s; shorten it so that a connect timeout leaves time to retry.
-        monkeypatch.setattr(_config, "DEFAULT_CONNECT_TIMEOUT", CONNECT_TIMEOUT)
+        timeout = Timeout(total=fault.timeout or Timeout().total, connect=CONNECT_TIMEOUT)
     with count_attempts() as attempts:
-        outcome = clients_at(fault.target).call(kind, op, ctx, timeout=fault.timeout)
+        outcome = clients_at(fault.target).call(kind, op, ctx, timeout=timeout)
     server.fake.faults.clear()
 
     # Retried or not, exactly as the policy says.

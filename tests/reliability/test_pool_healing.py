@@ -34,6 +34,7 @@ import pytest
 from ching_client import AsyncChing, Ching
 from ching_client._http.pool import AsyncShardedTransport, ShardedTransport
 from tests.engine import core
+from tests.forward_proxy import forward_proxy
 
 from ._support import KEY
 
@@ -136,6 +137,28 @@ def test_the_async_pool_survives_cancellations(base_url: str, customer_id: str, 
             assert pool_leftovers(transport) == []
 
     anyio.run(main, backend=backend)
+
+
+@pytest.mark.parametrize(("how", "backend"), [("wait_for", "asyncio"), ("scope", "trio")])
+def test_the_async_pool_survives_cancellations_through_a_proxy(
+    base_url: str, customer_id: str, how: str, backend: str
+) -> None:
+    """A proxy is given to the shards' own pools (httpcore's HTTPProxy), so they heal as they do without one."""
+    path = base_url.split("/", 3)[3]
+
+    async def main() -> None:
+        async with AsyncChing(
+            api_key=KEY, base_url=f"http://ching.invalid/{path}", timeout=5, proxy=proxy.url
+        ) as ching:
+            transport = ching._http._transport
+            assert isinstance(transport, AsyncShardedTransport)
+            await interrupt_calls(ching, customer_id, how, random.Random(2026))
+            await assert_serves_async(ching, customer_id)
+            assert pool_leftovers(transport) == []
+
+    with forward_proxy(base_url) as proxy:
+        anyio.run(main, backend=backend)
+        assert proxy.seen  # the calls went through it
 
 
 @contextlib.contextmanager

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ching_client import APITimeoutError, AsyncChing, Ching, WriteOutcomeUnknownError
+from ching_client import APITimeoutError, AsyncChing, Ching, Timeout, WriteOutcomeUnknownError
+from tests.forward_proxy import forward_proxy
 
 from ._support import KEY
 
@@ -82,6 +83,34 @@ def test_a_sync_read_ends_at_the_call_deadline(what: str) -> None:
         with pytest.raises(APITimeoutError):
             ching.customers.list()
         assert time.monotonic() - started < TIMEOUT + GRACE
+
+
+@pytest.mark.parametrize("what", ["headers", "body"])
+def test_a_sync_read_through_a_proxy_ends_at_the_call_deadline(what: str) -> None:
+    """A proxy is given to the SDK's own shards (before, the client fell back to httpx's transport, which keeps no
+    deadline): a drip relayed by the proxy still ends at the deadline."""
+    with (
+        dripping_server(what) as url,
+        forward_proxy(url) as proxy,
+        Ching(api_key=KEY, base_url="http://ching.invalid/ching", timeout=TIMEOUT, proxy=proxy.url) as ching,
+    ):
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            ching.customers.list()
+        assert time.monotonic() - started < TIMEOUT + GRACE
+        assert proxy.seen == ["GET http://ching.invalid/ching/v1/customers HTTP/1.1"]
+
+
+def test_a_sync_read_part_shorter_than_the_deadline_does_not_shorten_the_deadline() -> None:
+    """``Timeout(read=...)`` bounds each read; a drip that sends a byte more often than that keeps the attempt going
+    until the call's deadline, which still ends it."""
+    timeout = Timeout(total=TIMEOUT, read=1.0)
+    with dripping_server("body") as url, Ching(api_key=KEY, base_url=url, timeout=timeout, max_retries=0) as ching:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            ching.customers.list()
+        took = time.monotonic() - started
+    assert TIMEOUT - 0.1 < took < TIMEOUT + GRACE  # not cut at the 1 s read part, nor past the deadline
 
 
 @pytest.mark.parametrize("what", ["headers", "body"])

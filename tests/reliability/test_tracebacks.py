@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import socket
 import threading
 import traceback
@@ -281,8 +282,8 @@ def proxy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
 def test_a_call_failing_at_an_environment_proxy_shows_neither_the_key_nor_the_proxy_password(
     proxy: ProxyStandIn, runner: str, base_url: str
 ):
-    """httpx's own transport (the clients use it when the environment names a proxy) keeps the raw header lists in
-    its frames: the request's, key included (plain http, sent to the proxy), and the CONNECT's (https), with
+    """httpx's and httpcore's frames (the clients' shards send through the environment's proxy) keep the raw header
+    lists: the request's, key included (plain http, sent to the proxy), and the CONNECT's (https), with
     Proxy-Authorization."""
     error = last_call_error(runner, base_url, [lambda c: c.customers.list(timeout=0.5)], max_retries=0)
     assert isinstance(error, ChingError)
@@ -294,6 +295,39 @@ def test_a_call_failing_at_an_environment_proxy_shows_neither_the_key_nor_the_pr
         assert "_request" in text
         for needle in [SECRET[:16], *PROXY_NEEDLES]:
             assert needle not in text, "a secret is in a frame's locals"
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+@pytest.mark.parametrize("base_url", ["http://api.ching.test/ching", "https://api.ching.test/ching"])
+def test_a_call_failing_at_a_proxy_argument_shows_neither_the_key_nor_the_proxy_password(
+    proxy: ProxyStandIn, runner: str, base_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """The same through ``proxy=``, which also passes through the constructor's and ``route_proxy``'s frames. (This
+    test's own frame holds the URL it passed: the caller's, left out of what is searched.)"""
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.delenv("HTTPS_PROXY")
+    calls: list[Callable[[Any], Any]] = [lambda c: c.customers.list(timeout=0.5)]
+    error = last_call_error(runner, base_url, calls, max_retries=0, proxy=proxy.url)
+    assert isinstance(error, ChingError)
+    assert proxy.arrived.wait(30), "the call never reached the proxy"
+    for text in (formatted(error), pytest_formatted(error)):
+        assert "_request" in text
+        searched = without_this_modules_frames(text)
+        assert "_request" in searched
+        for needle in [SECRET[:16], *PROXY_NEEDLES]:
+            assert needle not in searched, "a secret is in a frame's locals"
+
+
+def without_this_modules_frames(text: str) -> str:
+    """A formatted traceback without the frames of this test module, in either layout: the standard one (each frame
+    starts with ``  File "..."``) and pytest's (each ends with ``path.py:line: in name``)."""
+    if '  File "' in text:
+        return "".join(frame for frame in re.split(r'\n(?=  File ")', text) if "test_tracebacks.py" not in frame)
+    parts = re.split(r"(\n\S+\.py:\d+: [^\n]*)", text)  # body, its file line, body, its file line, ...
+    kept = [
+        body + end for body, end in zip(parts[::2], [*parts[1::2], ""], strict=True) if "test_tracebacks" not in end
+    ]
+    return "".join(kept)
 
 
 def sdk_locals(exc: BaseException) -> str:

@@ -13,14 +13,15 @@ import anyio
 from ..._core import extras as _extras
 from ..._core import response as _response
 from ..._core.base import AttemptDeadline, AttemptWatch, BaseChing, Call, ClientOptions, resolve_options
-from ..._core.config import DEADLINE_GRACE, DEFAULT_CONNECT_TIMEOUT
-from ..._core.retry_policy import wait_time
+from ..._core.config import DEADLINE_GRACE
+from ..._core.retry_policy import Backoff, wait_time
 from ..._exceptions import ClientClosedError, ConfigurationError
 from ..._generated._async.lazy_resources import AsyncResources
 from ..._http import body as _body
-from ..._http.pool import NoCookies, proxies_in_environment, sharded_transports
+from ..._http.pool import NoCookies, sharded_transports
 from ..._runtime.contract import AsyncRequester, CallOptions, Operation, QueryValue, Request
 from ..._runtime.raw import RawResponse
+from ..._runtime.timeout import Timeout
 
 if TYPE_CHECKING:
     import httpx
@@ -39,11 +40,15 @@ class AsyncChing(BaseChing, AsyncResources):
     Open one per application (for example in a FastAPI lifespan) and share it: it holds
     the connection pool. ``api_key`` defaults to ``CHING_API_KEY`` and ``base_url`` to
     ``CHING_BASE_URL``, then to the production API. ``timeout`` is seconds per call,
-    retries included; ``max_retries`` applies only where the retry policy allows.
+    retries included, or a ``ching_client.Timeout(total=, connect=, read=)``; ``max_retries`` applies only where
+    the retry policy allows, after the waits ``backoff`` (a ``ching_client.Backoff``) sets.
     ``max_response_bytes`` (default 32 MiB) ends a call whose answer is larger, decoded.
-    ``http_client`` is an ``httpx.AsyncClient`` or an ``httpx2.AsyncClient`` of yours; without one the client
+    ``max_connections`` (default 100) sizes the client's pool. ``proxy`` is a proxy URL (httpx's ``proxy=``); without
+    it the environment's ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` apply. Either way requests
+    go through the client's own pool. ``http_client`` is an ``httpx.AsyncClient`` or an ``httpx2.AsyncClient`` of
+    yours, which owns its pool (so not with ``max_connections`` or ``proxy``); without one the client
     builds its own on httpx2 (``CHING_HTTP_ENGINE=httpx`` to build it on httpx). A live key goes over plain http
-    only to this machine, and not through a proxy the environment names on another host; the proxies an injected
+    only to this machine, and not through a proxy on another host; the proxies an injected
     client was given itself (``proxy=``, ``mounts=``) are not seen, as httpx shows them only under private names.
 
     ``on_attempt`` is a function (or a list of them) called with an ``AttemptEvent`` as each attempt ends, retries
@@ -60,9 +65,12 @@ class AsyncChing(BaseChing, AsyncResources):
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         max_response_bytes: int | None = None,
+        backoff: Backoff | None = None,
+        max_connections: int | None = None,
+        proxy: str | None = None,
         http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         on_attempt: AttemptHook | Sequence[AttemptHook] | None = None,
         telemetry: OpenTelemetry | None = None,
@@ -82,35 +90,75 @@ class AsyncChing(BaseChing, AsyncResources):
                     "AsyncClient",
                     on_attempt,
                     telemetry,
+                    max_connections=max_connections,
+                    backoff=backoff,
+                    proxy=proxy,
                 )
             except ConfigurationError as error:
                 raise error.with_traceback(None) from None  # the frames it passed through hold the key
             finally:
-                del api_key  # and so did this frame: a traceback formatter that prints locals must not show it
+                del api_key, proxy  # and so did this frame (the key, a proxy's password): a traceback formatter that
+                # prints locals must not show them
         super().__init__(_options)
         self._owns_http = _options.http is None
-        self._http = self._new_http_client() if _options.http is None else cast("httpx.AsyncClient", _options.http)
+        self._http = (
+            self._new_http_client(_options) if _options.http is None else cast("httpx.AsyncClient", _options.http)
+        )
         self._loop_guard = _options.loop_guard
         self._ask_for_what_is_decoded(self._http.headers)
 
-    def _new_http_client(self) -> httpx.AsyncClient:
+    def _new_http_client(self, options: ClientOptions) -> httpx.AsyncClient:
         http = self._engine.http
+        timeout = self._config.timeout
         client: httpx.AsyncClient = http.AsyncClient(
             headers={"Accept-Encoding": _body.ACCEPT_ENCODING},
-            timeout=http.Timeout(self._config.timeout, connect=DEFAULT_CONNECT_TIMEOUT),
+            timeout=http.Timeout(timeout.total, connect=timeout.connect, read=timeout.read or timeout.total),
             follow_redirects=False,
             cookies=NoCookies(),
-            # httpx applies HTTP(S)_PROXY / NO_PROXY only to its own default transport.
-            transport=None if proxies_in_environment() else sharded_transports(self._engine).AsyncTransport(),
+            # The proxy, the argument's or the environment's, is the pool's (see _http.pool): with a transport
+            # given, httpx applies no proxy of its own.
+            transport=sharded_transports(self._engine).AsyncTransport(
+                max_connections=options.max_connections, proxy=options.proxy
+            ),
         )
         return client
 
     def _requester(self) -> AsyncRequester:
         return self
 
-    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> AsyncChing:
-        """A client with other defaults that shares this one's connection pool (closing it leaves the pool open)."""
-        return type(self)(_options=self._derived(timeout=timeout, max_retries=max_retries))
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        max_response_bytes: int | None = None,
+        backoff: Backoff | None = None,
+        on_attempt: AttemptHook | Sequence[AttemptHook] | None = None,
+        telemetry: OpenTelemetry | None = None,
+        max_connections: int | None = None,
+        proxy: str | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
+    ) -> AsyncChing:
+        """A client with other defaults that shares this one's connection pool (closing it leaves the pool open).
+
+        Every option left None keeps this client's; a number for ``timeout`` changes the total only.
+        ``on_attempt`` replaces the hooks (``[]``: none) and ``telemetry`` the telemetry. The key, the base URL and
+        what builds the pool (``max_connections``, ``proxy``, ``http_client``) are the pool's: for others, build
+        another client (``ConfigurationError``).
+        """
+        try:
+            self._refuse_new_pool(max_connections=max_connections, proxy=proxy, http_client=http_client)
+        finally:
+            del proxy  # a proxy URL may hold a password: not in this frame's locals
+        options = self._derived(
+            timeout=timeout,
+            max_retries=max_retries,
+            max_response_bytes=max_response_bytes,
+            backoff=backoff,
+            on_attempt=on_attempt,
+            telemetry=telemetry,
+        )
+        return type(self)(_options=options)
 
     def _batch_requester(self, watch: AttemptWatch) -> AsyncChing:
         """A client sharing this one's pool whose calls leave a 429 to the batch that paces them.
@@ -150,7 +198,7 @@ class AsyncChing(BaseChing, AsyncResources):
         query: Mapping[str, QueryValue] | None = None,
         body: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         safe_to_retry: bool | None = None,
     ) -> Any:
@@ -208,7 +256,7 @@ class AsyncChing(BaseChing, AsyncResources):
         build: Callable[[], Request],
         parse: Callable[[Any], T],
         *,
-        timeout: float | None,
+        timeout: Timeout | float | None,
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
         extra_query: Mapping[str, QueryValue] | None,
@@ -248,7 +296,7 @@ class AsyncChing(BaseChing, AsyncResources):
                         call.url,
                         json=call.json,
                         headers=call.attempt_headers(attempt),
-                        extensions={_body.LIMIT_EXTENSION: limit, "timeout": call.attempt_timeout(remaining)},
+                        extensions=call.attempt_extensions(remaining, limit),
                     )
                     # auth=None: the key in the headers wins over any auth on an injected client.
                     response = await self._http.send(request, auth=None, stream=True)
@@ -308,7 +356,7 @@ class AsyncChingWithRawResponse:
         query: Mapping[str, QueryValue] | None = None,
         body: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         safe_to_retry: bool | None = None,
     ) -> RawResponse[Any]:

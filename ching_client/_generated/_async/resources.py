@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from ..._runtime.contract import AsyncRequester, QueryValue
 from ..._runtime.pagination import CappedList
 from ..._runtime.raw import RawResponse
+from ..._runtime.timeout import Timeout
 from ..._runtime.unset import UNSET, Unset
 from ..api.customers import customers_create as _customers_create
 from ..api.customers import customers_delete as _customers_delete
@@ -51,7 +52,7 @@ class AsyncCustomers:
     async def list(
         self,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -65,7 +66,7 @@ class AsyncCustomers:
         The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -92,7 +93,7 @@ class AsyncCustomers:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -118,7 +119,7 @@ class AsyncCustomers:
             locale: Preferred locale for customer-facing surfaces. Defaults to `he`.
             tax_id: Tax ID, if the customer is a business.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -153,7 +154,7 @@ class AsyncCustomers:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -179,7 +180,7 @@ class AsyncCustomers:
             locale: Preferred locale. Defaults to `he` on create.
             tax_id: Tax ID, if the customer is a business.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -209,7 +210,7 @@ class AsyncCustomers:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -224,7 +225,7 @@ class AsyncCustomers:
 
         Args:
             id: The customer id (e.g. `cus_V8ltq1pK_MWH`).
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -254,7 +255,7 @@ class AsyncCustomers:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -278,7 +279,7 @@ class AsyncCustomers:
             locale: Preferred locale for customer-facing surfaces.
             tax_id: Tax ID, if the customer is a business.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -308,7 +309,7 @@ class AsyncCustomers:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -327,7 +328,7 @@ class AsyncCustomers:
 
         Args:
             id: The customer id (e.g. `cus_V8ltq1pK_MWH`).
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -359,7 +360,7 @@ class AsyncCustomersWithRawResponse:
     async def list(
         self,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -387,7 +388,7 @@ class AsyncCustomersWithRawResponse:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -423,7 +424,7 @@ class AsyncCustomersWithRawResponse:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -454,7 +455,7 @@ class AsyncCustomersWithRawResponse:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -485,7 +486,7 @@ class AsyncCustomersWithRawResponse:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -516,7 +517,7 @@ class AsyncCustomersWithRawResponse:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -555,7 +556,7 @@ class AsyncProducts:
     async def list(
         self,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -568,7 +569,7 @@ class AsyncProducts:
         The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -594,7 +595,7 @@ class AsyncProducts:
         image_url: str | Unset = UNSET,
         features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -614,7 +615,7 @@ class AsyncProducts:
             image_url: URL of a product image. Use `products_upload_image` to host one on Ching.
             features: Bullet points rendered on the hosted checkout.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -644,7 +645,7 @@ class AsyncProducts:
         content: bytes,
         content_type: ProductImageUploadRequestContentType | Unset = UNSET,
         filename: str | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -665,7 +666,7 @@ class AsyncProducts:
             content_type: The image's media type.
             filename: Readable file name without extension; letters, digits, dash or underscore, at
                 most 48 characters.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -691,7 +692,7 @@ class AsyncProducts:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -705,7 +706,7 @@ class AsyncProducts:
 
         Args:
             id: The product id (e.g. `prod_Lkt0TxOhGNMY`).
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -735,7 +736,7 @@ class AsyncProducts:
         features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | None | Unset = UNSET,
         active: bool | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -759,7 +760,7 @@ class AsyncProducts:
             features: New feature list (replaces the whole list), or null to clear it.
             active: Set to false to retire the product without deleting historical data.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -797,7 +798,7 @@ class AsyncProductsWithRawResponse:
     async def list(
         self,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -824,7 +825,7 @@ class AsyncProductsWithRawResponse:
         image_url: str | Unset = UNSET,
         features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -855,7 +856,7 @@ class AsyncProductsWithRawResponse:
         content: bytes,
         content_type: ProductImageUploadRequestContentType | Unset = UNSET,
         filename: str | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -882,7 +883,7 @@ class AsyncProductsWithRawResponse:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -913,7 +914,7 @@ class AsyncProductsWithRawResponse:
         features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | None | Unset = UNSET,
         active: bool | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,

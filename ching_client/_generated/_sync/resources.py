@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from ..._runtime.contract import QueryValue, Requester
 from ..._runtime.pagination import CappedList
 from ..._runtime.raw import RawResponse
+from ..._runtime.timeout import Timeout
 from ..._runtime.unset import UNSET, Unset
 from ..api.customers import customers_create as _customers_create
 from ..api.customers import customers_delete as _customers_delete
@@ -52,7 +53,7 @@ class Customers:
     def list(
         self,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -66,7 +67,7 @@ class Customers:
         The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -93,7 +94,7 @@ class Customers:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -119,7 +120,7 @@ class Customers:
             locale: Preferred locale for customer-facing surfaces. Defaults to `he`.
             tax_id: Tax ID, if the customer is a business.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -154,7 +155,7 @@ class Customers:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -180,7 +181,7 @@ class Customers:
             locale: Preferred locale. Defaults to `he` on create.
             tax_id: Tax ID, if the customer is a business.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -210,7 +211,7 @@ class Customers:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -225,7 +226,7 @@ class Customers:
 
         Args:
             id: The customer id (e.g. `cus_V8ltq1pK_MWH`).
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -255,7 +256,7 @@ class Customers:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -279,7 +280,7 @@ class Customers:
             locale: Preferred locale for customer-facing surfaces.
             tax_id: Tax ID, if the customer is a business.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -309,7 +310,7 @@ class Customers:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -328,7 +329,7 @@ class Customers:
 
         Args:
             id: The customer id (e.g. `cus_V8ltq1pK_MWH`).
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -360,7 +361,7 @@ class CustomersWithRawResponse:
     def list(
         self,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -388,7 +389,7 @@ class CustomersWithRawResponse:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -424,7 +425,7 @@ class CustomersWithRawResponse:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -455,7 +456,7 @@ class CustomersWithRawResponse:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -486,7 +487,7 @@ class CustomersWithRawResponse:
         locale: str | Unset = UNSET,
         tax_id: str | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -517,7 +518,7 @@ class CustomersWithRawResponse:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -556,7 +557,7 @@ class Products:
     def list(
         self,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -569,7 +570,7 @@ class Products:
         The SDK retries this call on transient failures (it is safe to repeat).
 
         Args:
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -595,7 +596,7 @@ class Products:
         image_url: str | Unset = UNSET,
         features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -615,7 +616,7 @@ class Products:
             image_url: URL of a product image. Use `products_upload_image` to host one on Ching.
             features: Bullet points rendered on the hosted checkout.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -645,7 +646,7 @@ class Products:
         content: bytes,
         content_type: ProductImageUploadRequestContentType | Unset = UNSET,
         filename: str | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -666,7 +667,7 @@ class Products:
             content_type: The image's media type.
             filename: Readable file name without extension; letters, digits, dash or underscore, at
                 most 48 characters.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -692,7 +693,7 @@ class Products:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -706,7 +707,7 @@ class Products:
 
         Args:
             id: The product id (e.g. `prod_Lkt0TxOhGNMY`).
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -736,7 +737,7 @@ class Products:
         features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | None | Unset = UNSET,
         active: bool | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -760,7 +761,7 @@ class Products:
             features: New feature list (replaces the whole list), or null to clear it.
             active: Set to false to retire the product without deleting historical data.
             metadata: Key-value pairs you attach to an object for your own use. Returned as-is.
-            timeout: Seconds for this call, retries included (default: the client's).
+            timeout: Seconds for this call, retries included, or a ``ching_client.Timeout`` (default: the client's).
             max_retries: Retries for this call (default: the client's).
             extra_headers: Headers added to this call's requests.
             extra_query: Query parameters added to this call's requests, by wire name, over the method's own.
@@ -798,7 +799,7 @@ class ProductsWithRawResponse:
     def list(
         self,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -825,7 +826,7 @@ class ProductsWithRawResponse:
         image_url: str | Unset = UNSET,
         features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -856,7 +857,7 @@ class ProductsWithRawResponse:
         content: bytes,
         content_type: ProductImageUploadRequestContentType | Unset = UNSET,
         filename: str | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -883,7 +884,7 @@ class ProductsWithRawResponse:
         self,
         id: str,
         *,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
@@ -914,7 +915,7 @@ class ProductsWithRawResponse:
         features: Sequence[ProductFeatureInput | ProductFeatureInputParam] | None | Unset = UNSET,
         active: bool | Unset = UNSET,
         metadata: Mapping[str, str] | Unset = UNSET,
-        timeout: float | None = None,
+        timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, QueryValue] | None = None,
