@@ -130,11 +130,11 @@ verifytypes: $(VENV_STAMP)
 deps-range: $(VENV_STAMP)
 	$(PY) scripts/deps_range.py
 
-# Every test runs on the default engine (httpx2); then the client, reliability and bulk suites run again on
+# Every test runs on the default engine (httpx2); then the client, reliability, bulk and evolution (paging) suites run again on
 # httpx (tests/engine.py), which clients still build on with CHING_HTTP_ENGINE=httpx or take as http_client=.
 test: setup interop-tools spec-check check-generated lint typecheck verifytypes deps-range
 	$(VENV)/bin/pytest
-	CHING_HTTP_ENGINE=httpx $(VENV)/bin/pytest -q tests/clients tests/reliability tests/bulk
+	CHING_HTTP_ENGINE=httpx $(VENV)/bin/pytest -q tests/clients tests/reliability tests/bulk tests/evolution
 
 demo: $(VENV_STAMP)
 	$(PY) scripts/demo.py
