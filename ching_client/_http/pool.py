@@ -414,7 +414,8 @@ class _ShardedPool:
         """``max_connections`` in pools of ``connections`` each (scripts/bench measures one pool of 100 against the
         default), through ``proxy`` when given."""
         self._limits = _shard_limits(self._engine, shard_sizes(max_connections, connections))
-        self._proxy = proxy
+        # A Proxy object rather than the URL: httpx before 0.26 takes only that in a transport's `proxy=`.
+        self._proxy = None if proxy is None else self._engine.http.Proxy(proxy)
         # One context for all shards: building one loads the CA bundle.
         self._verify = self._engine.http.create_ssl_context()
         self._build()
